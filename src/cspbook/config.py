@@ -1,0 +1,49 @@
+"""Every path the project uses, in one place.
+
+The repository root holds ``data/`` (definitions, committed) and ``data/raw/`` (the cache
+of fetched files, git-ignored). ``CSPBOOK_HOME`` points cspbook at another project tree
+(tests use it to work on a scratch copy); ``CSPBOOK_MIRROR`` names a folder to fetch from
+instead of the London Datastore.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_HOME = PACKAGE_DIR.parent.parent
+
+MIRROR_ENV = "CSPBOOK_MIRROR"
+HOME_ENV = "CSPBOOK_HOME"
+DATASTORE_ENV = "CSPBOOK_DATASTORE"
+DATASTORE_URL = "https://data.london.gov.uk"
+DATASET_ID = "recorded_crime_summary"
+
+
+def home() -> Path:
+    """The project tree: ``$CSPBOOK_HOME`` or the checkout this package lives in."""
+    return Path(os.environ.get(HOME_ENV) or DEFAULT_HOME).resolve()
+
+
+def definitions_dir() -> Path:
+    """Committed definitions: indicators.yml, classification.yml, reports/, partner/, published/."""
+    return home() / "data"
+
+
+def cache_dir() -> Path:
+    """The git-ignored cache of fetched raw files and their manifest."""
+    return home() / "data" / "raw"
+
+
+def manifest_path() -> Path:
+    return cache_dir() / "manifest.json"
+
+
+def mirror_from_env() -> Path | None:
+    value = os.environ.get(MIRROR_ENV)
+    return Path(value) if value else None
+
+
+def datastore_url() -> str:
+    return os.environ.get(DATASTORE_ENV, DATASTORE_URL).rstrip("/")
