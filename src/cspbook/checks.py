@@ -1,0 +1,59 @@
+"""`cspbook validate`: check raw files and every definition under data/, one line per item."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cspbook import config, definitions, load, partner, periods, reconcile, reports
+from cspbook.errors import DefinitionError
+
+
+def run(files: list[Path] | None = None) -> list[str]:
+    """Validate; return one line per item checked. Raises the first CspbookError found."""
+    lines = []
+    for path in files or _cached_files():
+        wide = load.read_wide(path)
+        info = load.describe(path, wide)
+        lines.append(f"ok  {path}: {info['rows']} rows, {info['boroughs']} boroughs, "
+                     f"{info['first_month']}..{info['last_month']} ({info['classification']})")
+    if files:
+        return lines
+    base = config.definitions_dir()
+    definitions.classifications()
+    lines.append(f"ok  {base / 'classification.yml'}")
+    lines.append(f"ok  {base / 'indicators.yml'}: {len(definitions.indicators())} indicators")
+    for path in sorted((base / "reports").glob("*.yml")):
+        if path.name == "defaults.yml":
+            continue
+        borough, year = _identity(path)
+        reports.load(borough, year)
+        lines.append(f"ok  {path}")
+    for path in sorted((base / "partner").glob("*.csv")):
+        if path.name == partner.TEMPLATE:
+            continue
+        _identity(path)
+        lines.append(f"ok  {path}: {len(partner.read(path))} figures")
+    for path in sorted((base / "published").glob("*.csv")):
+        _identity(path)
+        lines.append(f"ok  {path}: {len(reconcile.read_published(path))} figures")
+    return lines
+
+
+def _cached_files() -> list[Path]:
+    if not config.manifest_path().exists():
+        return []
+    from cspbook import store
+
+    manifest = store.read_manifest()
+    return [config.cache_dir() / f["name"] for f in manifest.get("files", [])]
+
+
+def _identity(path: Path) -> tuple[str, int]:
+    """Borough and year from a file name like barking-and-dagenham-2011-12.csv."""
+    stem = path.stem
+    by_slug = {definitions.slug(b): b for b in definitions.boroughs()}
+    slug, _, year = stem.rpartition("-")
+    slug, _, start = slug.rpartition("-")
+    if slug not in by_slug:
+        raise DefinitionError(f"{path}: the file name must be <borough-slug>-<year>{path.suffix}, e.g. barking-and-dagenham-2011-12{path.suffix}")
+    return by_slug[slug], periods.parse_year(f"{start}-{year}")

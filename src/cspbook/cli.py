@@ -1,0 +1,164 @@
+"""The ``cspbook`` command line.
+
+Every command has an example in its ``--help``. A :class:`~cspbook.errors.CspbookError`
+becomes one clean message on stderr and exit code 2 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cspbook import __version__
+from cspbook.errors import CspbookError
+
+EXAMPLES = {
+    "fetch": """examples:
+  cspbook fetch                              # from the London Datastore (CKAN API)
+  cspbook fetch --mirror ../shared/data      # from a local folder of the same files
+  CSPBOOK_MIRROR=../shared/data cspbook fetch""",
+    "validate": """examples:
+  cspbook validate                           # the cached data and every definition under data/
+  cspbook validate new_month.csv             # check a file before dropping it in""",
+    "indicators": """examples:
+  cspbook indicators --borough "Barking and Dagenham" --year 2011-12
+  cspbook indicators --borough Newham --year 2014-15 --format csv > newham.csv
+  CSPBOOK_MIRROR=../shared/data cspbook indicators --borough Camden --year 2012-13 --format json""",
+    "reconcile": """examples:
+  cspbook reconcile --borough "Barking and Dagenham" --year 2011-12""",
+}
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mirror", type=Path, metavar="DIR",
+                        help="take the raw files from this folder instead of the London Datastore (default: $CSPBOOK_MIRROR)")
+    parser.add_argument("--offline", action="store_true", help="use the cached data as it is; fetch nothing")
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--borough", required=True, help='borough name, e.g. "Barking and Dagenham"')
+    parser.add_argument("--year", required=True, help="financial year, e.g. 2011-12 (April 2011 to March 2012)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="cspbook",
+        description="The annual report of a London Community Safety Partnership, computed from open data.",
+        epilog="examples:\n  cspbook indicators --borough \"Barking and Dagenham\" --year 2011-12\n  cspbook COMMAND --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"cspbook {__version__}")
+    top.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def add(name, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES[name],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback on errors")
+        return p
+
+    p = add("fetch", "Fetch the MPS recorded crime files into the cache (data/raw/) with a manifest.")
+    p.add_argument("--mirror", type=Path, metavar="DIR", help="a local folder holding the files (default: $CSPBOOK_MIRROR)")
+    p.set_defaults(func=cmd_fetch)
+
+    p = add("validate", "Check raw crime files and every definition under data/, reporting the first problem.")
+    p.add_argument("files", nargs="*", type=Path, help="raw crime CSV files to check (default: the cached files)")
+    p.set_defaults(func=cmd_validate)
+
+    p = add("indicators", "Compute the indicators of one borough and financial year.")
+    _report_options(p)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format (default: table)")
+    _data_options(p)
+    p.set_defaults(func=cmd_indicators)
+
+    p = add("reconcile", "Compare the figures the report published with those recomputed from the data.")
+    _report_options(p)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format (default: table)")
+    _data_options(p)
+    p.set_defaults(func=cmd_reconcile)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except CspbookError as exc:
+        if args.debug:
+            raise
+        print(f"cspbook: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cspbook: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_fetch(args) -> int:
+    from cspbook import config, fetch
+
+    result = fetch.fetch(mirror=args.mirror or config.mirror_from_env())
+    for entry in result.files:
+        state = "updated" if entry["name"] in result.changed else "unchanged"
+        print(f"{entry['name']}: {entry['rows']} rows, {entry['boroughs']} boroughs, "
+              f"{entry['first_month']}..{entry['last_month']}, sha256 {entry['sha256'][:12]} ({state})")
+    print(f"manifest: {config.manifest_path()}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from cspbook import checks
+
+    for line in checks.run(args.files):
+        print(line)
+    return 0
+
+
+def _report(args):
+    from cspbook import definitions, periods, reports, store
+
+    borough = definitions.resolve_borough(args.borough)
+    year = periods.parse_year(args.year)
+    report = reports.load(borough, year)
+    store.ensure(mirror=args.mirror, offline=args.offline)
+    return store.dataset(), report
+
+
+def _emit(frame, fmt: str) -> None:
+    from cspbook import table
+
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}"))
+    elif fmt == "json":
+        print(json.dumps(table.to_records(frame), indent=2))
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.width", 200, "display.max_columns", None, "display.max_colwidth", 40):
+            print(frame.to_string(index=False))
+
+
+def cmd_indicators(args) -> int:
+    from cspbook import table
+
+    data, report = _report(args)
+    frame = table.indicator_table(data, report)
+    if args.format == "table":
+        frame = frame[["label", "source", "previous_value", "value", "change_pct", "significant",
+                       "london_change_pct", "london_rank", "comparable"]]
+    _emit(frame, args.format)
+    return 0
+
+
+def cmd_reconcile(args) -> int:
+    from cspbook import table
+
+    data, report = _report(args)
+    _emit(table.reconciliation(data, report), args.format)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

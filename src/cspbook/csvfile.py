@@ -1,0 +1,89 @@
+"""Small committed CSV files under data/ (partner figures, published figures): read them
+with line numbers and check each cell, with messages that name file, line and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+from cspbook import definitions, periods
+from cspbook.errors import CspbookError, DefinitionError
+
+
+def read_rows(path: Path, columns: list[str]) -> list[tuple[int, dict]]:
+    """Rows as ``(line, {column: text})``; the header must hold exactly ``columns``."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise DefinitionError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(f"{path}: byte {exc.start} is not UTF-8; save the file as UTF-8") from None
+    if not text.strip():
+        raise DefinitionError(f"{path}: the file is empty; it needs the header {','.join(columns)} and one row per figure")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DefinitionError(
+            f"{path}, line 1, column '{missing[0]}': column missing; found {header}. "
+            f"The header must be {','.join(columns)}"
+        )
+    rows = []
+    for row in reader:
+        if None in row:
+            raise DefinitionError(f"{path}, line {reader.line_num}: more fields than the header has; check for a stray comma")
+        clean = {k.strip(): (v or "").strip() for k, v in row.items()}
+        if not any(clean.values()):
+            continue
+        rows.append((reader.line_num, clean))
+    return rows
+
+
+def cell_error(path, line, column, problem, fix=""):
+    return DefinitionError(f"{path}, line {line}, column '{column}': {problem}" + (f". {fix}" if fix else ""))
+
+
+def number(path, line, row, column, *, required=False, low=None, high=None):
+    """A numeric cell (or None when empty and not required), within [low, high]."""
+    text = row[column]
+    if text == "":
+        if required:
+            raise cell_error(path, line, column, "empty", "give a number")
+        return None
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise cell_error(path, line, column, f"found '{text}', which is not a number", "write a plain number such as 12.5") from None
+    if math.isnan(value) or math.isinf(value):
+        raise cell_error(path, line, column, f"found '{text}'", "write a plain number such as 12.5")
+    if low is not None and value < low or high is not None and value > high:
+        raise cell_error(path, line, column, f"found {text}, outside {low:g} to {high:g}", "correct the figure")
+    return value
+
+
+def borough(path, line, row, column="borough") -> str:
+    try:
+        return definitions.resolve_borough(row[column])
+    except CspbookError as exc:
+        raise cell_error(path, line, column, str(exc)) from None
+
+
+def year(path, line, row, column="year") -> int:
+    try:
+        return periods.parse_year(row[column])
+    except CspbookError as exc:
+        raise cell_error(path, line, column, str(exc)) from None
+
+
+def indicator(path, line, row, column="indicator", source=None):
+    try:
+        ind = definitions.indicator(row[column])
+    except CspbookError as exc:
+        raise cell_error(path, line, column, str(exc)) from None
+    if source and ind.source != source:
+        raise cell_error(path, line, column, f"'{ind.id}' is a source: {ind.source} indicator, not {source}",
+                         f"only source: {source} indicators belong in this file")
+    return ind
