@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -34,12 +35,14 @@ class Reply:
 
     ``declared_length`` is the Content-Length sent (default: the body's length); when it
     is larger than the body, the server sends the body and closes the connection.
+    ``delay`` makes the server wait that many seconds before it answers.
     """
 
     body: bytes = b""
     status: int = 200
     content_type: str = "text/csv; charset=utf-8"
     declared_length: int | None = None
+    delay: float = 0  # seconds to wait before answering (to test timeouts)
 
 
 def html_page(title: str = "Service Unavailable", status: int = 200) -> Reply:
@@ -67,7 +70,8 @@ class FakeCkan:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.ckan = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-ckan", daemon=True)
+        serve = lambda: self._server.serve_forever(poll_interval=0.02)  # noqa: E731 - quick shutdown
+        self._thread = threading.Thread(target=serve, name="fake-ckan", daemon=True)
 
     @property
     def url(self) -> str:
@@ -138,6 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
         ckan: FakeCkan = self.server.ckan
         ckan.requests.append((self.path, self.headers.get("User-Agent", "")))
         reply = ckan.answer(self.path)
+        time.sleep(reply.delay)
         length = reply.declared_length if reply.declared_length is not None else len(reply.body)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)

@@ -227,7 +227,9 @@ def datastore_sources(base: str, timeout: float) -> list[Source]:
     package = ckan_result(url, get_json(url, timeout))
     resources = package.get("resources") if isinstance(package, dict) else None
     if not isinstance(resources, list):
-        raise FetchError(f"{url}: the answer has no 'result.resources' list; check the Datastore address")
+        raise FetchError(
+            f"{url}: the answer has no 'result.resources' list; check the Datastore address (CSPBOOK_DATASTORE)"
+        )
     sources = select_resources(resources, url)
     if not sources:
         listed = [r.get("name") or r.get("url") for r in resources if isinstance(r, dict)]
@@ -250,22 +252,30 @@ def select_resources(resources: list, api_url: str) -> list[Source]:
     [Source(name='MPS_Borough_Level_Crime_Historic.csv', location='https://x/d/1/a.csv',
             last_modified='2019-01-10T09:00:00')]
     """
-    sources = []
-    for resource in resources:
-        if not isinstance(resource, dict):
-            continue
-        url = str(resource.get("url") or "")
-        name = str(resource.get("name") or "")
-        is_csv = str(resource.get("format") or "").strip().lower() == "csv" or url_basename(url).lower().endswith(".csv")
-        if not (is_csv and (FILE_PREFIX in name or FILE_PREFIX in url)):
-            continue
-        location = urljoin(api_url, url)
-        if urlsplit(location).scheme not in ("http", "https"):
-            raise FetchError(f"{api_url}: resource '{name}' has URL '{url}', not http(s); fetch from a folder with --mirror")
-        label = name if FILE_PREFIX in name else url_basename(url)
-        sources.append(Source(cache_name(label), location, resource.get("last_modified") or None))
+    sources = [resource_source(r, api_url) for r in resources if is_crime_resource(r)]
     check_unique([source.name for source in sources], api_url)
     return sources
+
+
+def is_crime_resource(resource: object) -> bool:
+    """Whether a CKAN resource is a CSV (by format or URL) named like an MPS borough-level file."""
+    if not isinstance(resource, dict):
+        return False
+    url, name = str(resource.get("url") or ""), str(resource.get("name") or "")
+    is_csv = str(resource.get("format") or "").strip().lower() == "csv" or url_basename(url).lower().endswith(".csv")
+    return is_csv and (FILE_PREFIX in name or FILE_PREFIX in url)
+
+
+def resource_source(resource: dict, api_url: str) -> Source:
+    """A crime resource as a source: absolute http(s) URL, safe cache name, last_modified."""
+    url, name = str(resource.get("url") or ""), str(resource.get("name") or "")
+    location = urljoin(api_url, url)
+    if urlsplit(location).scheme not in ("http", "https"):
+        raise FetchError(
+            f"{api_url}: resource '{name}' has URL '{url}', not http(s); fetch from a folder with --mirror"
+        )
+    label = name if FILE_PREFIX in name else url_basename(url)
+    return Source(cache_name(label), location, resource.get("last_modified") or None)
 
 
 def url_basename(url: str) -> str:
@@ -317,7 +327,8 @@ def shown(names: list, limit: int = 10) -> str:
 
 def open_url(url: str, timeout: float) -> http.client.HTTPResponse:
     """Open a URL with our User-Agent; every failure becomes a FetchError naming URL, status and fix."""
-    request = Request(url, headers={"User-Agent": USER_AGENT.format(version=cspbook.__version__), "Accept": "text/csv, application/json, */*"})
+    agent = USER_AGENT.format(version=cspbook.__version__)
+    request = Request(url, headers={"User-Agent": agent, "Accept": "text/csv, application/json, */*"})
     try:
         return urlopen(request, timeout=timeout)  # noqa: S310 - the scheme is checked by the callers
     except HTTPError as exc:
@@ -327,8 +338,10 @@ def open_url(url: str, timeout: float) -> http.client.HTTPResponse:
             f"cannot reach {url}: {exc.reason}; check the network and the Datastore address "
             "(CSPBOOK_DATASTORE), or fetch from a folder with --mirror or CSPBOOK_MIRROR"
         ) from exc
-    except (OSError, http.client.HTTPException) as exc:  # timeouts, resets, bad status lines
-        raise FetchError(f"no valid answer from {url} within {timeout:g} s: {exc!r}; {RETRY_FIX}") from exc
+    except TimeoutError as exc:  # the answer's headers did not come in time
+        raise FetchError(f"{url} did not answer within {timeout:g} s; {RETRY_FIX}") from exc
+    except (OSError, http.client.HTTPException) as exc:  # resets, bad status lines
+        raise FetchError(f"the connection to {url} failed ({exc!r}); {RETRY_FIX}") from exc
 
 
 def error_body(exc: HTTPError) -> bytes:
@@ -351,7 +364,8 @@ def http_error_message(url: str, status: int, reason: str, body: bytes = b"") ->
     text = f"{url} answered HTTP {status} {reason}" + (f" ({detail})" if detail else "")
     if status >= 500 or status == 429:
         return f"{text}; the Datastore is having trouble: {RETRY_FIX}"
-    return f"{text}; check the Datastore address (CSPBOOK_DATASTORE) and the dataset id, or fetch from a folder with --mirror"
+    fix = "check the Datastore address (CSPBOOK_DATASTORE) and the dataset id, or fetch from a folder with --mirror"
+    return f"{text}; {fix}"
 
 
 def ckan_error_text(body: bytes) -> str:
@@ -449,7 +463,9 @@ def copy_stream(stream: BinaryIO, path: Path, source: Source) -> tuple[str, int]
             try:
                 chunk = stream.read(CHUNK_BYTES)
             except (OSError, http.client.HTTPException) as exc:
-                raise FetchError(f"download of {source.location} broke off after {size:,} bytes ({exc!r}); {RETRY_FIX}") from exc
+                raise FetchError(
+                    f"download of {source.location} broke off after {size:,} bytes ({exc!r}); {RETRY_FIX}"
+                ) from exc
             if not chunk:
                 break
             digest.update(chunk)
@@ -537,7 +553,9 @@ def install(staged: list[Staged], changed: list[str], cache: Path) -> list[str]:
         if item.entry["name"] in changed:
             os.replace(item.path, cache / item.entry["name"])
     keep = {item.entry["name"] for item in staged}
-    stale = sorted(p.name for p in cache.iterdir() if p.is_file() and p.suffix.lower() == ".csv" and p.name not in keep)
+    stale = sorted(
+        p.name for p in cache.iterdir() if p.is_file() and p.suffix.lower() == ".csv" and p.name not in keep
+    )
     for name in stale:
         (cache / name).unlink(missing_ok=True)
     return stale

@@ -39,12 +39,13 @@ def read_text(path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line, column = _locate_byte(raw, exc.start)
+        char = raw[exc.start : exc.start + 1].decode("cp1252", errors="replace")
         raise DataFileError(
             path,
-            f"byte 0x{raw[exc.start]:02x} at position {exc.start} is not UTF-8 "
-            "(the file looks like Latin-1 or Windows-1252)",
+            f"found byte 0x{raw[exc.start]:02x} ('{char}' in Latin-1 or Windows-1252), which is not UTF-8",
             line=line,
+            column=column,
             fix="save the file as UTF-8 (in Excel: 'CSV UTF-8'), then run the command again",
         ) from None
     head = text.lstrip()[:512].lower()
@@ -56,6 +57,22 @@ def read_text(path: Path) -> str:
             fix="fetch it again with `cspbook fetch`, or download the CSV from the London Datastore",
         )
     return text
+
+
+def _locate_byte(raw: bytes, position: int) -> tuple[int, str | None]:
+    """The line (the header is line 1) holding byte ``position``, and its column's header name.
+
+    >>> _locate_byte("Borough,Minor\n\nBarnet,Cost \xa35\n".encode("latin-1"), 27)
+    (3, 'Minor')
+    """
+    line = raw[:position].count(b"\n") + 1
+    line_start = raw.rfind(b"\n", 0, position) + 1
+    before = raw[line_start:position].decode("cp1252", errors="replace")
+    index = len(next(csv.reader([before + "x"]))) - 1
+    header_line = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
+    header = next(csv.reader([header_line]), [])
+    column = header[index].strip() if line > 1 and index < len(header) else None
+    return line, column
 
 
 def _rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:

@@ -7,7 +7,6 @@ Datastore when needed); :func:`dataset` loads it.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cspbook import config, definitions, indicators, load
-from cspbook.errors import FetchError
+from cspbook.errors import CspbookError, FetchError
 
 
 @dataclass(frozen=True)
@@ -38,16 +37,10 @@ class Dataset:
 
 
 def read_manifest(cache: Path | None = None) -> dict:
-    path = (cache or config.cache_dir()) / "manifest.json"
-    if not path.exists():
-        raise FetchError(
-            f"no data in the cache ({path} is missing); run `cspbook fetch` "
-            f"(or `cspbook fetch --mirror DIR` / set {config.MIRROR_ENV}=DIR to use a local copy)"
-        )
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FetchError(f"{path}: the manifest is damaged ({exc}); run `cspbook fetch` again") from None
+    """The cache manifest (see :func:`cspbook.fetch.read_manifest`)."""
+    from cspbook import fetch
+
+    return fetch.read_manifest(cache)
 
 
 def ensure(mirror: Path | None = None, offline: bool = False, notice=None) -> dict:
@@ -67,7 +60,7 @@ def ensure(mirror: Path | None = None, offline: bool = False, notice=None) -> di
         if have_cache and fetch.cache_is_current(mirror=mirror):
             return read_manifest()
         fetch.fetch(mirror=mirror)
-    except FetchError as exc:
+    except CspbookError as exc:
         if have_cache and mirror is None:
             notice(f"notice: could not check the London Datastore for new data ({exc}); using the cached data")
             return read_manifest()
