@@ -26,6 +26,10 @@ EXAMPLES = {
   cspbook indicators --borough "Barking and Dagenham" --year 2011-12
   cspbook indicators --borough Newham --year 2014-15 --format csv > newham.csv
   CSPBOOK_MIRROR=../shared/data cspbook indicators --borough Camden --year 2012-13 --format json""",
+    "build": """examples:
+  cspbook build --borough "Barking and Dagenham" --year 2011-12
+  cspbook build --borough Newham --year 2012-13 --years 2010-11..2012-13 --jobs 2
+  CSPBOOK_MIRROR=../shared/data cspbook build --borough "Barking and Dagenham" --year 2011-12 --offline""",
     "reconcile": """examples:
   cspbook reconcile --borough "Barking and Dagenham" --year 2011-12""",
 }
@@ -79,6 +83,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format (default: table)")
     _data_options(p)
     p.set_defaults(func=cmd_reconcile)
+
+    p = add("build", "Build the HTML book: execute the notebooks with papermill and assemble them with Jupyter Book.")
+    _report_options(p)
+    p.add_argument("--years", metavar="FIRST..LAST", help="also build these years, e.g. 2010-11..2012-13 (a part per year)")
+    p.add_argument("--jobs", type=int, metavar="N", help="notebooks executed in parallel (default: the number of cores)")
+    _data_options(p)
+    p.set_defaults(func=cmd_build)
     return top
 
 
@@ -149,6 +160,15 @@ def cmd_indicators(args) -> int:
         frame = frame[["label", "source", "previous_value", "value", "change_pct", "significant",
                        "london_change_pct", "london_rank", "comparable"]]
     _emit(frame, args.format)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from cspbook import build
+
+    if args.jobs is not None and args.jobs < 1:
+        raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
+    build.build(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
     return 0
 
 

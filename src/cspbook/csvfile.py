@@ -46,8 +46,9 @@ def cell_error(path, line, column, problem, fix=""):
     return DefinitionError(f"{path}, line {line}, column '{column}': {problem}" + (f". {fix}" if fix else ""))
 
 
-def number(path, line, row, column, *, required=False, low=None, high=None):
-    """A numeric cell (or None when empty and not required), within [low, high]."""
+def number(path, line, row, column, *, required=False, low=None, high=None, fix="correct the figure"):
+    """A numeric cell (or None when empty and not required), within [low, high]; ``fix`` is
+    the advice given when it lies outside."""
     text = row[column]
     if text == "":
         if required:
@@ -60,8 +61,23 @@ def number(path, line, row, column, *, required=False, low=None, high=None):
     if math.isnan(value) or math.isinf(value):
         raise cell_error(path, line, column, f"found '{text}'", "write a plain number such as 12.5")
     if low is not None and value < low or high is not None and value > high:
-        raise cell_error(path, line, column, f"found {text}, outside {low:g} to {high:g}", "correct the figure")
+        raise cell_error(path, line, column, f"found {text}, {_outside(low, high)}", fix)
     return value
+
+
+def _outside(low, high) -> str:
+    """How a number misses the range [low, high].
+
+    >>> _outside(0, 100), _outside(0, float("inf")), _outside(None, 5)
+    ('outside 0 to 100', 'below 0', 'above 5')
+    """
+    low_open = low is None or math.isinf(low)
+    high_open = high is None or math.isinf(high)
+    if low_open:
+        return f"above {high:g}"
+    if high_open:
+        return f"below {low:g}"
+    return f"outside {low:g} to {high:g}"
 
 
 def borough(path, line, row, column="borough") -> str:

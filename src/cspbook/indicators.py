@@ -167,9 +167,27 @@ def check_year(available: pd.PeriodIndex, year: int) -> None:
     missing = need.difference(available)
     if len(missing):
         raise PeriodError(
-            f"{label} needs {span}; the data has a gap: {', '.join(periods.describe_month(m) for m in missing)} "
-            "missing. Add a file that covers those months (`cspbook fetch`)"
+            f"{label} needs {span}; the data has a gap: {_spans(missing)} missing "
+            f"({covers}). Add a file that covers those months (`cspbook fetch`)"
         )
+
+
+def _spans(months) -> str:
+    """Months as readable runs.
+
+    >>> _spans(pd.PeriodIndex(["2011-04", "2011-05", "2011-06", "2011-09"], freq="M"))
+    'April 2011 to June 2011, September 2011'
+    """
+    runs: list[list[pd.Period]] = []
+    for month in sorted(months):
+        if runs and month == runs[-1][-1] + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(
+        periods.describe_month(run[0]) + (f" to {periods.describe_month(run[-1])}" if len(run) > 1 else "")
+        for run in runs
+    )
 
 
 def for_borough(change_table: pd.DataFrame, available: pd.PeriodIndex, borough: str, year: int) -> pd.DataFrame:

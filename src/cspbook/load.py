@@ -60,7 +60,7 @@ def read_text(path: Path) -> str:
 
 
 def _locate_byte(raw: bytes, position: int) -> tuple[int, str | None]:
-    """The line (the header is line 1) holding byte ``position``, and its column's header name.
+    r"""The line (the header is line 1) holding byte ``position``, and its column's header name.
 
     >>> _locate_byte("Borough,Minor\n\nBarnet,Cost \xa35\n".encode("latin-1"), 27)
     (3, 'Minor')

@@ -80,7 +80,6 @@ def _london_clause(change_pct, london_pct) -> str:
         return ", while across London it was unchanged"
     if borough_up == london_up:
         word = "faster" if abs(change_pct) > abs(london_pct) else "more slowly"
-        verb = "rose" if london_up else "fell"
         return f", {word} than across London ({signed_pct(london_pct)})" if abs(change_pct) != abs(london_pct) else f", as across London ({signed_pct(london_pct)})"
     return f", while across London it {'rose' if london_up else 'fell'} ({signed_pct(london_pct)})"
 
@@ -169,7 +168,9 @@ def ordinal(n: int) -> str:
 def headline_bullet(row, threshold: float = 1.0) -> str:
     """The headline list line: the sentence, marked when the figure came from a partner."""
     text = sentence(row, threshold)
-    return text + (" (partner-supplied figure)" if row.get("source") == "partner" else "")
+    if row.get("source") == "partner":
+        text = text[:-1] + " (partner-supplied figure)."
+    return text
 
 
 def year_span(year: int) -> str:

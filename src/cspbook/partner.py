@@ -48,7 +48,10 @@ def read(path: Path) -> pd.DataFrame:
 
 def _record(path, line, row) -> dict:
     ind = csvfile.indicator(path, line, row, source="partner")
-    limits = {"low": 0.0, "high": 100.0} if ind.unit == "percent" else {"low": 0.0, "high": float("inf")}
+    if ind.unit == "percent":
+        limits = {"low": 0.0, "high": 100.0, "fix": f"'{ind.id}' is a percentage; correct the figure"}
+    else:
+        limits = {"low": 0.0, "high": float("inf"), "fix": f"'{ind.id}' counts {ind.unit}, which cannot be negative; correct the figure"}
     previous = csvfile.number(path, line, row, "previous_value", **limits)
     value = csvfile.number(path, line, row, "value", **limits)
     change = csvfile.number(path, line, row, "change_pct", low=-100.0, high=float("inf"))

@@ -7,6 +7,8 @@ Validated when loaded: every priority id and indicator id must be defined in
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,14 +67,29 @@ def load(borough: str, year: int, folder: Path | None = None) -> Report:
     folder = folder or config.definitions_dir() / "reports"
     defaults_path = folder / "defaults.yml"
     merged = dict(_mapping(defaults_path))
+    origin = dict.fromkeys(merged, defaults_path)  # key -> the file it was taken from
     files = [str(defaults_path)]
     own = path_for(borough, year, folder)
     if own.exists():
         data = _mapping(own)
         _check_identity(own, data, borough, year)
         merged.update(data)
+        origin.update(dict.fromkeys(data, own))
         files.append(str(own))
-    return _build(merged, borough, year, own if own.exists() else defaults_path, tuple(files))
+    return _build(merged, borough, year, origin, own if own.exists() else defaults_path, tuple(files))
+
+
+def _where(path: Path, token: str) -> str:
+    """``path, line N`` for the first line (comments aside) where ``token`` appears as a word."""
+    pattern = re.compile(rf"(?<![\w-]){re.escape(str(token))}(?![\w-])")
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return str(path)
+    for number, text in enumerate(lines, start=1):
+        if pattern.search(text.split("#", 1)[0]):
+            return f"{path}, line {number}"
+    return str(path)
 
 
 def _mapping(path: Path) -> dict:
@@ -81,7 +98,11 @@ def _mapping(path: Path) -> dict:
         raise DefinitionError(f"{path}: must be a mapping of keys to values, found {type(data).__name__}")
     unknown = sorted(set(data) - KEYS)
     if unknown:
-        raise DefinitionError(f"{path}: unknown key '{unknown[0]}'; allowed keys: {', '.join(sorted(KEYS))}")
+        hint = difflib.get_close_matches(str(unknown[0]), sorted(KEYS), n=1)
+        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        raise DefinitionError(
+            f"{_where(path, unknown[0])}: unknown key '{unknown[0]}'; {suggestion}allowed keys: {', '.join(sorted(KEYS))}"
+        )
     return data
 
 
@@ -98,24 +119,34 @@ def _indicator_ids(path, where, ids) -> tuple[str, ...]:
         raise DefinitionError(f"{path}: {where}: must be a non-empty list of indicator ids")
     for iid in ids:
         if iid not in known:
-            import difflib
             hint = difflib.get_close_matches(str(iid), list(known), n=1)
             suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
             raise DefinitionError(
-                f"{path}: {where}: unknown indicator id '{iid}'{suggestion} (defined in data/indicators.yml: {', '.join(known)})"
+                f"{_where(path, iid)}: {where}: unknown indicator id '{iid}'{suggestion} "
+                f"(defined in data/indicators.yml: {', '.join(known)})"
             )
     return tuple(ids)
 
 
-def _build(data: dict, borough: str, year: int, path: Path, files) -> Report:
+def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, files) -> Report:
+    """The Report from the merged keys; an error names the file each key came from."""
+
+    def src(key: str) -> Path:
+        return origin.get(key, fallback)
+
     prios = definitions.priorities()
     priorities = []
+    path = src("priorities")
     for i, entry in enumerate(data.get("priorities") or [], start=1):
         if not isinstance(entry, dict) or "id" not in entry:
             raise DefinitionError(f"{path}: priorities, entry {i}: needs an 'id' (one of {', '.join(prios)})")
         pid = entry["id"]
         if pid not in prios:
-            raise DefinitionError(f"{path}: priorities, entry {i}: unknown priority '{pid}'; known: {', '.join(prios)}")
+            hint = difflib.get_close_matches(str(pid), list(prios), n=1)
+            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise DefinitionError(
+                f"{_where(path, pid)}: priorities, entry {i}: unknown priority '{pid}'{suggestion}; known: {', '.join(prios)}"
+            )
         priorities.append(PriorityConfig(
             id=pid,
             title=str(entry.get("title") or prios[pid].title),
@@ -127,21 +158,21 @@ def _build(data: dict, borough: str, year: int, path: Path, files) -> Report:
         raise DefinitionError(f"{path}: priorities: at least one priority is needed")
     for key in ("aim", "partnership"):
         if not isinstance(data.get(key), str) or not data[key].strip():
-            raise DefinitionError(f"{path}: '{key}' must be a non-empty text")
+            raise DefinitionError(f"{src(key)}: '{key}' must be a non-empty text")
     nxt = data.get("next_priorities") or []
     for i, entry in enumerate(nxt, start=1):
         if not isinstance(entry, dict) or not entry.get("title"):
-            raise DefinitionError(f"{path}: next_priorities, entry {i}: needs a 'title' and a 'text'")
+            raise DefinitionError(f"{src('next_priorities')}: next_priorities, entry {i}: needs a 'title' and a 'text'")
     return Report(
         borough=borough,
         year=year,
         aim=" ".join(data["aim"].split()),
         partnership=" ".join(data["partnership"].split()),
         priorities=tuple(priorities),
-        headline=_indicator_ids(path, "headline", data.get("headline")),
+        headline=_indicator_ids(src("headline"), "headline", data.get("headline")),
         next_priorities=tuple({"title": str(e["title"]), "text": str(e.get("text", ""))} for e in nxt),
-        static_threshold_pct=_float(path, data, "static_threshold_pct", 1.0),
-        reconciliation_tolerance_pp=_float(path, data, "reconciliation_tolerance_pp", 1.0),
+        static_threshold_pct=_float(src("static_threshold_pct"), data, "static_threshold_pct", 1.0),
+        reconciliation_tolerance_pp=_float(src("reconciliation_tolerance_pp"), data, "reconciliation_tolerance_pp", 1.0),
         data_sources=tuple(data.get("data_sources") or ()),
         targets=dict(data.get("targets") or {}),
         files=files,

@@ -167,6 +167,13 @@ def categories(path: Path, frame: pd.DataFrame, key_columns) -> str:
             column, name, options = key_columns[1], major, list(best.categories)
         else:
             column, name, options = key_columns[2], minor, list(best.categories[major])
+        other = next((c for c in classes.values() if (major, minor) in c.pairs), None)
+        if other is not None:
+            raise DataFileError(
+                path, f"category '{name}' is in the {other.label}, but the rest of the file uses the {best.label}",
+                line=int(line), column=column,
+                fix="one file must use one classification; export the months on each side of the change as separate files",
+            )
         close = difflib.get_close_matches(name, options, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise DataFileError(

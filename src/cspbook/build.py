@@ -1,0 +1,55 @@
+"""`cspbook build`: the whole report, as a recipe.
+
+lock -> check parameters -> data (fetch if needed) -> plan notebooks -> execute (cached,
+parallel) -> CSV downloads and _toc.yml -> Jupyter Book (strict) -> swap into _build/html.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cspbook import book, config, definitions, lock, periods, reports, run, store, table
+
+
+@dataclass
+class BuildResult:
+    html: Path
+    ran: list
+    reused: list
+    skipped_html: bool
+    seconds: float
+
+
+def build(borough: str, year: str, years: str | None = None, jobs: int | None = None,
+          mirror: Path | None = None, offline: bool = False, log=None, progress: bool | None = None) -> BuildResult:
+    """Build the book of ``borough`` for ``year`` (and the other ``years``, e.g. 2010-11..2012-13)."""
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    started = time.monotonic()
+    name = definitions.resolve_borough(borough)
+    primary = periods.parse_year(year)
+    all_years = sorted(set(periods.parse_year_range(years)) | {primary}) if years else [primary]
+    configs = {y: reports.load(name, y) for y in all_years}
+    with lock.held(run.work_dir() / "build.lock"):
+        manifest = store.ensure(mirror=mirror, offline=offline, notice=log)
+        data = store.dataset()
+        tables = {y: table.indicator_table(data, configs[y]) for y in all_years}  # checks every year first
+        titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
+        planned = run.plan(name, all_years, titles, manifest)
+        outcome = run.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
+        downloads = [book.write_downloads(y, tables[y].to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}")) for y in all_years]
+        book.write_toc(book.toc(planned, primary))
+        digest = book.stamp(planned, downloads)
+        if book.up_to_date(digest):
+            log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
+            skipped = True
+        else:
+            book.build_html(digest, log=log)
+            skipped = False
+    seconds = time.monotonic() - started
+    log(f"built {book.html_dir() / 'index.html'}: {len(outcome['ran'])} notebook(s) executed, "
+        f"{len(outcome['reused'])} reused, in {seconds:.1f}s")
+    return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], skipped, seconds)

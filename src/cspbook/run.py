@@ -1,0 +1,253 @@
+"""Execute the book's notebooks with papermill: plan the jobs, key each on its inputs,
+reuse what is cached, run the rest in parallel, and surface a failing cell clearly.
+
+A job's key is the sha256 of everything that can change its output: the template, the
+parameters, the title, the data files (sha256 from the manifest), the definitions under
+``data/`` and the library's own source. An executed notebook is stored under
+``.cspbook/cache/<key>.ipynb``; a second build with nothing changed executes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from cspbook import config, periods
+from cspbook.errors import BuildError
+
+PRIORITY_PAGES = ("violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence")
+AFTER_PAGES = ("next_priorities", "methodology", "data_sources", "reconciliation")
+TITLES = {"overview": "Overview", "next_priorities": "Next year's priorities", "methodology": "Methodology",
+          "data_sources": "Data sources", "reconciliation": "Reconciliation"}
+KERNEL_ENV = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PLATFORM_DIRS": "1", "PYTHONWARNINGS": "ignore"}
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # template stem, e.g. violent_crime
+    year: int
+    title: str
+    template: Path
+    output: Path
+    parameters: dict
+    key: str
+
+    @property
+    def label(self) -> str:
+        return f"{periods.label(self.year)}/{self.name}"
+
+
+def templates_dir() -> Path:
+    return config.home() / "book" / "templates"
+
+
+def work_dir() -> Path:
+    return config.home() / ".cspbook"
+
+
+def _digest(*chunks: bytes) -> str:
+    h = hashlib.sha256()
+    for chunk in chunks:
+        h.update(len(chunk).to_bytes(8, "big"))
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _tree_digest(folder: Path, pattern: str) -> bytes:
+    files = sorted(p for p in folder.rglob(pattern) if p.is_file() and "raw" not in p.relative_to(folder).parts)
+    return _digest(*[str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() for p in files]).encode()
+
+
+def inputs_digest(manifest: dict) -> bytes:
+    """What every notebook depends on besides its template: data, definitions, library."""
+    data = json.dumps([f["sha256"] for f in manifest.get("files", [])]).encode()
+    defs = _tree_digest(config.definitions_dir(), "*.*")
+    lib = _tree_digest(config.PACKAGE_DIR, "*.py")
+    return _digest(data, defs, lib).encode()
+
+
+def plan(borough: str, years: list[int], titles: dict[int, dict[str, str]], manifest: dict) -> list[Job]:
+    """One job per page per year: overview, the priority chapters, then the closing pages."""
+    common = inputs_digest(manifest)
+    jobs = []
+    for year in years:
+        names = ["overview", *[n for n in titles[year] if n in PRIORITY_PAGES], *AFTER_PAGES]
+        for name in names:
+            template = templates_dir() / f"{name}.ipynb"
+            if not template.exists():
+                raise BuildError(f"template {template} is missing; the book needs one notebook per page in book/templates/")
+            params = {"borough": borough, "year": periods.label(year), "home": str(config.home())}
+            title = titles[year].get(name) or TITLES[name]
+            key = _digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common)
+            output = config.home() / "book" / periods.label(year) / f"{name}.ipynb"
+            jobs.append(Job(name, year, title, template, output, params, key))
+    return jobs
+
+
+def check_parameters(job: Job) -> None:
+    """Reject a parameter the template does not declare (papermill would only warn)."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(job.template)))
+    unknown = sorted(set(job.parameters) - declared)
+    if unknown:
+        raise BuildError(
+            f"{job.template}: unknown parameter(s) {unknown}; the template's `parameters` cell declares {sorted(declared)}. "
+            "Add them to the parameters cell or stop passing them"
+        )
+
+
+def cached(job: Job) -> Path:
+    return work_dir() / "cache" / f"{job.key}.ipynb"
+
+
+def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = None) -> dict[str, list[Job]]:
+    """Run every job whose output is not cached; install all outputs into the book tree.
+
+    Returns ``{"ran": [...], "reused": [...]}``. On the first failure the remaining jobs
+    are cancelled and a BuildError names the notebook, the cell and the error.
+    """
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    progress = sys.stderr.isatty() if progress is None else progress
+    todo = [j for j in jobs if not cached(j).exists()]
+    reused = [j for j in jobs if cached(j).exists()]
+    for job in todo:
+        check_parameters(job)
+    (work_dir() / "cache").mkdir(parents=True, exist_ok=True)
+    if todo:
+        log(f"executing {len(todo)} notebook(s) with {min(workers, len(todo))} worker(s); reusing {len(reused)}")
+        _run_all(todo, workers, log, progress)
+    else:
+        log(f"all {len(jobs)} notebooks are up to date; nothing executed")
+    for job in jobs:
+        _install(cached(job), job.output)
+    return {"ran": todo, "reused": reused}
+
+
+def _run_all(todo: list[Job], workers: int, log, progress: bool) -> None:
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(_run_one, job, i if progress else None, log): job for i, job in enumerate(todo)}
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _run_one(job: Job, position: int | None, log) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    scratch = work_dir() / "running"
+    scratch.mkdir(parents=True, exist_ok=True)
+    out = scratch / f"{job.key}.ipynb"
+    bar = {"desc": job.label, "position": position, "leave": True} if position is not None else False
+    started = time.monotonic()
+    if position is None:
+        log(f"  run    {job.label}")
+    try:
+        with _kernel_env():
+            papermill.execute_notebook(
+                str(job.template), str(out), parameters=job.parameters, kernel_name="python3",
+                progress_bar=bar, cwd=str(job.output.parent if job.output.parent.exists() else config.home()),
+                request_save_on_cell_execute=False,
+            )
+    except PapermillExecutionError as exc:
+        kept = _keep_failed(out, job)
+        raise BuildError(
+            f"notebook {job.label} ({job.template}) failed in cell {exc.cell_index + 1} "
+            f"(execution count {exc.exec_count}):\n{_cell_source(out, exc.cell_index)}\n"
+            f"{exc.ename}: {exc.evalue}\nthe executed notebook is kept at {kept}"
+        ) from None
+    except Exception as exc:  # a template that is not valid JSON, a kernel that dies...
+        if isinstance(exc, BuildError):
+            raise
+        kept = _keep_failed(out, job)
+        raise BuildError(f"notebook {job.label} ({job.template}) could not run: {type(exc).__name__}: {exc}; see {kept}") from None
+    finalise(out, job)
+    os.replace(out, cached(job))
+    if position is None:
+        log(f"  done   {job.label} in {time.monotonic() - started:.1f}s")
+
+
+class _kernel_env:
+    """Environment for kernels: silence the debugger's frozen-modules and path warnings."""
+
+    def __enter__(self):
+        self.saved = {k: os.environ.get(k) for k in KERNEL_ENV}
+        os.environ.update(KERNEL_ENV)
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _keep_failed(out: Path, job: Job) -> Path:
+    failed = work_dir() / "failed"
+    failed.mkdir(parents=True, exist_ok=True)
+    target = failed / f"{periods.label(job.year)}-{job.name}.ipynb"
+    if out.exists():
+        os.replace(out, target)
+    return target
+
+
+def _cell_source(path: Path, index: int) -> str:
+    try:
+        nb = nbformat.read(path, as_version=4)
+        return "    " + nb.cells[index].source.replace("\n", "\n    ")
+    except Exception:  # noqa: BLE001 - the message is still useful without the source
+        return "    (cell source unavailable)"
+
+
+def finalise(path: Path, job: Job) -> None:
+    """Make the executed notebook ready for the book: remove the parameter cells from the
+    page, set the title from the report configuration, drop stderr output and metadata
+    that changes from run to run."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags or "parameters" in tags:
+            cell.metadata["tags"] = sorted(set(tags) | {"remove-cell"})
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    first = nb.cells[0]
+    if first.cell_type == "markdown" and first.source.lstrip().startswith("# "):
+        first.source = "# " + escape_markdown(job.title)
+    nb.metadata.get("papermill", {}).pop("start_time", None)
+    nb.metadata.get("papermill", {}).pop("end_time", None)
+    nb.metadata.get("papermill", {}).pop("duration", None)
+    nbformat.write(nb, path)
+
+
+def escape_markdown(text: str) -> str:
+    """Escape MyST/Markdown syntax in a one-line title.
+
+    >>> escape_markdown("Crime <script> & {{ x }} *y*")
+    'Crime \\\\<script\\\\> & \\\\{\\\\{ x \\\\}\\\\} \\\\*y\\\\*'
+    """
+    out = []
+    for ch in " ".join(str(text).split()):
+        out.append("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|$~:^=\"'" and ch not in " " else ch)
+    return "".join(out).replace("\\-", "-").replace("\\.", ".").replace("\\'", "'").replace("\\:", ":")
+
+
+def _install(source: Path, target: Path) -> None:
+    """Copy a cached notebook into the book tree unless it is already there, unchanged."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and target.read_bytes() == source.read_bytes():
+        return
+    tmp = target.with_suffix(".ipynb.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)

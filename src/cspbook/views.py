@@ -1,0 +1,213 @@
+"""One function per kind of page in the book. Each returns a dict of values to glue
+(plain text or numbers) and the displayable parts (tables, charts) for that page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cspbook import definitions, indicators, narrative, periods, plots, reconcile
+from cspbook.page import HTML, Context, esc, figure, html_table, indicator_rows
+
+
+@dataclass
+class View:
+    glue: dict = field(default_factory=dict)
+    parts: list = field(default_factory=list)  # HTML objects, displayed in order
+
+
+def _rows(ctx: Context, ids) -> pd.DataFrame:
+    return ctx.table[ctx.table["indicator"].isin(list(ids))].set_index("indicator").loc[list(ids)].reset_index()
+
+
+def common(ctx: Context) -> dict:
+    """Values every page may glue: the borough and the year."""
+    return {"borough": ctx.borough, "year": ctx.year_label, "year_span": narrative.year_span(ctx.year)}
+
+
+def overview(ctx: Context) -> View:
+    """Landing page of a year: aim, what a CSP is, the headline list of changes."""
+    head = _rows(ctx, ctx.report.headline)
+    thr = ctx.report.static_threshold_pct
+    bullets = "".join(f"<li>{esc(narrative.headline_bullet(r, thr))}</li>" for _, r in head.iterrows())
+    mps = head[head["source"] == "mps"]
+    improved = sum(narrative.judgement(r["change_pct"], r["lower_is_better"], thr) == "better" for _, r in head.iterrows() if r["comparable"])
+    view = View(glue={
+        "aim": ctx.report.aim,
+        "partnership": ctx.report.partnership,
+        "n_headline": str(len(head)),
+        "n_improved": str(improved),
+        "n_partner": str(int((head["source"] == "partner").sum())),
+        "n_mps": str(len(mps)),
+        "priority_list": "; ".join(p.title for p in ctx.report.priorities),
+    })
+    view.parts.append(HTML(f'<ul class="cspbook-headline">{bullets}</ul>'))
+    view.parts.append(html_table(indicator_rows(head), caption=f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {periods.label(ctx.year - 1)}"))
+    return view
+
+
+def priority(ctx: Context, priority_id: str) -> View:
+    """A priority chapter: summary sentences, the indicator table, charts, definitions."""
+    prio = next((p for p in ctx.report.priorities if p.id == priority_id), None)
+    if prio is None:
+        known = ", ".join(p.id for p in ctx.report.priorities)
+        raise definitions.DefinitionError(f"priority '{priority_id}' is not in the report configuration for {ctx.borough} {ctx.year_label}; it has: {known}")
+    rows = _rows(ctx, prio.indicators)
+    thr = ctx.report.static_threshold_pct
+    sentences = [narrative.headline_bullet(r, thr) for _, r in rows.iterrows()]
+    view = View(glue={
+        "title": prio.title,
+        "focus": prio.focus,
+        "summary_text": prio.summary,
+        "summary": " ".join(sentences),
+        "n_indicators": str(len(rows)),
+        "n_partner": str(int((rows["source"] == "partner").sum())),
+    })
+    view.parts.append(html_table(indicator_rows(rows), caption=f"{prio.title}: indicators for {ctx.borough}, {ctx.year_label}"))
+    view.indicators = rows
+    return view
+
+
+def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
+    """The detail of one indicator: sentence, significance, rank, charts, definition."""
+    defs = definitions.indicators()[row["indicator"]]
+    thr = ctx.report.static_threshold_pct
+    anchor = f"ind-{row['indicator']}"
+    texts = [narrative.sentence(row, thr), narrative.significance(row), narrative.rank_sentence(row)]
+    if row["source"] == "partner" and row["note"]:
+        texts.append(f"This figure was {row['note']}.")
+    parts = [HTML(
+        f'<section class="cspbook-indicator" id="{esc(anchor)}"><h3>{esc(row["label"])}</h3>'
+        + "".join(f"<p>{esc(t)}</p>" for t in texts if t)
+        + f'<p class="cspbook-definition"><strong>Definition:</strong> {esc(defs.definition)} '
+        f'<a href="#calc-{esc(row["indicator"])}">How this is calculated</a></p></section>'
+    )]
+    if charts and row["source"] == "mps":
+        monthly = indicators.month_series(ctx.data.monthly, row["indicator"], ctx.borough, ctx.year)
+        trend = indicators.trend(ctx.data.annual, row["indicator"], ctx.borough, ctx.year)
+        for chart in (plots.monthly(monthly, row["label"], ctx.borough, ctx.year),
+                      plots.trend(trend, row["label"], ctx.borough),
+                      plots.versus_london(trend, row["label"], ctx.borough)):
+            parts.append(figure(chart, f"fig-{row['indicator']}-{chart.name}"))
+    return parts
+
+
+def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
+    """'How this is calculated': definition, categories summed, formula, per indicator."""
+    classes = definitions.classifications().by_id
+    items = []
+    for _, row in rows.iterrows():
+        ind = definitions.indicators()[row["indicator"]]
+        if ind.source == "mps":
+            cats = "".join(
+                f"<li>{esc(classes[cid].label)}: {esc('all categories' if minors == 'all' else ', '.join(minors))}</li>"
+                for cid, minors in ind.categories.items()
+            )
+            how = (
+                f"<p>Computed from MPS recorded crime: the monthly counts of these categories are added up "
+                f"for {esc(ctx.borough)} over each financial year (April to March).</p><ul>{cats}</ul>"
+                "<p>Change = (this year &minus; last year) &divide; last year &times; 100. The 95% interval treats each "
+                "year's count as Poisson (see Methodology). London is the sum of the 32 boroughs.</p>"
+            )
+        else:
+            how = f"<p>Supplied by a partner agency, not computed from open data: {esc(row['note'])}.</p>"
+        items.append(
+            f'<div class="cspbook-calc" id="calc-{esc(row["indicator"])}"><h4>{esc(ind.label)}</h4>'
+            f"<p>{esc(ind.definition)}</p>{how}</div>"
+        )
+    return HTML("".join(items))
+
+
+def next_priorities(ctx: Context) -> View:
+    items = "".join(
+        f"<li><strong>{esc(p['title'])}</strong>: {esc(p['text'])}</li>" for p in ctx.report.next_priorities
+    )
+    return View(
+        glue={"next_year": periods.label(ctx.year + 1), "n_next": str(len(ctx.report.next_priorities))},
+        parts=[HTML(f'<ol class="cspbook-next">{items}</ol>')],
+    )
+
+
+def methodology(ctx: Context) -> View:
+    cls = definitions.classifications()
+    brk = pd.Period(cls.break_month, "M")
+    example = ctx.table[(ctx.table["source"] == "mps") & ctx.table["comparable"]].head(1)
+    glue = {
+        "break_month": periods.describe_month(brk),
+        "break_description": cls.break_description,
+        "n_boroughs": str(len(definitions.boroughs())),
+    }
+    if len(example):
+        r = example.iloc[0]
+        glue["example"] = (
+            f"For example, {r['label'].lower()} in {ctx.borough} went from {narrative.number(r['previous_value'])} "
+            f"to {narrative.number(r['value'])}, a change of {narrative.signed_pct(r['change_pct'])} with a 95% interval "
+            f"of {narrative.signed_pct(r['ci_low_pct'])} to {narrative.signed_pct(r['ci_high_pct'])}."
+        )
+    else:
+        glue["example"] = "No comparable change is available for this year to use as an example."
+    mapping = pd.DataFrame(sorted(cls.old_to_new.items()), columns=["Previous MPS category", "Nearest Home Office category"])
+    return View(glue=glue, parts=[html_table(mapping, caption="Nearest categories across the January 2017 change")])
+
+
+def data_sources(ctx: Context) -> View:
+    manifest = ctx.data.manifest
+    files = manifest.get("files", [])
+    rows = pd.DataFrame({
+        "File": [f["name"] for f in files],
+        "Source": [f.get("source", "") for f in files],
+        "Fetched (UTC)": [f.get("fetched_at", "") for f in files],
+        "Months": [f"{f['first_month']} to {f['last_month']}" for f in files],
+        "Months used": ["; ".join(ctx.data.supplied.get(f["name"], [])) or "none (a later file covers them)" for f in files],
+        "Rows": [str(f["rows"]) for f in files],
+        "Classification": [f.get("classification", "") for f in files],
+        "SHA-256": [f["sha256"] for f in files],
+    })
+    partner_rows = ctx.table[ctx.table["source"] == "partner"]
+    partners = pd.DataFrame({
+        "Indicator": partner_rows["label"],
+        "Supplied by and published in": partner_rows["note"].replace("", "no figure supplied"),
+    })
+    srcs = "".join(
+        f"<li>{esc(s.get('name', ''))} ({esc(s.get('publisher', ''))}), {esc(s.get('licence', ''))}: "
+        f"<code>{esc(s.get('url', ''))}</code></li>" for s in ctx.report.data_sources
+    )
+    return View(
+        glue={"n_files": str(len(files)), "origin": manifest.get("origin", ""), "fetched_at": manifest.get("fetched_at", "")},
+        parts=[HTML(f"<ul>{srcs}</ul>"),
+               html_table(rows, caption="Files behind every MPS figure (from the cache manifest)"),
+               html_table(partners, caption="Partner-supplied figures")],
+    )
+
+
+def reconciliation(ctx: Context) -> View:
+    from cspbook import table as table_mod
+
+    rec = table_mod.reconciliation(ctx.data, ctx.report, ctx.table)
+    shown = pd.DataFrame({
+        "Indicator": rec["label"].fillna(rec["indicator"]),
+        "Published change": [narrative.signed_pct(v) for v in rec["published_change_pct"]],
+        "Recomputed change": [narrative.signed_pct(v) for v in rec["recomputed_change_pct"]],
+        "Difference (percentage points)": [("not available" if pd.isna(v) else f"{v:+.2f}") for v in rec["difference_pp"]],
+        "Status": rec["status"],
+        "Reason": rec["reason"],
+    })
+    n_ok = int((rec["status"] == "reconciled").sum())
+    return View(
+        glue={
+            "n_published": str(len(rec)),
+            "n_reconciled": str(n_ok),
+            "tolerance": f"{ctx.report.reconciliation_tolerance_pp:g}",
+            "revision_reason": reconcile.REVISION_REASON,
+        },
+        parts=[html_table(shown, caption=f"Published and recomputed changes, {ctx.borough}, {ctx.year_label}")],
+    )
+
+
+def indicator_sections(ctx: Context, rows: pd.DataFrame) -> list[HTML]:
+    """The detail sections of every indicator in ``rows``, in order."""
+    parts = []
+    for _, row in rows.iterrows():
+        parts.extend(indicator_section(ctx, row))
+    return parts

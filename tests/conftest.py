@@ -1,0 +1,191 @@
+"""Shared fixtures: the real data mirror, scratch project trees, tiny hand-made crime files.
+
+Every test that reads or writes project files works in a scratch tree under ``tmp_path``
+(``CSPBOOK_HOME``), never in the repository's ``data/raw``. No test reaches the internet:
+``CSPBOOK_MIRROR`` is removed from the environment and ``CSPBOOK_DATASTORE`` points at a
+closed loopback port, so a command that forgot ``--offline``/``--mirror`` fails instead.
+
+Caches. ``cspbook.definitions`` keeps lru_caches keyed by the absolute path of each YAML
+file, and ``cspbook.store._MEMO`` is keyed by the cache folder and the sha256 of its files,
+so a test in a new tree can never see another tree's definitions or data. They are cleared
+anyway whenever a fixture switches ``CSPBOOK_HOME`` to a different tree (to keep memory flat
+and to make each test independent of the order tests run in), and :func:`clear_caches` is
+there for a test that edits a definition file in place after it has been read. The
+session-wide read-only tree behind ``real_data`` is not cleared between its tests, so the
+real dataset is built once per worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cspbook import cli, config, definitions, store
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
+MIRROR_ENV = "CSPBOOK_TEST_MIRROR"
+HISTORIC = "MPS_Borough_Level_Crime_Historic.csv"
+RECENT = "MPS_Borough_Level_Crime_most_recent_24_months.csv"
+CLOSED_PORT = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+NOWHERE = "/nonexistent/cspbook-test-home"  # CSPBOOK_HOME of a test that asked for no project
+
+_current_home: list[str | None] = [None]
+_SHARED_SNAPSHOT: dict[str, dict] = {}  # the session tree's files when fetched, to prove tests left it alone
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def clear_caches() -> None:
+    """Forget every definition read from YAML and the in-process dataset memo."""
+    store._MEMO.clear()
+    for cached in (definitions._boroughs, definitions._classifications, definitions._indicators):
+        cached.cache_clear()
+
+
+def use_home(monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:
+    """Point cspbook at ``home``; clear the caches when that is a different tree."""
+    home = Path(home).resolve()
+    if _current_home[0] != str(home):
+        clear_caches()
+        _current_home[0] = str(home)
+    monkeypatch.setenv(config.HOME_ENV, str(home))
+    return home
+
+
+def make_project(root: Path) -> Path:
+    """A scratch project tree: copies of data/*.yml, reports/, partner/, published/."""
+    data = root / "data"
+    data.mkdir(parents=True)
+    for yml in (REPO / "data").glob("*.yml"):
+        shutil.copy(yml, data / yml.name)
+    for folder in ("reports", "partner", "published"):
+        shutil.copytree(REPO / "data" / folder, data / folder)
+    return root
+
+
+def snapshot(folder: Path) -> dict:
+    """Every file under ``folder`` with the sha256 of its bytes (folders map to None)."""
+    folder = Path(folder)
+    if not folder.exists():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def months(first: str, count: int) -> list[str]:
+    """``count`` consecutive YYYYMM month headers from ``first``.
+
+    >>> months("201011", 4)
+    ['201011', '201012', '201101', '201102']
+    """
+    year, month = int(first[:4]), int(first[4:])
+    out = []
+    for _ in range(count):
+        out.append(f"{year}{month:02d}")
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+    return out
+
+
+LAYOUTS = {
+    "mps": ("Borough", "Major Category", "Minor Category"),
+    "lookup": ("LookUp_BoroughName", "MajorText", "MinorText"),
+}
+
+
+def crime_csv(rows, month_headers, *, layout: str = "mps", newline: str = "\r\n", bom: bool = False) -> bytes:
+    """A wide crime file like the MPS publishes: ``rows`` are (borough, major, minor, counts)."""
+    lines = [",".join([*LAYOUTS[layout], *month_headers])]
+    for borough, major, minor, counts in rows:
+        assert len(counts) == len(month_headers), (borough, minor)
+        lines.append(",".join([borough, major, minor, *map(str, counts)]))
+    text = newline.join(lines) + newline
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """Run ``cspbook ARGV`` in-process; its exit code, stdout and stderr."""
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch):
+    """No mirror, proxy or reachable Datastore from the environment; no project by default."""
+    for name in (config.MIRROR_ENV, *PROXY_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(config.DATASTORE_ENV, CLOSED_PORT)
+    monkeypatch.setenv(config.HOME_ENV, NOWHERE)
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The real, read-only data mirror (``$CSPBOOK_TEST_MIRROR`` or ../shared/data)."""
+    path = Path(os.environ.get(MIRROR_ENV) or DEFAULT_MIRROR).resolve()
+    missing = [name for name in (HISTORIC, RECENT) if not (path / name).is_file()]
+    if missing:
+        pytest.fail(f"the data mirror {path} lacks {missing}; set {MIRROR_ENV} to the folder holding them")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A scratch project tree with the repository's definitions; CSPBOOK_HOME points at it."""
+    return use_home(monkeypatch, make_project(tmp_path / "project"))
+
+
+@pytest.fixture(scope="session")
+def _fetched_tree(tmp_path_factory, mirror) -> Path:
+    """A project tree after `cspbook fetch --mirror MIRROR`, made once per test session (worker)."""
+    root = make_project(tmp_path_factory.mktemp("fetched") / "project")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.HOME_ENV, str(root))
+        mp.delenv(config.MIRROR_ENV, raising=False)
+        mp.setenv(config.DATASTORE_ENV, CLOSED_PORT)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = cli.main(["fetch", "--mirror", str(mirror)])
+        assert code == 0, out.getvalue()
+    assert sorted(snapshot(root / "data" / "raw")) == [HISTORIC, RECENT, "manifest.json"]
+    _SHARED_SNAPSHOT[str(root.resolve())] = snapshot(root)
+    return root.resolve()
+
+
+@pytest.fixture
+def fetched(_fetched_tree, tmp_path, monkeypatch) -> Path:
+    """A scratch project tree whose cache holds the real files, fetched from the mirror."""
+    tree = tmp_path / "project"
+    shutil.copytree(_fetched_tree, tree)
+    return use_home(monkeypatch, tree)
+
+
+@pytest.fixture
+def real_home(_fetched_tree, monkeypatch) -> Path:
+    """The session's fetched tree itself, shared by tests that only read it (faster than a copy)."""
+    home = use_home(monkeypatch, _fetched_tree)
+    yield home
+    assert snapshot(home) == _SHARED_SNAPSHOT[str(home)], (
+        "a test changed the shared real-data tree; use the `fetched` fixture to get a private copy"
+    )
+
+
+@pytest.fixture
+def real_data(real_home):
+    """The real dataset (both mirror files), built once per worker."""
+    return store.dataset()
