@@ -267,5 +267,5 @@ def indicator(indicator_id: str) -> Indicator:
     if indicator_id not in known:
         hint = difflib.get_close_matches(indicator_id, list(known), n=1)
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-        raise DefinitionError(f"unknown indicator '{indicator_id}'{suggestion}; known: {', '.join(known)}")
+        raise DefinitionError(f"unknown indicator '{indicator_id}'{suggestion} (defined in data/indicators.yml: {', '.join(known)})")
     return known[indicator_id]

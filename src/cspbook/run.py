@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from cspbook import config, periods
+from cspbook import config, kernels, periods
 from cspbook.errors import BuildError
 
 PRIORITY_PAGES = ("violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence")
@@ -162,6 +162,8 @@ def _run_one(job: Job, position: int | None, log) -> None:
                 str(job.template), str(out), parameters=job.parameters, kernel_name="python3",
                 progress_bar=bar, cwd=str(job.output.parent if job.output.parent.exists() else config.home()),
                 request_save_on_cell_execute=False,
+                config=kernels.config(scratch / f"{periods.label(job.year)}-{job.name}.kernel.log"),
+                kernel_manager_class=kernels.LoggedKernelManager,
             )
     except PapermillExecutionError as exc:
         kept = _keep_failed(out, job)

@@ -1,0 +1,302 @@
+"""cspbook.validate (and the `cspbook validate` command): every bad raw file is refused with
+one message naming the file, the line as counted in the file (the header is line 1), the
+column, what was found and how to fix it; nothing in the cache changes.
+
+Each bad file goes through the real command line twice: `cspbook validate FILE`, and
+`cspbook fetch --mirror DIR` with the file dropped into a copy of the mirror.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import HISTORIC, RECENT, run_cli, snapshot
+
+from cspbook import load
+from cspbook.errors import DataFileError
+
+HEADER = "Borough,Major Category,Minor Category,201104,201105"
+BD_ROW = "Barking and Dagenham,Burglary,Burglary in a Dwelling,10,12"
+BARNET_ROW = "Barnet,Burglary,Burglary in a Dwelling,20,22"
+LAYOUT_FIX = (
+    "the header must start with Borough, Major Category, Minor Category or "
+    "LookUp_BoroughName, MajorText, MinorText, followed by one column per month (YYYYMM)"
+)
+COUNT_FIX = "counts must be whole numbers of offences, 0 or more; correct the cell"
+BAD_NAME = "MPS_Borough_Level_Crime_zz_new_month.csv"  # sorts after both real files, so they stage first
+
+
+def crlf(*lines: str) -> bytes:
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def lf(*lines: str) -> bytes:
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# (file bytes, message after the file name; for fetch, when it differs, the whole message after 'error: ')
+BAD_FILES = [
+    pytest.param(
+        crlf("Borough,Major Category,201104,201105", "Barnet,Burglary,1,2"),
+        ", line 1, column 'Minor Category': column 'Minor Category' missing; "
+        f"found ['Borough', 'Major Category', '201104']. {LAYOUT_FIX}",
+        None,
+        id="missing-column",
+    ),
+    pytest.param(
+        crlf("Borough,Major Category,Minor Cat,201104,201105", BD_ROW),
+        ", line 1, column 'Minor Category': column 'Minor Category' missing; "
+        f"found ['Borough', 'Major Category', 'Minor Cat']. {LAYOUT_FIX}",
+        None,
+        id="renamed-column",
+    ),
+    pytest.param(
+        lf("LookUp_BoroughName,MajorText,Minor_Text,201104,201105", BD_ROW),
+        ", line 1, column 'MinorText': column 'MinorText' missing; "
+        f"found ['LookUp_BoroughName', 'MajorText', 'Minor_Text']. {LAYOUT_FIX}",
+        None,
+        id="renamed-column-lookup-layout",
+    ),
+    pytest.param(
+        crlf("Major Category,Borough,Minor Category,201104,201105", BD_ROW),
+        ", line 1, column 'Borough': the first three columns must be ['Borough', 'Major Category', 'Minor Category'] "
+        f"in that order; found ['Major Category', 'Borough', 'Minor Category']. {LAYOUT_FIX}",
+        None,
+        id="columns-swapped",
+    ),
+    pytest.param(
+        crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary in a Dwelling,n/a,22"),
+        f", line 3, column '201104': found 'n/a', which is not a number. {COUNT_FIX}",
+        None,
+        id="non-numeric-count",
+    ),
+    pytest.param(
+        crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary in a Dwelling,20,-3"),
+        f", line 3, column '201105': found '-3', a negative count. {COUNT_FIX}",
+        None,
+        id="negative-count",
+    ),
+    pytest.param(
+        lf(HEADER, BD_ROW, "Barnet,Burglary,Burglary in a Dwelling,2.5,22"),
+        f", line 3, column '201104': found '2.5', a fractional count. {COUNT_FIX}",
+        None,
+        id="fractional-count",
+    ),
+    pytest.param(
+        crlf(HEADER, "Barking and Dagenham,Burglary,Burglary in a Dwelling,,12"),
+        f", line 2, column '201104': found an empty cell. {COUNT_FIX}",
+        None,
+        id="empty-count",
+    ),
+    pytest.param(
+        crlf("Borough,Major Category,Minor Category,2011-04,201105", BD_ROW),
+        ", line 1, column '2011-04': month header '2011-04' is not a month in the form YYYYMM. "
+        "name month columns like 201104 (April 2011)",
+        None,
+        id="month-header-not-yyyymm",
+    ),
+    pytest.param(
+        crlf("Borough,Major Category,Minor Category,201104,201106", BD_ROW),
+        ", line 1, column '201106': months jump from 201104 to 201106: month 201105 is missing. "
+        "export the file again with every month as a column",
+        None,
+        id="gap-in-month-columns",
+    ),
+    pytest.param(
+        crlf("Borough,Major Category,Minor Category,201105,201104", BD_ROW),
+        ", line 1, column '201104': month 201104 comes after 201105; months must increase. "
+        "export the file again with every month as a column",
+        None,
+        id="months-out-of-order",
+    ),
+    pytest.param(
+        crlf(HEADER, BD_ROW, BARNET_ROW, "Barking and Dagenham,Burglary,Burglary in a Dwelling,11,13"),
+        ", line 4, column 'Borough': duplicate row for 'Barking and Dagenham' / 'Burglary' / "
+        "'Burglary in a Dwelling' (first seen on line 2). keep one row per borough and category; delete the repeated row",
+        None,
+        id="duplicate-row",
+    ),
+    pytest.param(
+        crlf(HEADER, BARNET_ROW, "Barking & Dagenham,Burglary,Burglary in a Dwelling,10,12"),
+        ", line 3, column 'Borough': unknown borough 'Barking & Dagenham'. "
+        "did you mean 'Barking and Dagenham'? Use the borough names in data/boroughs.yml",
+        None,
+        id="unknown-borough-with-suggestion",
+    ),
+    pytest.param(
+        crlf(HEADER, BARNET_ROW, "Gotham,Burglary,Burglary in a Dwelling,10,12"),
+        ", line 3, column 'Borough': unknown borough 'Gotham'. Use the borough names in data/boroughs.yml",
+        None,
+        id="unknown-borough-without-suggestion",
+    ),
+    pytest.param(
+        crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary in a Dwellng,20,22"),
+        ", line 3, column 'Minor Category': unknown category 'Burglary in a Dwellng' (not in the previous MPS "
+        "categories (to December 2016)). did you mean 'Burglary in a Dwelling'? "
+        "The known categories are listed in data/classification.yml",
+        None,
+        id="unknown-minor-category-with-suggestion",
+    ),
+    pytest.param(
+        lf("LookUp_BoroughName,MajorText,MinorText,201104,201105", BD_ROW, "Barnet,Burglery,Burglary in a Dwelling,1,2"),
+        ", line 3, column 'MajorText': unknown category 'Burglery' (not in the previous MPS categories "
+        "(to December 2016)). did you mean 'Burglary'? The known categories are listed in data/classification.yml",
+        None,
+        id="unknown-major-category-lookup-layout",
+    ),
+    pytest.param(
+        crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary - Residential,20,22"),
+        ", line 3, column 'Minor Category': category 'Burglary - Residential' is in the updated Home Office "
+        "categories (from January 2017), but the rest of the file uses the previous MPS categories (to December "
+        "2016). one file must use one classification; export the months on each side of the change as separate files",
+        None,
+        id="categories-of-both-classifications",
+    ),
+    pytest.param(
+        b"",
+        ": the file is empty. fetch it again (`cspbook fetch`) or replace it with a complete export",
+        "{path} is empty; give an existing folder with --mirror or CSPBOOK_MIRROR, "
+        "or omit it to download from the London Datastore",
+        id="empty-file",
+    ),
+    pytest.param(
+        b" \r\n\r\n",
+        ": the file is empty. fetch it again (`cspbook fetch`) or replace it with a complete export",
+        None,
+        id="blank-file",
+    ),
+    pytest.param(
+        crlf(HEADER),
+        ", line 2: the file has a header but no data rows. fetch it again or replace it with a complete export",
+        None,
+        id="header-only",
+    ),
+    pytest.param(
+        lf("<!DOCTYPE html>", "<html><head><title>503 Service Unavailable</title></head>", "<body>busy</body></html>"),
+        ", line 1: the file is an HTML page, not a CSV (a website error page was saved instead of the data). "
+        "fetch it again with `cspbook fetch`, or download the CSV from the London Datastore",
+        "{path} is an HTML page, not a CSV: a saved web page, not the data file ('503 Service Unavailable'); "
+        "replace it with the CSV file from the Datastore",
+        id="html-page",
+    ),
+    pytest.param(
+        crlf(HEADER, BD_ROW)[:-2] + b"\r\nBarnet,Burglary,Burgl",
+        ", line 3: the row has 3 fields but the header has 5. "
+        "the file looks truncated (its last line is cut off); fetch it again with `cspbook fetch`",
+        None,
+        id="truncated-last-line",
+    ),
+    pytest.param(
+        crlf(HEADER, "Barking and Dagenham,Burglary,Burglary in a Dwelling,10,,12", BARNET_ROW),
+        ", line 2: the row has 6 fields but the header has 5. check for a stray or missing comma on that line",
+        None,
+        id="stray-comma",
+    ),
+    pytest.param(
+        "\r\n".join([HEADER, BD_ROW, "Barnet,Fraud or Forgery,Other Fraud £ Forgery,1,2", ""]).encode("latin-1"),
+        ", line 3, column 'Minor Category': found byte 0xa3 ('£' in Latin-1 or Windows-1252), which is not UTF-8. "
+        "save the file as UTF-8 (in Excel: 'CSV UTF-8'), then run the command again",
+        None,
+        id="latin-1-pound-sign",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "message", "fetch_message"), BAD_FILES)
+def test_validate_refuses_a_bad_file_with_one_exact_message(fetched, tmp_path, capsys, content, message, fetch_message):
+    path = tmp_path / BAD_NAME
+    path.write_bytes(content)
+    before = snapshot(fetched / "data")
+
+    code, out, err = run_cli(capsys, "validate", path)
+
+    assert (code, out, err) == (2, "", f"cspbook: error: {path}{message}\n")
+    assert snapshot(fetched / "data") == before
+
+
+@pytest.mark.parametrize(("content", "message", "fetch_message"), BAD_FILES)
+def test_fetch_of_a_mirror_holding_a_bad_file_keeps_the_cache(fetched, mirror, tmp_path, capsys, content, message, fetch_message):
+    folder = tmp_path / "mirror"
+    shutil.copytree(mirror, folder)
+    bad = folder / BAD_NAME
+    bad.write_bytes(content)
+    before = snapshot(fetched / "data" / "raw")
+    assert sorted(before) == [HISTORIC, RECENT, "manifest.json"]
+
+    code, out, err = run_cli(capsys, "fetch", "--mirror", folder)
+
+    source = str(bad.resolve())  # fetch names the mirror file, never its staging copy
+    expected = fetch_message.format(path=source) if fetch_message else f"{source}{message}"
+    assert (code, out, err) == (2, "", f"cspbook: error: {expected}\n")
+    assert snapshot(fetched / "data" / "raw") == before
+
+
+def test_the_error_carries_file_line_column_problem_and_fix(project, tmp_path):
+    path = tmp_path / "crime.csv"
+    path.write_bytes(crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary in a Dwelling,20,-3"))
+    with pytest.raises(DataFileError) as caught:
+        load.read_wide(path)
+    error = caught.value
+    assert (error.path, error.line, error.column) == (str(path), 3, "201105")
+    assert error.problem == "found '-3', a negative count"
+    assert error.fix == COUNT_FIX
+
+
+def test_the_first_bad_cell_in_file_order_is_reported(project, tmp_path):
+    # line 3 column 201105 and line 4 column 201104 are both bad: line 3 comes first
+    path = tmp_path / "crime.csv"
+    path.write_bytes(crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary in a Dwelling,20,x", "Bexley,Burglary,Burglary in a Dwelling,y,1"))
+    with pytest.raises(DataFileError) as caught:
+        load.read_wide(path)
+    assert (caught.value.line, caught.value.column) == (3, "201105")
+
+
+def test_a_missing_file_says_run_fetch(project, tmp_path, capsys):
+    path = tmp_path / "nope.csv"
+    code, out, err = run_cli(capsys, "validate", path)
+    assert (code, err) == (2, f"cspbook: error: {path}: file not found. run `cspbook fetch` to download the data\n")
+
+
+def test_validate_without_files_checks_the_cache_and_every_definition(fetched, capsys):
+    code, out, err = run_cli(capsys, "validate")
+    data = fetched / "data"
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"ok  {data / 'raw' / HISTORIC}: 1056 rows, 32 boroughs, 2008-01..2016-12 (mps_previous)",
+        f"ok  {data / 'raw' / RECENT}: 1050 rows, 32 boroughs, 2017-01..2018-12 (home_office)",
+        f"ok  {data / 'classification.yml'}",
+        f"ok  {data / 'indicators.yml'}: 15 indicators",
+        f"ok  {data / 'reports' / 'barking-and-dagenham-2011-12.yml'}",
+        f"ok  {data / 'reports' / 'barking-and-dagenham-2012-13.yml'}",
+        f"ok  {data / 'partner' / 'barking-and-dagenham-2011-12.csv'}: 6 figures",
+        f"ok  {data / 'published' / 'barking-and-dagenham-2011-12.csv'}: 3 figures",
+    ]
+
+
+def test_validate_reports_a_bad_indicator_definition(project, capsys):
+    path = project / "data" / "indicators.yml"
+    path.write_text(path.read_text().replace("mps_previous: [Burglary in a Dwelling]", "mps_previous: [Burglary in a Dwellin]"))
+    code, out, err = run_cli(capsys, "validate")
+    assert code == 2
+    assert err == (
+        f"cspbook: error: {path}: indicator 'residential_burglary', mps_previous: category 'Burglary in a Dwellin' "
+        f"is not one of {sorted(_previous_minors(project))}; did you mean 'Burglary in a Dwelling'?\n"
+    )
+
+
+def test_validate_reports_a_partner_file_with_a_name_that_is_not_a_borough(project, capsys):
+    bad = project / "data" / "partner" / "gotham-2011-12.csv"
+    shutil.copy(project / "data" / "partner" / "template.csv", bad)
+    code, out, err = run_cli(capsys, "validate")
+    assert (code, err) == (
+        2,
+        f"cspbook: error: {bad}: the file name must be <borough-slug>-<year>.csv, e.g. barking-and-dagenham-2011-12.csv\n",
+    )
+
+
+def _previous_minors(project) -> set[str]:
+    import yaml
+
+    data = yaml.safe_load((project / "data" / "classification.yml").read_text())
+    return {minor for minors in data["classifications"]["mps_previous"]["categories"].values() for minor in minors}
