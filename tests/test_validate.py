@@ -24,7 +24,7 @@ LAYOUT_FIX = (
     "LookUp_BoroughName, MajorText, MinorText, followed by one column per month (YYYYMM)"
 )
 COUNT_FIX = "counts must be whole numbers of offences, 0 or more; correct the cell"
-BAD_NAME = "MPS_Borough_Level_Crime_zz_new_month.csv"  # sorts after both real files, so they stage first
+BAD_NAME = "MPS_Borough_Level_Crime_2019_new_month.csv"  # sorts before the real files: fetch stages it first
 
 
 def crlf(*lines: str) -> bytes:
@@ -204,15 +204,15 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize(("content", "message", "fetch_message"), BAD_FILES)
-def test_validate_refuses_a_bad_file_with_one_exact_message(fetched, tmp_path, capsys, content, message, fetch_message):
+def test_validate_refuses_a_bad_file_with_one_exact_message(real_home, tmp_path, capsys, content, message, fetch_message):
     path = tmp_path / BAD_NAME
     path.write_bytes(content)
-    before = snapshot(fetched / "data")
+    before = snapshot(real_home / "data")
 
     code, out, err = run_cli(capsys, "validate", path)
 
     assert (code, out, err) == (2, "", f"cspbook: error: {path}{message}\n")
-    assert snapshot(fetched / "data") == before
+    assert snapshot(real_home / "data") == before
 
 
 @pytest.mark.parametrize(("content", "message", "fetch_message"), BAD_FILES)
@@ -230,6 +230,21 @@ def test_fetch_of_a_mirror_holding_a_bad_file_keeps_the_cache(fetched, mirror, t
     expected = fetch_message.format(path=source) if fetch_message else f"{source}{message}"
     assert (code, out, err) == (2, "", f"cspbook: error: {expected}\n")
     assert snapshot(fetched / "data" / "raw") == before
+
+
+def test_a_bad_file_after_good_ones_in_the_mirror_also_leaves_the_cache_alone(fetched, mirror, tmp_path, capsys):
+    folder = tmp_path / "mirror"
+    shutil.copytree(mirror, folder)
+    bad = folder / "MPS_Borough_Level_Crime_zz_latest.csv"  # sorts last: both real files are staged first
+    bad.write_bytes(crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary in a Dwelling,2.5,22"))
+    before = snapshot(fetched / "data" / "raw")
+
+    code, out, err = run_cli(capsys, "fetch", "--mirror", folder)
+
+    assert (code, out) == (2, "")
+    assert err == f"cspbook: error: {bad.resolve()}, line 3, column '201104': found '2.5', a fractional count. {COUNT_FIX}\n"
+    assert snapshot(fetched / "data" / "raw") == before
+    assert not list((fetched / "data" / "raw").glob(".partial-*"))
 
 
 def test_the_error_carries_file_line_column_problem_and_fix(project, tmp_path):

@@ -175,8 +175,16 @@ def cmd_build(args) -> int:
 def cmd_reconcile(args) -> int:
     from cspbook import table
 
+    from cspbook import reconcile
+
     data, report = _report(args)
-    _emit(table.reconciliation(data, report), args.format)
+    frame = table.reconciliation(data, report)
+    if frame.empty and args.format == "table":
+        path = reconcile.path_for(report.borough, report.year)
+        print(f"no published figures for {report.borough} {report.year_label}: {path} does not exist "
+              "(add it to compare the report's figures with the data)")
+        return 0
+    _emit(frame, args.format)
     return 0
 
 

@@ -8,7 +8,7 @@ import io
 import math
 from pathlib import Path
 
-from cspbook import definitions, periods
+from cspbook import definitions, load, periods
 from cspbook.errors import CspbookError, DefinitionError
 
 
@@ -16,11 +16,19 @@ def read_rows(path: Path, columns: list[str]) -> list[tuple[int, dict]]:
     """Rows as ``(line, {column: text})``; the header must hold exactly ``columns``."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise DefinitionError(f"{path}: file not found") from None
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DefinitionError(f"{path}: byte {exc.start} is not UTF-8; save the file as UTF-8") from None
+        line, column = load.locate_byte(raw, exc.start)
+        char = raw[exc.start : exc.start + 1].decode("cp1252", errors="replace")
+        where = f"{path}, line {line}" + (f", column '{column}'" if column else "")
+        raise DefinitionError(
+            f"{where}: found byte 0x{raw[exc.start]:02x} ('{char}' in Latin-1 or Windows-1252), which is not UTF-8. "
+            "save the file as UTF-8 (in Excel: 'CSV UTF-8')"
+        ) from None
     if not text.strip():
         raise DefinitionError(f"{path}: the file is empty; it needs the header {','.join(columns)} and one row per figure")
     reader = csv.DictReader(io.StringIO(text, newline=""))

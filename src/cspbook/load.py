@@ -39,7 +39,7 @@ def read_text(path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line, column = _locate_byte(raw, exc.start)
+        line, column = locate_byte(raw, exc.start)
         char = raw[exc.start : exc.start + 1].decode("cp1252", errors="replace")
         raise DataFileError(
             path,
@@ -59,10 +59,10 @@ def read_text(path: Path) -> str:
     return text
 
 
-def _locate_byte(raw: bytes, position: int) -> tuple[int, str | None]:
+def locate_byte(raw: bytes, position: int) -> tuple[int, str | None]:
     r"""The line (the header is line 1) holding byte ``position``, and its column's header name.
 
-    >>> _locate_byte("Borough,Minor\n\nBarnet,Cost \xa35\n".encode("latin-1"), 27)
+    >>> locate_byte("Borough,Minor\n\nBarnet,Cost \xa35\n".encode("latin-1"), 27)
     (3, 'Minor')
     """
     line = raw[:position].count(b"\n") + 1

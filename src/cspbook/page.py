@@ -137,7 +137,10 @@ def html_table(frame: pd.DataFrame, caption: str = "", classes: str = "cspbook-t
         for row in frame.itertuples(index=False)
     )
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return HTML(f'<div class="table-wrapper"><table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
+    # A wide table scrolls sideways inside its wrapper (on a phone, most do); a keyboard user
+    # must be able to focus the scrolling region, and a screen reader announces it by name.
+    region = f'role="region" aria-label="{esc(caption or "Table")}" tabindex="0"'
+    return HTML(f'<div class="table-wrapper" {region}><table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
 
 
 def figure(chart, fig_id: str) -> HTML:

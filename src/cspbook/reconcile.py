@@ -34,7 +34,10 @@ def read_published(path: Path) -> pd.DataFrame:
             "borough": csvfile.borough(path, line, row),
             "year": csvfile.year(path, line, row),
             "indicator": ind.id,
-            "published_change_pct": csvfile.number(path, line, row, "published_change_pct", required=True, low=-100, high=1e6),
+            "published_change_pct": csvfile.number(
+                path, line, row, "published_change_pct", required=True, low=-100, high=float("inf"),
+                fix="a change cannot fall below -100%; correct the figure",
+            ),
             "source": row["source"],
         })
     return pd.DataFrame.from_records(records, columns=COLUMNS)

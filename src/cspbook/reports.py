@@ -8,9 +8,10 @@ Validated when loaded: every priority id and indicator id must be defined in
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from cspbook import config, definitions, periods
 from cspbook.errors import DefinitionError
@@ -80,15 +81,23 @@ def load(borough: str, year: int, folder: Path | None = None) -> Report:
 
 
 def _where(path: Path, token: str) -> str:
-    """``path, line N`` for the first line (comments aside) where ``token`` appears as a word."""
-    pattern = re.compile(rf"(?<![\w-]){re.escape(str(token))}(?![\w-])")
+    """``path, line N`` for the first YAML key or scalar value equal to ``token`` (prose that
+    merely mentions it does not count); just ``path`` when the file has none.
+    """
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        root = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return str(path)
-    for number, text in enumerate(lines, start=1):
-        if pattern.search(text.split("#", 1)[0]):
-            return f"{path}, line {number}"
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            if node.value == str(token):
+                return f"{path}, line {node.start_mark.line + 1}"
+        elif isinstance(node, yaml.MappingNode):
+            stack[:0] = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack[:0] = list(node.value)
     return str(path)
 
 
@@ -145,7 +154,8 @@ def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, fi
             hint = difflib.get_close_matches(str(pid), list(prios), n=1)
             suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
             raise DefinitionError(
-                f"{_where(path, pid)}: priorities, entry {i}: unknown priority '{pid}'{suggestion}; known: {', '.join(prios)}"
+                f"{_where(path, pid)}: priorities, entry {i}: unknown priority '{pid}'{suggestion} "
+                f"(defined in data/indicators.yml: {', '.join(prios)})"
             )
         priorities.append(PriorityConfig(
             id=pid,

@@ -52,7 +52,9 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
 
 
 def reconciliation(data: Dataset, report: Report, table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Published vs recomputed for every published figure of the borough and year."""
+    """Published vs recomputed for every published figure of the borough and year; a year the
+    data do not cover raises PeriodError, as for :func:`indicator_table`."""
+    indicators.check_year(data.months, report.year)
     path = reconcile.path_for(report.borough, report.year)
     if not path.exists():
         return reconcile.compare(

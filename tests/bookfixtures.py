@@ -1,0 +1,90 @@
+"""Fixtures for tests that need a built book: a scratch project tree (a copy of the
+repository's book templates, configuration and definitions, with its own cache) and the
+book of Barking and Dagenham 2011-12 built in it once per test session.
+
+Use in a test module with ``from bookfixtures import built_book, scratch_project  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BOROUGH = "Barking and Dagenham"
+YEAR = "2011-12"
+
+
+def mirror_dir() -> Path:
+    return Path(os.environ.get("CSPBOOK_TEST_MIRROR") or REPO.parent / "shared" / "data").resolve()
+
+
+def make_project(target: Path) -> Path:
+    """Copy what a book build reads into ``target``: _config.yml, book/templates,
+    book/_static and data/ definitions (not the cache)."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "_config.yml", target / "_config.yml")
+    shutil.copytree(REPO / "book" / "templates", target / "book" / "templates")
+    shutil.copytree(REPO / "book" / "_static", target / "book" / "_static")
+    data = target / "data"
+    data.mkdir()
+    for item in (REPO / "data").iterdir():
+        if item.name == "raw":
+            continue
+        if item.is_dir():
+            shutil.copytree(item, data / item.name)
+        else:
+            shutil.copy2(item, data / item.name)
+    return target
+
+
+@dataclass
+class BuiltBook:
+    home: Path
+    html: Path
+    borough: str
+    year: str
+
+
+def _env(home: Path) -> dict:
+    return {"CSPBOOK_HOME": str(home), "CSPBOOK_MIRROR": str(mirror_dir())}
+
+
+def build_in(home: Path, borough: str = BOROUGH, year: str = YEAR, jobs: int = 2, **kwargs):
+    """Run ``cspbook build`` in-process against ``home``; return the BuildResult."""
+    from cspbook import build, definitions, store
+
+    old = {k: os.environ.get(k) for k in ("CSPBOOK_HOME", "CSPBOOK_MIRROR")}
+    os.environ.update(_env(home))
+    store._MEMO.clear()
+    for cached in (definitions._boroughs, definitions._classifications, definitions._indicators):
+        cached.cache_clear()
+    try:
+        kwargs.setdefault("log", lambda msg: None)
+        return build.build(borough, year, jobs=jobs, progress=False, **kwargs)
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> BuiltBook:
+    """The Barking and Dagenham 2011-12 book, built once per session in a scratch tree."""
+    if not mirror_dir().exists():
+        pytest.skip(f"no data mirror at {mirror_dir()} (set CSPBOOK_TEST_MIRROR)")
+    home = make_project(tmp_path_factory.mktemp("book") / "project")
+    build_in(home)
+    return BuiltBook(home, home / "_build" / "html", BOROUGH, YEAR)
+
+
+@pytest.fixture
+def scratch_project(tmp_path) -> Path:
+    """A fresh scratch project tree (nothing fetched, nothing built)."""
+    return make_project(tmp_path / "project")

@@ -1,0 +1,163 @@
+"""The book: built from the templates by `cspbook build`, checked against the library."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from bookfixtures import BOROUGH, build_in, built_book, make_project, mirror_dir, scratch_project  # noqa: F401
+from cspbook import narrative
+from cspbook.errors import BuildError
+
+CHAPTERS = ["overview", "violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence",
+            "next_priorities", "methodology", "data_sources", "reconciliation"]
+
+pytestmark = pytest.mark.slow
+
+
+def page(book, name: str) -> BeautifulSoup:
+    return BeautifulSoup((book.html / "book" / book.year / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def library_table(home: Path):
+    """The indicator table straight from the library, for the built book's tree."""
+    import os
+
+    from cspbook import definitions, periods, reports, store, table
+
+    os.environ["CSPBOOK_HOME"] = str(home)
+    store._MEMO.clear()
+    report = reports.load(BOROUGH, periods.parse_year("2011-12"))
+    return table.indicator_table(store.dataset(), report)
+
+
+def tree_digest(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_every_chapter_is_built_in_toc_order(built_book):
+    for name in CHAPTERS:
+        assert (built_book.html / "book" / built_book.year / f"{name}.html").exists(), name
+    index = (built_book.html / "index.html").read_text()
+    assert "book/2011-12/overview.html" in index  # the landing page redirects to the overview
+    sidebar = [a.get_text(strip=True) for a in page(built_book, "overview").select("nav.bd-docs-nav a.reference")]
+    assert sidebar == ["Overview", "Violent crime", "Acquisitive crime", "Anti-social behaviour",
+                       "Reducing re-offending", "Public confidence and engagement", "Next year's priorities",
+                       "Methodology", "Data sources", "Reconciliation"]
+
+
+def test_headline_table_equals_the_library(built_book):
+    lib = library_table(built_book.home).set_index("label")
+    soup = page(built_book, "overview")
+    table = soup.select_one("table.cspbook-table")
+    headers = [th.get_text(strip=True) for th in table.select("thead th")]
+    assert headers[:4] == ["Indicator", "Previous year", "This year", "Change"]
+    rows = {tr.select_one("th").get_text(strip=True): [td.get_text(strip=True) for td in tr.select("td")]
+            for tr in table.select("tbody tr")}
+    burglary = lib.loc["Residential burglary"]
+    assert rows["Residential burglary"][:3] == [f"{burglary.previous_value:,.0f}", f"{burglary.value:,.0f}",
+                                                f"{burglary.change_pct:+.1f}%"]
+    assert rows["Calls to the council's ASB team (partner-supplied)"][2] == "-16.4%"
+    assert rows["Successful completion of drug treatment (partner-supplied)"][:3] == ["57%", "63%", "+6 points"]
+
+
+def test_glued_sentences_come_from_the_numbers(built_book):
+    lib = library_table(built_book.home).set_index("indicator")
+    text = page(built_book, "acquisitive_crime").get_text(" ", strip=True)
+    burglary = lib.loc["residential_burglary"]
+    # 1,573 -> 1,711 is +8.77%; London +4.96%: the sentence is written by narrative.sentence
+    assert f"Residential burglary rose by {abs(burglary.change_pct):.1f}% (1,573 to 1,711), faster than across London (+5.0%)." in text
+    overview = page(built_book, "overview")
+    pasted = {span.get_text() for span in overview.select("span.pasted-text")}
+    assert BOROUGH in pasted and "2011-12" in pasted and "April 2011 to March 2012" in pasted
+
+
+def test_no_parameters_cell_or_stderr_on_pages(built_book):
+    for name in CHAPTERS:
+        html = (built_book.html / "book" / built_book.year / f"{name}.html").read_text()
+        assert "home = " not in html and "injected-parameters" not in html, name
+        assert "Traceback" not in html and "Warning" not in html, name
+        assert "without encryption" not in html
+
+
+def test_charts_have_alt_text_and_a_table(built_book):
+    for name in ("violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence"):
+        soup = page(built_book, name)
+        figures = soup.select("figure.cspbook-chart")
+        assert figures, name
+        for fig in figures:
+            alt = fig.img.get("alt", "")
+            assert len(alt) > 40, (name, alt)
+            details = fig.find_next_sibling("details")
+            assert details is not None and details.select("table tbody tr"), name
+
+
+def test_code_behind_is_hidden_not_absent(built_book):
+    soup = page(built_book, "acquisitive_crime")
+    hidden = soup.select("div.cell.tag_hide-input")
+    assert hidden, "the code cell is missing"
+    assert "indicator_table" in hidden[0].get_text()
+    assert soup.select_one("details.cspbook-code") is not None
+    assert soup.select_one("#calc-residential_burglary") is not None
+
+
+def test_csv_download_is_the_indicator_table(built_book):
+    links = [a["href"] for a in page(built_book, "overview").select("a") if "indicators.csv" in a.get("href", "")]
+    assert links, "no CSV download link"
+    target = (built_book.html / "book" / built_book.year / links[0]).resolve()
+    assert target.read_text().splitlines()[0].startswith(
+        "indicator,label,priority,source,year,value,previous_value,change,change_pct,ci_low_pct,ci_high_pct,"
+        "significant,london_change_pct,london_rank,comparable,note")
+
+
+def test_unchanged_rebuild_executes_nothing_and_a_template_change_reruns_only_its_notebook(scratch_project):
+    first = build_in(scratch_project)
+    assert len(first.ran) == len(CHAPTERS) and not first.skipped_html
+    html_before = tree_digest(scratch_project / "_build" / "html")
+    second = build_in(scratch_project)
+    assert second.ran == [] and len(second.reused) == len(CHAPTERS) and second.skipped_html
+    assert second.seconds < first.seconds / 5
+    assert tree_digest(scratch_project / "_build" / "html") == html_before
+
+    template = scratch_project / "book" / "templates" / "asb.ipynb"
+    nb = nbformat.read(template, as_version=4)
+    nb.cells[2].source += "\nextra = 1  # a change to one template"
+    nbformat.write(nb, template)
+    third = build_in(scratch_project)
+    assert [job.name for job in third.ran] == ["asb"]
+    assert not third.skipped_html
+
+
+def test_failing_template_names_the_cell_and_leaves_the_last_good_book(scratch_project):
+    build_in(scratch_project)
+    before = tree_digest(scratch_project / "_build" / "html")
+    template = scratch_project / "book" / "templates" / "reoffending.ipynb"
+    nb = nbformat.read(template, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell("raise ValueError('broken on purpose')"))
+    nbformat.write(nb, template)
+    with pytest.raises(BuildError) as err:
+        build_in(scratch_project)
+    message = str(err.value)
+    assert "notebook 2011-12/reoffending" in message and "failed in cell 4" in message
+    assert "raise ValueError('broken on purpose')" in message and "ValueError: broken on purpose" in message
+    kept = scratch_project / ".cspbook" / "failed" / "2011-12-reoffending.ipynb"
+    assert kept.exists()
+    assert tree_digest(scratch_project / "_build" / "html") == before
+
+
+def test_several_years_and_another_borough(scratch_project):
+    result = build_in(scratch_project, borough="Newham", year="2012-13", years="2010-11..2012-13")
+    assert len(result.ran) == 3 * len(CHAPTERS)
+    html = scratch_project / "_build" / "html"
+    for year in ("2010-11", "2011-12", "2012-13"):
+        assert (html / "book" / year / "acquisitive_crime.html").exists()
+    toc = (scratch_project / "_toc.yml").read_text()
+    assert toc.index("caption: 2012-13") < toc.index("caption: 2011-12") < toc.index("caption: 2010-11")
+    soup = BeautifulSoup((html / "book" / "2012-13" / "overview.html").read_text(), "html.parser")
+    assert "Newham" in soup.get_text()

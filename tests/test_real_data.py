@@ -1,0 +1,169 @@
+"""End to end on the real MPS files of the mirror (CSPBOOK_HOME is a scratch tree).
+
+The literal counts below were read from the raw CSV (MPS_Borough_Level_Crime_Historic.csv)
+once, with a short csv-module script independent of cspbook, summing the monthly columns
+April to March for Barking and Dagenham:
+
+    residential burglary   'Burglary in a Dwelling'                                  2010-11: 1573  2011-12: 1711
+    violence with injury   'Assault with Injury' + 'Wounding/GBH' + 'Grievous Bodily
+                           Harm' + 'Murder'                                          2010-11: 1985  2011-12: 1829
+    vehicle crime          'Theft From Motor Vehicle' + 'Theft/Taking Of Motor Vehicle'  2010-11: 2860  2011-12: 2758
+
+and, for all 32 boroughs, 'Burglary in a Dwelling': 60806 in 2010-11, 63824 in 2011-12.
+The 2011-12 annual report published +7.8%, -7.2% and -3.5% for these three.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pytest
+from conftest import run_cli
+
+from cspbook import definitions, indicators, reports, table
+from cspbook.errors import PeriodError
+
+BD = "Barking and Dagenham"
+STABLE_COLUMNS = [
+    "indicator", "label", "priority", "source", "year", "value", "previous_value", "change", "change_pct",
+    "ci_low_pct", "ci_high_pct", "significant", "london_change_pct", "london_rank", "comparable", "note",
+]
+# indicator: (2010-11, 2011-12, published change %)
+PUBLISHED = {
+    "residential_burglary": (1573, 1711, 7.8),
+    "violence_with_injury": (1985, 1829, -7.2),
+    "vehicle_crime": (2860, 2758, -3.5),
+}
+BOROUGHS = [
+    "Barking and Dagenham", "Barnet", "Bexley", "Brent", "Bromley", "Camden", "Croydon", "Ealing", "Enfield",
+    "Greenwich", "Hackney", "Hammersmith and Fulham", "Haringey", "Harrow", "Havering", "Hillingdon", "Hounslow",
+    "Islington", "Kensington and Chelsea", "Kingston upon Thames", "Lambeth", "Lewisham", "Merton", "Newham",
+    "Redbridge", "Richmond upon Thames", "Southwark", "Sutton", "Tower Hamlets", "Waltham Forest", "Wandsworth",
+    "Westminster",
+]
+COMPLETE_YEARS = range(2008, 2018)  # 2008-09 .. 2017-18
+
+
+@pytest.fixture
+def bd_2011_csv(real_home, mirror, capsys):
+    code, out, err = run_cli(capsys, "indicators", "--borough", BD, "--year", "2011-12", "--format", "csv",
+                             "--mirror", mirror)
+    assert (code, err) == (0, "")
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def test_the_csv_has_the_stable_columns_first(bd_2011_csv):
+    columns = list(bd_2011_csv[0])
+    assert columns[: len(STABLE_COLUMNS)] == STABLE_COLUMNS
+    assert [r["indicator"] for r in bd_2011_csv] == reports.load(BD, 2011).indicator_ids()
+    assert {r["year"] for r in bd_2011_csv} == {"2011-12"}
+
+
+@pytest.mark.parametrize("indicator", list(PUBLISHED))
+def test_the_headline_counts_and_changes_match_the_raw_file_and_the_report(bd_2011_csv, indicator):
+    previous, value, published = PUBLISHED[indicator]
+    got = next(r for r in bd_2011_csv if r["indicator"] == indicator)
+    assert (int(got["previous_value"]), int(got["value"]), int(got["change"])) == (previous, value, value - previous)
+    assert float(got["change_pct"]) == pytest.approx(round((value - previous) / previous * 100, 2))
+    assert abs(float(got["change_pct"]) - published) <= 1.5
+    assert got["comparable"] == "True" and got["note"] == ""
+    assert got["source"] == "mps"
+
+
+def test_residential_burglary_interval_significance_and_london(bd_2011_csv):
+    got = next(r for r in bd_2011_csv if r["indicator"] == "residential_burglary")
+    half = 1.959963984540054 * math.sqrt(1 / 1711 + 1 / 1573)
+    low, high = ((math.exp(math.log(1711 / 1573) + s * half) - 1) * 100 for s in (-1, 1))
+    assert (float(got["ci_low_pct"]), float(got["ci_high_pct"])) == (round(low, 2), round(high, 2))  # 1.58, 16.48
+    assert got["significant"] == "True"
+    assert float(got["london_change_pct"]) == round((63824 - 60806) / 60806 * 100, 2)  # +4.96
+    assert 1 <= int(got["london_rank"]) <= 32
+
+
+def test_reconcile_explains_each_difference(real_home, mirror, capsys):
+    code, out, err = run_cli(capsys, "reconcile", "--borough", BD, "--year", "2011-12", "--format", "csv",
+                             "--mirror", mirror)
+    assert (code, err) == (0, "")
+    rows = {r["indicator"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert set(rows) == set(PUBLISHED)
+    for indicator, (previous, value, published) in PUBLISHED.items():
+        row = rows[indicator]
+        recomputed = round((value - previous) / previous * 100, 2)
+        difference = round(recomputed - published, 2)
+        assert float(row["published_change_pct"]) == published
+        assert float(row["recomputed_change_pct"]) == recomputed
+        assert float(row["difference_pp"]) == difference  # -0.66, +0.97, -0.07
+        assert row["status"] == "reconciled"
+        assert row["reason"] == (
+            f"within 1 pp ({abs(difference):.2f} percentage points): the MPS revises its counts every month as "
+            "crimes are reclassified or cancelled after recording, so the data today differ slightly from the "
+            "figures available when the report was written"
+        )
+
+
+@pytest.mark.parametrize("borough", BOROUGHS)
+def test_every_complete_year_of_every_borough_computes(real_data, borough):
+    for year in COMPLETE_YEARS:
+        report = reports.load(borough, year)
+        rows = table.indicator_table(real_data, report)
+        assert rows.columns.tolist()[: len(STABLE_COLUMNS)] == STABLE_COLUMNS
+        assert rows["indicator"].tolist() == report.indicator_ids()
+        mps = rows[rows["source"] == "mps"]
+        assert len(mps) == 9  # the report's MPS indicators; the other 6 are partner figures
+        assert (mps["value"] > 0).all(), (borough, year)
+        notes = set(mps["note"])
+        if year == 2008:  # 2007-08 has only January to March 2008
+            assert not mps["comparable"].any() and notes == {"no complete data for 2007-08, so no change is shown"}
+        elif year in (2016, 2017):  # 2016-17 spans the January 2017 change of categories
+            assert not mps["comparable"].any()
+            assert len(notes) == 1 and "January 2017" in notes.pop()
+            assert mps["change_pct"].isna().all() and not mps["significant"].any()
+        else:
+            assert mps["comparable"].all() and notes == {""}
+            assert mps["change_pct"].notna().all() and mps["london_rank"].between(1, 32).all()
+
+
+def test_the_notes_across_the_break(real_data):
+    for year, label, previous in ((2016, "2016-17", "2015-16"), (2017, "2017-18", "2016-17")):
+        rows = indicators.for_borough(real_data.changes, real_data.months, BD, year)
+        assert set(rows["note"]) == {
+            f"not comparable: {previous} and {label} are not both counted in the same crime categories "
+            "(the MPS moved to the Home Office categories in January 2017)"
+        }
+    annual = real_data.annual
+    assert annual[(annual["borough"] == BD) & (annual["indicator"] == "robbery")].set_index("year")[
+        "classification"].to_dict() == {
+        2007: "mps_previous", 2008: "mps_previous", 2009: "mps_previous", 2010: "mps_previous", 2011: "mps_previous",
+        2012: "mps_previous", 2013: "mps_previous", 2014: "mps_previous", 2015: "mps_previous", 2016: "mixed",
+        2017: "home_office", 2018: "home_office",
+    }
+
+
+def test_2018_19_is_not_complete(real_data):
+    with pytest.raises(PeriodError) as caught:
+        table.indicator_table(real_data, reports.load(BD, 2018))
+    assert str(caught.value) == (
+        "2018-19 needs April 2018 to March 2019; the data ends December 2018 (it covers January 2008 to December "
+        "2018). Fetch newer data (`cspbook fetch`) or choose an earlier year"
+    )
+
+
+def test_london_is_the_sum_of_the_32_boroughs(real_data):
+    changes = real_data.changes
+    burglary = changes[(changes["indicator"] == "residential_burglary") & (changes["year"] == 2011)]
+    assert len(burglary) == 32 and set(burglary["borough"]) == set(definitions.boroughs())
+    assert (burglary["value"].sum(), burglary["previous_value"].sum()) == (63824, 60806)
+    assert set(burglary["london_value"]) == {63824} and set(burglary["london_previous"]) == {60806}
+    # rank 1 is the largest fall (lower is better)
+    best = burglary.sort_values("london_rank").iloc[0]
+    assert best["change_pct"] == burglary["change_pct"].min() and best["london_rank"] == 1
+
+
+def test_the_files_supply_their_months(real_data):
+    assert real_data.supplied == {
+        "MPS_Borough_Level_Crime_Historic.csv": ["2008-01..2016-12"],
+        "MPS_Borough_Level_Crime_most_recent_24_months.csv": ["2017-01..2018-12"],
+    }
+    assert (str(real_data.months.min()), str(real_data.months.max()), len(real_data.months)) == ("2008-01", "2018-12", 132)
