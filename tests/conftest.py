@@ -38,7 +38,7 @@ PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTP
 NOWHERE = "/nonexistent/cspbook-test-home"  # CSPBOOK_HOME of a test that asked for no project
 
 _current_home: list[str | None] = [None]
-_SHARED_SNAPSHOT: dict[str, dict] = {}  # the session tree's files when fetched, to prove tests left it alone
+_SHARED_SNAPSHOT: dict[str, dict] = {}  # the session tree's data/ when fetched, to prove tests left it alone
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def _fetched_tree(tmp_path_factory, mirror) -> Path:
             code = cli.main(["fetch", "--mirror", str(mirror)])
         assert code == 0, out.getvalue()
     assert sorted(snapshot(root / "data" / "raw")) == [HISTORIC, RECENT, "manifest.json"]
-    _SHARED_SNAPSHOT[str(root.resolve())] = snapshot(root)
+    _SHARED_SNAPSHOT[str(root.resolve())] = snapshot(root / "data")
     return root.resolve()
 
 
@@ -180,7 +180,7 @@ def real_home(_fetched_tree, monkeypatch) -> Path:
     """The session's fetched tree itself, shared by tests that only read it (faster than a copy)."""
     home = use_home(monkeypatch, _fetched_tree)
     yield home
-    assert snapshot(home) == _SHARED_SNAPSHOT[str(home)], (
+    assert snapshot(home / "data") == _SHARED_SNAPSHOT[str(home)], (
         "a test changed the shared real-data tree; use the `fetched` fixture to get a private copy"
     )
 

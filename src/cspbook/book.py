@@ -15,11 +15,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
-from cspbook import config, periods
+from cspbook import config, periods, signals
 from cspbook.errors import BuildError
 from cspbook.run import Job
 
@@ -115,16 +116,57 @@ def build_html(digest: str, log=None) -> Path:
     return swap_in(built)
 
 
-def swap_in(built: Path) -> Path:
-    """Copy the finished HTML next to ``_build/html`` and swap it in with renames."""
+def check_writable() -> None:
+    """BuildError, before any work is done, when ``_build`` cannot take the new book
+    (read-only folder, a file in its place, no space)."""
     target = html_dir()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=target.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _write_error(target, exc) from None
+
+
+def _write_error(target: Path, exc: OSError) -> BuildError:
+    folder = target.parent
+    if folder.exists() and not folder.is_dir():
+        reason = f"{folder} is a file, not a folder"
+    else:
+        reason = f"{exc.strerror or exc} in {folder}"
+    return BuildError(
+        f"cannot write the book to {target}: {reason}; check the folder's permissions and free space "
+        "(the last good book is unchanged)"
+    )
+
+
+def swap_in(built: Path) -> Path:
+    """Copy the finished HTML next to ``_build/html`` and swap it in with renames.
+
+    The renames run with SIGINT and SIGTERM held back, so an interruption never leaves
+    ``_build/html`` missing or half-written; copies left by an interrupted build are removed.
+    """
+    target = html_dir()
     fresh = target.parent / f".html-new-{os.getpid()}"
     old = target.parent / f".html-old-{os.getpid()}"
-    shutil.rmtree(fresh, ignore_errors=True)
-    shutil.copytree(built, fresh)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(fresh, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in [*target.parent.glob(".html-new-*"), *target.parent.glob(".html-old-*")]:
+            shutil.rmtree(leftover, ignore_errors=True)
+        shutil.copytree(built, fresh)
+        with signals.deferred():
+            had = target.exists()
+            if had:
+                os.replace(target, old)
+            try:
+                os.replace(fresh, target)
+            except OSError:
+                if had:
+                    os.replace(old, target)
+                raise
+    except OSError as exc:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise _write_error(target, exc) from None
     shutil.rmtree(old, ignore_errors=True)
     return target

@@ -15,6 +15,12 @@ from pathlib import Path
 from cspbook import book, config, definitions, lock, periods, reports, run, store, table
 
 
+def _stderr_line(msg: str) -> None:
+    """One log line on stderr, written at once (notebooks finish in parallel threads)."""
+    sys.stderr.write(f"{msg}\n")
+    sys.stderr.flush()
+
+
 @dataclass
 class BuildResult:
     html: Path
@@ -27,13 +33,14 @@ class BuildResult:
 def build(borough: str, year: str, years: str | None = None, jobs: int | None = None,
           mirror: Path | None = None, offline: bool = False, log=None, progress: bool | None = None) -> BuildResult:
     """Build the book of ``borough`` for ``year`` (and the other ``years``, e.g. 2010-11..2012-13)."""
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    log = log or _stderr_line
     started = time.monotonic()
     name = definitions.resolve_borough(borough)
     primary = periods.parse_year(year)
     all_years = sorted(set(periods.parse_year_range(years)) | {primary}) if years else [primary]
     configs = {y: reports.load(name, y) for y in all_years}
-    with lock.held(run.work_dir() / "build.lock"):
+    with lock.held(run.work_dir() / "build.lock", notice=log):
+        book.check_writable()
         manifest = store.ensure(mirror=mirror, offline=offline, notice=log)
         data = store.dataset()
         tables = {y: table.indicator_table(data, configs[y]) for y in all_years}  # checks every year first

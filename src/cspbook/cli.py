@@ -30,6 +30,10 @@ EXAMPLES = {
   cspbook build --borough "Barking and Dagenham" --year 2011-12
   cspbook build --borough Newham --year 2012-13 --years 2010-11..2012-13 --jobs 2
   CSPBOOK_MIRROR=../shared/data cspbook build --borough "Barking and Dagenham" --year 2011-12 --offline""",
+    "pdf": """examples:
+  cspbook pdf --borough "Barking and Dagenham" --year 2011-12
+      # _build/pdf/barking-and-dagenham-2011-12-report.pdf and ...-cover-paper.pdf
+  CSPBOOK_CHROMIUM=/usr/bin/chromium cspbook pdf --borough Newham --year 2012-13 --offline""",
     "reconcile": """examples:
   cspbook reconcile --borough "Barking and Dagenham" --year 2011-12""",
 }
@@ -90,21 +94,37 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, metavar="N", help="notebooks executed in parallel (default: the number of cores)")
     _data_options(p)
     p.set_defaults(func=cmd_build)
+
+    p = add("pdf", "Write the book and its Cabinet cover paper as two PDFs in _build/pdf/ (builds the book first if needed; "
+                   "prints with an installed Chromium).")
+    _report_options(p)
+    p.add_argument("--years", metavar="FIRST..LAST", help="also include these years, e.g. 2010-11..2012-13 (a part per year)")
+    p.add_argument("--jobs", type=int, metavar="N", help="notebooks executed in parallel (default: the number of cores)")
+    _data_options(p)
+    p.set_defaults(func=cmd_pdf)
     return top
 
 
+AFTER_INTERRUPT = {"build": "; the last good book is unchanged", "fetch": "; the cache is unchanged",
+                   "pdf": "; the PDFs in _build/pdf are unchanged"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    from cspbook import signals
+
     args = parser().parse_args(argv)
     try:
-        return args.func(args) or 0
+        with signals.handled():  # SIGINT/SIGTERM: stop kernels and Jupyter Book, unwind, release the lock
+            return args.func(args) or 0
     except CspbookError as exc:
         if args.debug:
             raise
         print(f"cspbook: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("cspbook: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # also signals.Interrupted (SIGTERM)
+        signals.stop_children()
+        print(f"cspbook: interrupted{AFTER_INTERRUPT.get(args.command, '')}", file=sys.stderr)
+        return signals.exit_code(exc)
 
 
 def cmd_fetch(args) -> int:
@@ -169,6 +189,17 @@ def cmd_build(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
     build.build(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
+    return 0
+
+
+def cmd_pdf(args) -> int:
+    from cspbook import pdf
+
+    if args.jobs is not None and args.jobs < 1:
+        raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
+    result = pdf.pdf(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
+    print(result.report)
+    print(result.cover_paper)
     return 0
 
 

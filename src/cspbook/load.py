@@ -64,13 +64,18 @@ def locate_byte(raw: bytes, position: int) -> tuple[int, str | None]:
 
     >>> locate_byte("Borough,Minor\n\nBarnet,Cost \xa35\n".encode("latin-1"), 27)
     (3, 'Minor')
+    >>> locate_byte(b"\r\x80", 1)  # a stray carriage return: the line, but no column
+    (1, None)
     """
     line = raw[:position].count(b"\n") + 1
     line_start = raw.rfind(b"\n", 0, position) + 1
     before = raw[line_start:position].decode("cp1252", errors="replace")
-    index = len(next(csv.reader([before + "x"]))) - 1
     header_line = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
-    header = next(csv.reader([header_line]), [])
+    try:
+        index = len(next(csv.reader([before + "x"]))) - 1
+        header = next(csv.reader([header_line]), [])
+    except csv.Error:  # a carriage return inside the line: too garbled to name the column
+        return line, None
     column = header[index].strip() if line > 1 and index < len(header) else None
     return line, column
 

@@ -1,10 +1,14 @@
-"""One build at a time per project tree: a lock file holding the builder's pid.
+"""One build at a time per project tree: ``.cspbook/build.lock``, holding the builder's pid.
 
-A lock left by a process that no longer exists is stale and is taken over.
+The lock is an advisory ``flock`` on that file, so the operating system releases it the
+moment its holder exits, however it exits (even ``kill -9``): a lock file left by a process
+that is gone is stale and simply taken over, and two builds can never both believe they took
+it over. The pid in the file is there for the message the second build gives.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,45 +16,79 @@ from pathlib import Path
 from cspbook.errors import BuildError
 
 
+@contextmanager
+def held(path: Path, notice=None):
+    """Hold the lock at ``path`` for the duration of the block, or raise BuildError.
+
+    ``notice`` (a callable taking one line) is told when a stale lock is taken over.
+    """
+    path = Path(path)
+    fd, stale = _acquire(path)
+    try:
+        if stale and notice:
+            state = "is no longer running" if not _alive(stale) else "no longer holds it"
+            notice(f"notice: taking over the stale build lock {path}: pid {stale} {state}")
+        yield
+    finally:
+        try:
+            if _names(path, fd):
+                path.unlink()  # still holding the flock, so nobody can be inside between these lines
+        finally:
+            os.close(fd)
+
+
+def _acquire(path: Path) -> tuple[int, int | None]:
+    """The open, locked file descriptor of ``path`` and the pid of a stale holder (or None)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildError(f"cannot create the build lock {path}: {exc.strerror}; check the folder's permissions and free space") from None
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise BuildError(f"cannot create the build lock {path}: {exc.strerror}; check the folder's permissions and free space") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _pid_in(fd)
+            os.close(fd)
+            who = f"pid {holder}" if holder else "a process that is just starting"
+            raise BuildError(
+                f"another cspbook build ({who}) is running on this tree (lock {path}); "
+                "wait for it to finish, or stop it, then run the build again"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        if not _names(path, fd):  # the previous holder removed the file as we opened it: retry
+            os.close(fd)
+            continue
+        previous = _pid_in(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        return fd, previous if previous and previous != os.getpid() else None
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # alive, someone else's
         return True
     return True
 
 
-@contextmanager
-def held(path: Path):
-    """Hold the lock at ``path`` for the duration of the block, or raise BuildError."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = int(path.read_text().strip() or "0")
-            except (OSError, ValueError):
-                holder = 0
-            if holder and _alive(holder) and holder != os.getpid():
-                raise BuildError(
-                    f"another cspbook build (pid {holder}) is running on this tree (lock {path}); "
-                    "wait for it to finish, or stop it"
-                ) from None
-            path.unlink(missing_ok=True)  # stale: its process is gone
-            continue
-        with os.fdopen(fd, "w") as handle:
-            handle.write(str(os.getpid()))
-        break
-    else:  # pragma: no cover - two takeovers raced
-        raise BuildError(f"could not take the build lock {path}; try again")
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
     try:
-        yield
-    finally:
-        try:
-            if path.read_text().strip() == str(os.getpid()):
-                path.unlink()
-        except OSError:
-            pass
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _pid_in(fd: int) -> int | None:
+    """The pid written in the lock file, or None when it is empty or not a number."""
+    text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
+    return int(text) if text.isdigit() else None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cspbook import config, definitions, indicators, narrative, periods, reports, store, table
+from cspbook import config, definitions, indicators, narrative, periods, reports, store, table, targets
 from cspbook.errors import CspbookError
 
 
@@ -115,9 +115,10 @@ def _fmt_sig(row) -> str:
     return "yes" if row["significant"] else "no"
 
 
-def indicator_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """The reader's table: indicator, previous, current, change, significant, London change."""
-    return pd.DataFrame({
+def indicator_rows(frame: pd.DataFrame, assessed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The reader's table: indicator, previous, current, change, significant, London change,
+    and the target and its status when ``assessed`` (:func:`cspbook.targets.assess`) is given."""
+    rows = pd.DataFrame({
         "Indicator": [r["label"] + (" (partner-supplied)" if r["source"] == "partner" else "") for _, r in frame.iterrows()],
         "Previous year": [_fmt_value(r["previous_value"], r["unit"]) for _, r in frame.iterrows()],
         "This year": [_fmt_value(r["value"], r["unit"]) for _, r in frame.iterrows()],
@@ -125,6 +126,15 @@ def indicator_rows(frame: pd.DataFrame) -> pd.DataFrame:
         "Statistically significant": [_fmt_sig(r) for _, r in frame.iterrows()],
         "London change": [narrative.signed_pct(r["london_change_pct"]) if r["source"] == "mps" and r["comparable"] else "-" for _, r in frame.iterrows()],
     })
+    if assessed is not None:
+        rows["Target"] = [targets.cell(a) for a in assessed.to_dict("records")]
+    return rows
+
+
+def target_legend() -> HTML:
+    """What the target marks mean, in words and symbols (never colour alone)."""
+    items = "".join(f"<li><strong>{esc(mark)}</strong>: {esc(meaning)}</li>" for mark, meaning in targets.LEGEND)
+    return HTML(f'<div class="cspbook-target-legend"><p>Targets set at the beginning of the year:</p><ul>{items}</ul></div>')
 
 
 def html_table(frame: pd.DataFrame, caption: str = "", classes: str = "cspbook-table") -> HTML:

@@ -2,24 +2,47 @@
 ``data/reports/<borough-slug>-<year>.yml`` when that file exists.
 
 Validated when loaded: every priority id and indicator id must be defined in
-``data/indicators.yml``; the file's borough and year must match its name.
+``data/indicators.yml``; the file's borough and year must match its name; targets are
+read by :mod:`cspbook.targets`; the ``cover_paper`` text is merged key by key (a borough
+file may override one passage) and its placeholders ``{borough}``, ``{year}`` and
+``{next_year}`` are filled in.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from cspbook import config, definitions, periods
+from cspbook import config, definitions, periods, targets
 from cspbook.errors import DefinitionError
 
 KEYS = {
     "borough", "year", "aim", "partnership", "priorities", "headline", "next_priorities",
-    "static_threshold_pct", "reconciliation_tolerance_pp", "data_sources", "targets",
+    "static_threshold_pct", "reconciliation_tolerance_pp", "data_sources", "targets", "cover_paper",
 }
+# The Cabinet cover paper's fixed text (see data/reports/defaults.yml), one passage per key.
+COVER_TEXT = (
+    "council", "meeting", "report_of", "status", "key_decision", "wards", "author", "director",
+    "summary", "recommendation", "reasons", "introduction", "options", "consultation", "financial", "legal",
+)
+COVER_OTHER = ("risk", "staffing", "customer_impact", "safeguarding_children", "health", "crime_and_disorder")
+COVER_KEYS = (*COVER_TEXT, "other", "background_papers")
+PLACEHOLDERS = ("borough", "year", "next_year")
+
+
+@dataclass(frozen=True)
+class CoverPaperText:
+    """The fixed text of the Cabinet cover paper, placeholders filled in. The paragraphs of
+    a passage are separated by a newline."""
+
+    text: dict  # COVER_TEXT key -> text
+    other: dict  # COVER_OTHER key -> text, in that order
+    background_papers: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -43,7 +66,8 @@ class Report:
     static_threshold_pct: float
     reconciliation_tolerance_pp: float
     data_sources: tuple[dict, ...]
-    targets: dict
+    targets: dict  # indicator id -> cspbook.targets.Target
+    cover_paper: CoverPaperText
     files: tuple[str, ...]
 
     @property
@@ -74,10 +98,44 @@ def load(borough: str, year: int, folder: Path | None = None) -> Report:
     if own.exists():
         data = _mapping(own)
         _check_identity(own, data, borough, year)
+        cover = _merge_cover(merged.get("cover_paper"), data.get("cover_paper"))
         merged.update(data)
         origin.update(dict.fromkeys(data, own))
+        if cover is not None:  # passage by passage: each blamed on the file it came from
+            merged["cover_paper"] = cover
+            origin["cover_paper"] = defaults_path
+            origin.update({f"cover_paper.{key}": own for key in data["cover_paper"]})
         files.append(str(own))
     return _build(merged, borough, year, origin, own if own.exists() else defaults_path, tuple(files))
+
+
+def _merge_cover(base, own):
+    """The cover paper text of defaults.yml with the borough file's passages over it
+    (``other`` merged key by key too); None unless both files give a mapping."""
+    if not (isinstance(base, dict) and isinstance(own, dict)):
+        return None
+    merged = {**base, **own}
+    if isinstance(base.get("other"), dict) and isinstance(own.get("other"), dict):
+        merged["other"] = {**base["other"], **own["other"]}
+    return merged
+
+
+def _where_key(path: Path, *keys: str) -> str:
+    """``path, line N`` for the key at ``keys`` (e.g. ``targets``, ``robbery``) in the YAML
+    mapping; the nearest enclosing key found, or just ``path``."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return str(path)
+    where = str(path)
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        found = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(key)), None)
+        if found is None:
+            break
+        where, node = f"{path}, line {found[0].start_mark.line + 1}", found[1]
+    return where
 
 
 def _where(path: Path, token: str) -> str:
@@ -184,9 +242,85 @@ def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, fi
         static_threshold_pct=_float(src("static_threshold_pct"), data, "static_threshold_pct", 1.0),
         reconciliation_tolerance_pp=_float(src("reconciliation_tolerance_pp"), data, "reconciliation_tolerance_pp", 1.0),
         data_sources=tuple(data.get("data_sources") or ()),
-        targets=dict(data.get("targets") or {}),
+        targets=targets.validate(data.get("targets"), src("targets"), set(_report_ids(data)),
+                                 lambda path, *keys: _where_key(path, "targets", *keys)),
+        cover_paper=_cover_paper(data.get("cover_paper"), src, borough, year),
         files=files,
     )
+
+
+def _report_ids(data: dict) -> list[str]:
+    ids = list(data.get("headline") or [])
+    for entry in data.get("priorities") or []:
+        ids.extend(entry.get("indicators") or [])
+    return ids
+
+
+def _cover_paper(raw, src, borough: str, year: int) -> CoverPaperText:
+    """The cover paper text: every passage present and a non-empty text, placeholders known."""
+    path = src("cover_paper")
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{path}: 'cover_paper' must be a mapping of passages ({', '.join(COVER_KEYS)}); "
+                              "see data/reports/defaults.yml")
+    _known_keys(path, ("cover_paper",), raw, COVER_KEYS)
+    missing = [k for k in COVER_KEYS if k not in raw]
+    if missing:
+        raise DefinitionError(f"{_where_key(path, 'cover_paper')}: cover_paper: '{missing[0]}' is missing; every cover "
+                              f"paper needs {', '.join(COVER_KEYS)} (see data/reports/defaults.yml)")
+    values = {"borough": borough, "year": periods.label(year), "next_year": periods.label(year + 1)}
+
+    def text(keys: tuple, value) -> str:
+        where = _where_key(src(f"cover_paper.{keys[0]}"), "cover_paper", *keys)
+        name = ".".join(("cover_paper", *keys))
+        if not isinstance(value, str) or not value.strip():
+            raise DefinitionError(f"{where}: {name}: must be a non-empty text, found {value!r}")
+        return _fill(where, name, value, values)
+
+    other, other_path = raw["other"], src("cover_paper.other")
+    if not isinstance(other, dict):
+        raise DefinitionError(f"{_where_key(other_path, 'cover_paper', 'other')}: cover_paper.other: must be a mapping "
+                              f"of {', '.join(COVER_OTHER)} to text")
+    _known_keys(other_path, ("cover_paper", "other"), other, COVER_OTHER)
+    absent = [k for k in COVER_OTHER if k not in other]
+    if absent:
+        raise DefinitionError(f"{_where_key(other_path, 'cover_paper', 'other')}: cover_paper.other: '{absent[0]}' is "
+                              f"missing; the other implications are {', '.join(COVER_OTHER)}")
+    papers = raw["background_papers"]
+    if not isinstance(papers, list):
+        raise DefinitionError(f"{_where_key(src('cover_paper.background_papers'), 'cover_paper', 'background_papers')}: "
+                              "cover_paper.background_papers: must be a list of texts (it may be empty: [])")
+    return CoverPaperText(
+        text={k: text((k,), raw[k]) for k in COVER_TEXT},
+        other={k: text(("other", k), other[k]) for k in COVER_OTHER},
+        background_papers=tuple(text(("background_papers",), p) for p in papers),
+    )
+
+
+def _known_keys(path, keys: tuple, raw: dict, allowed) -> None:
+    unknown = [k for k in raw if k not in allowed]
+    if unknown:
+        hint = difflib.get_close_matches(str(unknown[0]), list(allowed), n=1)
+        suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+        raise DefinitionError(f"{_where_key(path, *keys, unknown[0])}: {'.'.join(keys)}: unknown key '{unknown[0]}'; "
+                              f"{suggestion}allowed keys: {', '.join(allowed)}")
+
+
+def _fill(where: str, name: str, text: str, values: dict) -> str:
+    """``text`` with its placeholders filled in, paragraphs kept (one per line), spaces tidied.
+
+    >>> _fill("f.yml", "cover_paper.summary", "The {borough}  report\\n\\nfor {year}.", {"borough": "Brent", "year": "2011-12"})
+    'The Brent report\\nfor 2011-12.'
+    """
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError as exc:
+        raise DefinitionError(f"{where}: {name}: {exc}; write {{{{ or }}}} for a brace in the text") from None
+    for field in fields:
+        if field not in values:
+            raise DefinitionError(f"{where}: {name}: unknown placeholder '{{{field}}}'; use "
+                                  f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+    filled = text.format(**values)
+    return "\n".join(" ".join(p.split()) for p in re.split(r"\n+", filled) if p.strip())
 
 
 def _float(path, data, key, default) -> float:

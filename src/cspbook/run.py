@@ -25,9 +25,10 @@ from cspbook import config, kernels, periods
 from cspbook.errors import BuildError
 
 PRIORITY_PAGES = ("violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence")
-AFTER_PAGES = ("next_priorities", "methodology", "data_sources", "reconciliation")
+# The closing pages of each year; the Cabinet cover paper last (it is printed on its own by `cspbook pdf`).
+AFTER_PAGES = ("next_priorities", "methodology", "data_sources", "reconciliation", "cover_paper")
 TITLES = {"overview": "Overview", "next_priorities": "Next year's priorities", "methodology": "Methodology",
-          "data_sources": "Data sources", "reconciliation": "Reconciliation"}
+          "data_sources": "Data sources", "reconciliation": "Reconciliation", "cover_paper": "Cabinet cover paper"}
 KERNEL_ENV = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PLATFORM_DIRS": "1", "PYTHONWARNINGS": "ignore"}
 
 
@@ -133,19 +134,45 @@ def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = Non
     return {"ran": todo, "reused": reused}
 
 
+ENGINE_ENV = "CSPBOOK_ENGINE"
+ENGINES = ("warm", "papermill")
+
+
+def engine_name() -> str:
+    """The notebook engine, from ``$CSPBOOK_ENGINE``: ``warm`` (the default; a pool of
+    kernels kept warm across notebooks, see :mod:`cspbook.engine`) or ``papermill`` (a fresh
+    kernel per notebook)."""
+    name = (os.environ.get(ENGINE_ENV) or ENGINES[0]).strip().lower()
+    if name not in ENGINES:
+        raise BuildError(f"{ENGINE_ENV}={name!r} is not a notebook engine; use one of: {', '.join(ENGINES)}")
+    return name
+
+
 def _run_all(todo: list[Job], workers: int, log, progress: bool) -> None:
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(_run_one, job, i if progress else None, log): job for i, job in enumerate(todo)}
-        try:
-            for future in as_completed(futures):
-                future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    workers = max(1, min(workers, len(todo)))
+    pool = None
+    if engine_name() == "warm":
+        from cspbook import engine
+
+        pool = engine.Pool(workers, work_dir() / "running", env=KERNEL_ENV, cwd=config.home())
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as executor:
+            futures = {executor.submit(_run_one, job, i if progress else None, log, pool): job for i, job in enumerate(todo)}
+            try:
+                for future in as_completed(futures):
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                if pool is not None:
+                    pool.abort()  # kill the kernels now: notebooks still running stop, their workers return
+                raise
+    finally:
+        if pool is not None:
+            pool.close()
 
 
-def _run_one(job: Job, position: int | None, log) -> None:
+def _run_one(job: Job, position: int | None, log, pool=None) -> None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -156,21 +183,25 @@ def _run_one(job: Job, position: int | None, log) -> None:
     started = time.monotonic()
     if position is None:
         log(f"  run    {job.label}")
+    cwd = str(job.output.parent if job.output.parent.exists() else config.home())
     try:
-        with _kernel_env():
-            papermill.execute_notebook(
-                str(job.template), str(out), parameters=job.parameters, kernel_name="python3",
-                progress_bar=bar, cwd=str(job.output.parent if job.output.parent.exists() else config.home()),
-                request_save_on_cell_execute=False,
-                config=kernels.config(scratch / f"{periods.label(job.year)}-{job.name}.kernel.log"),
-                kernel_manager_class=kernels.LoggedKernelManager,
-            )
+        if pool is not None:  # the warm engine: same contract as papermill.execute_notebook
+            pool.execute_notebook(job.template, out, job.parameters, cwd=cwd, progress_bar=bar)
+        else:
+            with _kernel_env():
+                papermill.execute_notebook(
+                    str(job.template), str(out), parameters=job.parameters, kernel_name="python3",
+                    progress_bar=bar, cwd=cwd, request_save_on_cell_execute=False,
+                    config=kernels.config(scratch / f"{periods.label(job.year)}-{job.name}.kernel.log"),
+                    kernel_manager_class=kernels.LoggedKernelManager,
+                )
     except PapermillExecutionError as exc:
         kept = _keep_failed(out, job)
+        number = _template_cell(job.template, exc.source, exc.cell_index + 1)
+        source = "    " + exc.source.replace("\n", "\n    ")
         raise BuildError(
-            f"notebook {job.label} ({job.template}) failed in cell {exc.cell_index + 1} "
-            f"(execution count {exc.exec_count}):\n{_cell_source(out, exc.cell_index)}\n"
-            f"{exc.ename}: {exc.evalue}\nthe executed notebook is kept at {kept}"
+            f"notebook {job.label} ({job.template}) failed in cell {number}:\n{source}\n"
+            f"{exc.ename}: {exc.evalue}\nthe executed notebook is kept at {kept}; correct the cell in the template"
         ) from None
     except Exception as exc:  # a template that is not valid JSON, a kernel that dies...
         if isinstance(exc, BuildError):
@@ -203,12 +234,15 @@ def _keep_failed(out: Path, job: Job) -> Path:
     return target
 
 
-def _cell_source(path: Path, index: int) -> str:
+def _template_cell(template: Path, source: str, fallback: int) -> int:
+    """The number (from 1) of the template's cell whose source is ``source``: papermill
+    counts the cells of the executed notebook, which has the injected parameters cell too."""
     try:
-        nb = nbformat.read(path, as_version=4)
-        return "    " + nb.cells[index].source.replace("\n", "\n    ")
-    except Exception:  # noqa: BLE001 - the message is still useful without the source
-        return "    (cell source unavailable)"
+        cells = nbformat.read(template, as_version=4).cells
+    except Exception:  # noqa: BLE001 - the message is still useful with papermill's count
+        return fallback
+    found = [i for i, cell in enumerate(cells) if cell.source == source]
+    return found[0] + 1 if len(found) == 1 else fallback
 
 
 def finalise(path: Path, job: Job) -> None:

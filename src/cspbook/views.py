@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cspbook import definitions, indicators, narrative, periods, plots, reconcile
-from cspbook.page import HTML, Context, esc, figure, html_table, indicator_rows
+from cspbook import definitions, indicators, narrative, periods, plots, reconcile, targets
+from cspbook.page import HTML, Context, esc, figure, html_table, indicator_rows, target_legend
 
 
 @dataclass
@@ -21,6 +21,28 @@ def _rows(ctx: Context, ids) -> pd.DataFrame:
     return ctx.table[ctx.table["indicator"].isin(list(ids))].set_index("indicator").loc[list(ids)].reset_index()
 
 
+def assessed(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame | None:
+    """The target status of ``rows``; None when the report sets no targets at all."""
+    return targets.assess(rows, ctx.report.targets) if ctx.report.targets else None
+
+
+def headline_bullets(ctx: Context, rows: pd.DataFrame) -> list[str]:
+    """The headline list: a sentence per indicator, then its target and status (when the
+    report sets targets)."""
+    thr = ctx.report.static_threshold_pct
+    sentences = [narrative.headline_bullet(r, thr) for _, r in rows.iterrows()]
+    status = assessed(ctx, rows)
+    if status is None:
+        return sentences
+    return [f"{text} {targets.sentence(a)}" for text, a in zip(sentences, status.to_dict("records"))]
+
+
+def _table_parts(ctx: Context, rows: pd.DataFrame, caption: str) -> list[HTML]:
+    status = assessed(ctx, rows)
+    parts = [html_table(indicator_rows(rows, status), caption=caption)]
+    return parts + [target_legend()] if status is not None else parts
+
+
 def common(ctx: Context) -> dict:
     """Values every page may glue: the borough and the year."""
     return {"borough": ctx.borough, "year": ctx.year_label, "year_span": narrative.year_span(ctx.year)}
@@ -30,7 +52,7 @@ def overview(ctx: Context) -> View:
     """Landing page of a year: aim, what a CSP is, the headline list of changes."""
     head = _rows(ctx, ctx.report.headline)
     thr = ctx.report.static_threshold_pct
-    bullets = "".join(f"<li>{esc(narrative.headline_bullet(r, thr))}</li>" for _, r in head.iterrows())
+    bullets = "".join(f"<li>{esc(text)}</li>" for text in headline_bullets(ctx, head))
     mps = head[head["source"] == "mps"]
     improved = sum(narrative.judgement(r["change_pct"], r["lower_is_better"], thr) == "better" for _, r in head.iterrows() if r["comparable"])
     view = View(glue={
@@ -43,7 +65,7 @@ def overview(ctx: Context) -> View:
         "priority_list": "; ".join(p.title for p in ctx.report.priorities),
     })
     view.parts.append(HTML(f'<ul class="cspbook-headline">{bullets}</ul>'))
-    view.parts.append(html_table(indicator_rows(head), caption=f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {periods.label(ctx.year - 1)}"))
+    view.parts.extend(_table_parts(ctx, head, f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {periods.label(ctx.year - 1)}"))
     return view
 
 
@@ -64,7 +86,7 @@ def priority(ctx: Context, priority_id: str) -> View:
         "n_indicators": str(len(rows)),
         "n_partner": str(int((rows["source"] == "partner").sum())),
     })
-    view.parts.append(html_table(indicator_rows(rows), caption=f"{prio.title}: indicators for {ctx.borough}, {ctx.year_label}"))
+    view.parts.extend(_table_parts(ctx, rows, f"{prio.title}: indicators for {ctx.borough}, {ctx.year_label}"))
     view.indicators = rows
     return view
 
@@ -113,7 +135,7 @@ def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
         else:
             how = f"<p>Supplied by a partner agency, not computed from open data: {esc(row['note'])}.</p>"
         items.append(
-            f'<div class="cspbook-calc" id="calc-{esc(row["indicator"])}"><h4>{esc(ind.label)}</h4>'
+            f'<div class="cspbook-calc" id="calc-{esc(row["indicator"])}"><h3>{esc(ind.label)}</h3>'
             f"<p>{esc(ind.definition)}</p>{how}</div>"
         )
     return HTML("".join(items))

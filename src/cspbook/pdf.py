@@ -1,0 +1,287 @@
+"""`cspbook pdf`: the book and its Cabinet cover paper as two PDFs, printed by an installed
+Chromium (Jupyter Book's own ``pdfhtml`` builder downloads a browser and fails offline).
+
+The recipe: build the HTML book (nothing to do when it is up to date) -> build the same
+table of contents as one single HTML page with Jupyter Book (strict) -> prepare it for
+print (every chapter a top-level section on a named page whose header carries the
+chapter title; scripts removed) -> print it, and the cover paper alone, with headless
+Chromium -> move each PDF into ``_build/pdf/`` with a rename, so a reader never sees
+half a file.
+
+The print stylesheet (A4, page numbers, no navigation, charts sized to the page, links
+written out) is ``book/_static/cspbook.css``; the running header needs a named page per
+chapter (``@page`` margin boxes; Chromium has no ``string-set``), so it is generated here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from cspbook import build, config, cover, definitions, lock, periods, run
+from cspbook.errors import BuildError
+
+CHROMIUM_ENV = "CSPBOOK_CHROMIUM"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-extensions", "--no-pdf-header-footer",
+)
+PRINT_TIMEOUT = 300  # seconds for one PDF
+
+
+@dataclass
+class PdfResult:
+    report: Path
+    cover_paper: Path
+
+
+def pdf_dir() -> Path:
+    return config.home() / "_build" / "pdf"
+
+
+def names(borough: str, year: int) -> tuple[str, str]:
+    """The file names of the two PDFs.
+
+    >>> names("Barking and Dagenham", 2011)
+    ('barking-and-dagenham-2011-12-report.pdf', 'barking-and-dagenham-2011-12-cover-paper.pdf')
+    """
+    stem = f"{definitions.slug(borough)}-{periods.label(year)}"
+    return f"{stem}-report.pdf", f"{stem}-cover-paper.pdf"
+
+
+def pdf(borough: str, year: str, years: str | None = None, jobs: int | None = None, mirror: Path | None = None,
+        offline: bool = False, log=None) -> PdfResult:
+    """Build the book of ``borough`` and ``year`` if needed, then write both PDFs."""
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    browser = chromium()
+    name, start = definitions.resolve_borough(borough), periods.parse_year(year)
+    build.build(name, year, years=years, jobs=jobs, mirror=mirror, offline=offline, log=log)
+    report_name, paper_name = names(name, start)
+    with lock.held(run.work_dir() / "build.lock"):
+        page = singlehtml(log)
+        html = page.read_text(encoding="utf-8")
+        whole = _write_print_page(page, "print-report.html", prepare(html, title=cover.report_title(name, periods.label(start))))
+        paper = _write_print_page(page, "print-cover-paper.html", prepare(html, only=f"book/{periods.label(start)}/cover_paper"))
+        log(f"printing the PDFs with {browser}")
+        result = PdfResult(print_pdf(browser, whole, pdf_dir() / report_name),
+                           print_pdf(browser, paper, pdf_dir() / paper_name))
+    log(f"wrote {result.report} and {result.cover_paper}")
+    return result
+
+
+def chromium() -> str:
+    """The Chromium (or Chrome) to print with: ``$CSPBOOK_CHROMIUM`` or the first on PATH."""
+    given = os.environ.get(CHROMIUM_ENV)
+    if given:
+        found = shutil.which(given)
+        if not found:
+            raise BuildError(f"{CHROMIUM_ENV}={given}: no such program; point it at a Chromium or Chrome binary")
+        return found
+    for candidate in BROWSERS:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    raise BuildError(
+        f"no Chromium to print the PDF with (looked for {', '.join(BROWSERS)} on PATH); install Debian's chromium "
+        f"(`apt-get install chromium`, or `make browser`) or set {CHROMIUM_ENV} to a Chromium or Chrome binary"
+    )
+
+
+def singlehtml(log) -> Path:
+    """Build the book's table of contents as one HTML page (strict, like the HTML book);
+    the path of that page."""
+    stage = run.work_dir() / "singlehtml"
+    stage.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(config.home()),
+           "--path-output", str(stage), "-W", "--keep-going", "--builder", "singlehtml"]
+    log("building the single-page HTML for print with Jupyter Book (warnings are errors)")
+    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1", PYTHONWARNINGS="ignore::DeprecationWarning")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=config.home())
+    output = proc.stdout + proc.stderr
+    problems = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
+    if proc.returncode != 0 or problems:
+        shown = "\n".join(problems[:20]) or output[-3000:]
+        raise BuildError(f"Jupyter Book could not build the single-page HTML (exit {proc.returncode}):\n{shown}")
+    root = yaml.safe_load((config.home() / "_toc.yml").read_text(encoding="utf-8"))["root"]
+    page = stage / "_build" / "singlehtml" / f"{root}.html"
+    if not page.exists():
+        raise BuildError(f"Jupyter Book reported success but {page} is missing; delete {stage} and try again")
+    return page
+
+
+def chapters(html: str) -> list[tuple[str, str]]:
+    """The chapters of a single-page book in order: (document name, title).
+
+    >>> page = ('<html><head></head><body><article class="bd-article"><section id="o"><h1>Overview<a class="headerlink">#</a></h1>'
+    ...         '<section id="w"><h2>What changed</h2><span id="document-book/2011-12/asb"></span>'
+    ...         '<section id="a"><h1>Anti-social behaviour</h1></section></section></section></article></body></html>')
+    >>> chapters(page)
+    [('', 'Overview'), ('book/2011-12/asb', 'Anti-social behaviour')]
+    """
+    return [(doc, _title(section)) for doc, section in _chapter_sections(_soup(html))]
+
+
+def prepare(html: str, only: str | None = None, title: str | None = None) -> str:
+    """The single-page book ready to print: each chapter moved to the top level of the
+    article, on its own named page with the chapter title in the header; scripts removed.
+    With ``only`` (a document name), every other chapter is left out; with ``title``, a
+    title page listing the chapters comes first.
+
+    >>> page = ('<html><head></head><body><article class="bd-article"><section id="o"><h1>Overview</h1>'
+    ...         '<section id="w"><h2>What changed</h2><span id="document-book/2011-12/asb"></span>'
+    ...         '<section id="a"><h1>Anti-social "behaviour"</h1></section></section></section></article>'
+    ...         '<script>x()</script></body></html>')
+    >>> out = prepare(page)
+    >>> 'data-cspbook-chapter="1"' in out, '<script' in out
+    (True, False)
+    >>> print(out[out.index("@page cspbook-chapter-1"):].splitlines()[0])
+    @page cspbook-chapter-1 { @top-left { content: "Anti-social \\22 behaviour\\22 "; } }
+    >>> chapters(prepare(page, only="book/2011-12/asb"))
+    [('book/2011-12/asb', 'Anti-social "behaviour"')]
+    """
+    soup = _soup(html)
+    found = _chapter_sections(soup)
+    article = soup.select_one("article.bd-article")
+    for doc, section in found[1:]:  # Sphinx nests the chapters inside the root page's last section
+        marker = soup.find(id=f"document-{doc}")  # the target of links to the chapter: keep it, inside
+        article.append(section.extract())       # the section (on its own it would get a page of its own)
+        section.insert(0, marker.extract())
+    if only is not None:
+        if only not in [doc for doc, _ in found]:
+            raise BuildError(f"the single-page book has no chapter '{only}'; it has {', '.join(d for d, _ in found if d)}")
+        for doc, section in found:
+            if doc != only:
+                section.decompose()
+        found = [(doc, section) for doc, section in found if doc == only]
+    if title:
+        article.insert(0, _title_page(soup, title, [_title(section) for _, section in found]))
+    # The page around the chapters takes the first page's name: a change of named page
+    # forces a page break, which would otherwise leave page 1 empty.
+    rules = [f"body {{ page: {'cspbook-title' if title else 'cspbook-chapter-0'}; }}",
+             ".cspbook-title-page { page: cspbook-title; }",
+             "@page cspbook-title { @top-left { content: none; } @bottom-center { content: none; } }"]
+    for number, (_, section) in enumerate(found):
+        section["data-cspbook-chapter"] = str(number)
+        rules.append(f'[data-cspbook-chapter="{number}"] {{ page: cspbook-chapter-{number}; }}')
+        rules.append(f"@page cspbook-chapter-{number} {{ @top-left {{ content: {css_string(_title(section))}; }} }}")
+    for script in soup.find_all("script"):
+        script.decompose()
+    style = soup.new_tag("style", id="cspbook-print-chapters")
+    style.string = "\n".join([
+        "@page { @top-left { font-family: sans-serif; font-size: 8.5pt; color: #333; } }",
+        *rules,
+    ]) + "\n"
+    soup.head.append(style)
+    return str(soup)
+
+
+def _title_page(soup, title: str, contents: list[str]):
+    page = soup.new_tag("section", attrs={"class": "cspbook-title-page"})
+    heading = soup.new_tag("p", attrs={"class": "cspbook-title"})
+    heading.string = title
+    page.append(heading)
+    label = soup.new_tag("p", attrs={"class": "cspbook-contents-label"})
+    label.string = "Contents"
+    page.append(label)
+    listing = soup.new_tag("ol", attrs={"class": "cspbook-contents"})
+    for text in contents:
+        item = soup.new_tag("li")
+        item.string = text
+        listing.append(item)
+    page.append(listing)
+    return page
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string; anything but plain letters, digits and simple
+    punctuation is written as a hex escape, so it can never end the string or the style.
+
+    >>> css_string('Crime & "disorder" </style>')
+    '"Crime \\\\26  \\\\22 disorder\\\\22  \\\\3c /style\\\\3e "'
+    """
+    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?-()'/")
+    return '"' + "".join(ch if ch in safe else f"\\{ord(ch):x} " for ch in text) + '"'
+
+
+def _soup(html: str):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(html, "html.parser")
+
+
+def _chapter_sections(soup) -> list[tuple[str, object]]:
+    """(document name, section) of the root page ('' for its name) and of every chapter."""
+    article = soup.select_one("article.bd-article")
+    root = article.find("section") if article else None
+    if root is None:
+        raise BuildError("the single-page book has no article with a section; has the Jupyter Book theme changed?")
+    found = []
+    for marker in article.select('span[id^="document-"]'):
+        section = marker.find_next_sibling("section") or marker.parent  # as Sphinx wrote it, or as prepared
+        if section is not None and section.name == "section":
+            found.append((marker["id"][len("document-"):], section))
+    if all(section is not root for _, section in found):
+        found.insert(0, ("", root))
+    return found
+
+
+def _title(section) -> str:
+    heading = section.find(["h1", "h2"])
+    if heading is None:
+        return ""
+    parts = [s for s in heading.find_all(string=True) if not s.find_parent("a", class_="headerlink")]
+    return " ".join("".join(parts).split())
+
+
+def _write_print_page(page: Path, name: str, html: str) -> Path:
+    """Write a prepared page at the top of the single-page build: its links to _static/
+    are relative to that folder, wherever Sphinx put the page itself."""
+    path = run.work_dir() / "singlehtml" / "_build" / "singlehtml" / name
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def print_pdf(browser: str, page: Path, target: Path, timeout: int = PRINT_TIMEOUT) -> Path:
+    """Print ``page`` to ``target`` with headless Chromium, atomically (temp file + rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cspbook-chromium-") as profile:
+        cmd = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", page.resolve().as_uri()]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            output, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(proc)
+            tmp.unlink(missing_ok=True)
+            raise BuildError(f"Chromium did not finish printing {page} within {timeout}s; nothing was written") from None
+        except BaseException:  # interrupted: stop the browser we started, leave no partial file
+            _stop(proc)
+            tmp.unlink(missing_ok=True)
+            raise
+    if proc.returncode != 0 or not tmp.exists() or tmp.read_bytes()[:5] != b"%PDF-":
+        tmp.unlink(missing_ok=True)
+        tail = "\n".join(output.strip().splitlines()[-10:])
+        raise BuildError(f"Chromium could not print {page} (exit {proc.returncode}); nothing was written:\n{tail}")
+    os.replace(tmp, target)
+    return target
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End the browser we started and its helper processes (its own process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
