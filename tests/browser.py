@@ -3,8 +3,9 @@ by playwright, the book served from a loopback HTTP server, and a record of ever
 page did (console errors, failed requests, requests that tried to leave the server, dialogs).
 
 Use in a test module with ``from browser import book_server, chromium  # noqa: F401``.
-Without Chromium the browser tests are skipped with the reason, unless
-``CSPBOOK_REQUIRE_BROWSER=1`` (CI), when they fail instead.
+Chromium is ``/usr/bin/chromium`` (Debian's package) or ``$CSPBOOK_CHROMIUM``. Without it the
+browser tests are skipped with the reason, unless ``CSPBOOK_REQUIRE_BROWSER=1`` (CI), when
+they fail instead.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ class Traffic:
         for items in (self.console_errors, self.failed, self.outside, self.dialogs):
             items.clear()
 
-    def settle(self, page, quiet_ms: int = 100, timeout_ms: int = 10_000) -> None:
+    def settle(self, page, quiet_ms: int = 60, timeout_ms: int = 10_000) -> None:
         """Wait until no request has been in flight for ``quiet_ms`` (the favicon, fonts and
         images load after the load event; leaving earlier would abort them)."""
         waited = quiet = 0

@@ -3,11 +3,14 @@
 Every test that reads or writes project files works in a scratch tree under ``tmp_path``
 (``CSPBOOK_HOME``), never in the repository's ``data/raw``. No test reaches the internet:
 ``CSPBOOK_MIRROR`` is removed from the environment and ``CSPBOOK_DATASTORE`` points at a
-closed loopback port, so a command that forgot ``--offline``/``--mirror`` fails instead.
+closed loopback port, so a command that forgot ``--offline``/``--mirror`` fails instead. A
+test that asks for no project tree gets ``CSPBOOK_HOME`` pointing at a folder that does not
+exist, so it cannot read or write the repository's own ``data/`` by accident.
 
 Caches. ``cspbook.definitions`` keeps lru_caches keyed by the absolute path of each YAML
-file, and ``cspbook.store._MEMO`` is keyed by the cache folder and the sha256 of its files,
-so a test in a new tree can never see another tree's definitions or data. They are cleared
+file (``cspbook.reports._composed`` by path and mtime), and ``cspbook.store._MEMO`` is keyed
+by the cache folder and the sha256 of its files, so a test in a new tree can never see
+another tree's definitions or data. They are cleared
 anyway whenever a fixture switches ``CSPBOOK_HOME`` to a different tree (to keep memory flat
 and to make each test independent of the order tests run in), and :func:`clear_caches` is
 there for a test that edits a definition file in place after it has been read. The
@@ -26,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from cspbook import cli, config, definitions, store
+from cspbook import cli, config, definitions, reports, store
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -47,7 +50,7 @@ _SHARED_SNAPSHOT: dict[str, dict] = {}  # the session tree's data/ when fetched,
 def clear_caches() -> None:
     """Forget every definition read from YAML and the in-process dataset memo."""
     store._MEMO.clear()
-    for cached in (definitions._boroughs, definitions._classifications, definitions._indicators):
+    for cached in (definitions._boroughs, definitions._classifications, definitions._indicators, reports._composed):
         cached.cache_clear()
 
 

@@ -50,10 +50,11 @@ def cspbook(home: Path, *args, mirror=UNSET, timeout: float = 300, **extra) -> s
 
 
 def start(home: Path, *args, mirror=UNSET, **extra) -> subprocess.Popen:
-    """Start ``cspbook ARGS`` (default: the build) in the background; stderr is a text pipe."""
+    """Start ``cspbook ARGS`` (default: the build) in the background, in a process group of
+    its own (as a shell runs a command: Ctrl-C goes to the whole group); stderr is a text pipe."""
     argv = [str(CSPBOOK), *(map(str, args) if args else BUILD)]
     return subprocess.Popen(argv, env=command_env(home, mirror, **extra), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, process_group=0)
 
 
 @dataclass

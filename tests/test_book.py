@@ -15,7 +15,7 @@ from cspbook import narrative
 from cspbook.errors import BuildError
 
 CHAPTERS = ["overview", "violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence",
-            "next_priorities", "methodology", "data_sources", "reconciliation"]
+            "next_priorities", "methodology", "data_sources", "reconciliation", "cover_paper"]
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def test_every_chapter_is_built_in_toc_order(built_book):
     sidebar = [a.get_text(strip=True) for a in page(built_book, "overview").select("nav.bd-docs-nav a.reference")]
     assert sidebar == ["Overview", "Violent crime", "Acquisitive crime", "Anti-social behaviour",
                        "Reducing re-offending", "Public confidence and engagement", "Next year's priorities",
-                       "Methodology", "Data sources", "Reconciliation"]
+                       "Methodology", "Data sources", "Reconciliation", "Cabinet cover paper"]
 
 
 def test_headline_table_equals_the_library(built_book):

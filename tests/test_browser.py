@@ -502,10 +502,6 @@ def test_hostile_text_does_not_scroll_sideways_on_a_phone(chromium, hostile_book
     assert not wide, f"pages wider than a {MOBILE['width']} px phone: {wide}"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "sphinx-book-theme 1.3.0 prints the page title unescaped in its print-only header "
-    "(layout.html: <h1>{{ pagetitle }}</h1>, pagetitle = title.astext()), so a priority title "
-    "holding <script> runs; needs a template override (reported to the lead)"))
 def test_hostile_text_runs_no_script(chromium, hostile_book):
     injected = {}
     dialogs = []

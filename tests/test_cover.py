@@ -77,16 +77,20 @@ def test_priorities_and_next_priorities_come_from_the_configuration(paper):
 
 def test_background_papers_come_from_the_manifest_and_the_configuration(paper):
     ctx, got = paper
-    papers = cover.background_papers(ctx)
+    items = cover.background_papers(ctx)
+    papers = [text for text, _ in items]
     files = ctx.data.manifest["files"]
     assert [p.split(":")[0] for p in papers[:len(files)]] == [f["name"] for f in files]
     assert all(f["sha256"][:16] in " ".join(papers) for f in files)
-    assert "https://data.london.gov.uk/dataset/recorded_crime_summary" in papers[len(files)]
+    assert items[len(files)] == ("MPS recorded crime, borough level, Metropolitan Police Service, via the London "
+                                 "Datastore, Open Government Licence v3.0",
+                                 "https://data.london.gov.uk/dataset/recorded_crime_summary")
     assert any(p.startswith("Figures supplied by partner agencies for 2011-12: Metropolitan Police Service") for p in papers)
     assert "Barking and Dagenham Community Safety Partnership, Annual Report 2011-12, headline changes" in papers
     assert papers[-2:] == ["Crime and Disorder Act 1998 (as amended by the Police and Justice Act 2006)",
                            "Barking and Dagenham Crime and Disorder Strategic Assessment, 2011-12"]
     assert text_of(got.sections["background_papers"]) == " ".join(papers)
+    assert '<a href="https://data.london.gov.uk/dataset/recorded_crime_summary">' in got.sections["background_papers"].markup
 
 
 def test_configured_text_is_escaped(real_home, tmp_path, monkeypatch):
@@ -134,7 +138,7 @@ def test_paragraphs_are_kept_one_per_line(project):
         ("cover_paper:\n  options: Decided in {yaer}.\n",
          "line 2: cover_paper.options: unknown placeholder '{yaer}'; use {borough}, {year}, {next_year}"),
         ("cover_paper:\n  options: 'a { brace'\n",
-         "line 2: cover_paper.options: Single '{' encountered in format string; write {{ or }} for a brace in the text"),
+         "line 2: cover_paper.options: expected '}' before end of string; write {{ or }} for a brace in the text"),
         ("cover_paper:\n  legal: ''\n", "line 2: cover_paper.legal: must be a non-empty text, found ''"),
         ("cover_paper:\n  other:\n    healt: x\n",
          "line 3: cover_paper.other: unknown key 'healt'; did you mean 'health'? allowed keys: "

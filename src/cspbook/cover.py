@@ -55,7 +55,7 @@ def paper(ctx: Context) -> Paper:
         "headline": headline(ctx, head, status),
         "targets": target_summary(status),
         "next_priorities": next_priorities(ctx),
-        "background_papers": bulleted(background_papers(ctx)),
+        "background_papers": linked_list(background_papers(ctx)),
         "appendices": bulleted([f"Appendix A: {title(ctx)}"]),
     }
     for key in ("options", "consultation", "financial", "legal"):
@@ -119,6 +119,19 @@ def bulleted(items: list[str], css: str = "") -> str:
     return f"<ul{attr}>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
 
 
+def linked_list(items: list[tuple[str, str]]) -> str:
+    """A list of (text, web address) items; the text links to the address when it is one.
+
+    >>> linked_list([("Data <1>", "https://example.org/?a=1&b=2"), ("Act", ""), ("x", "javascript:alert(1)")])
+    '<ul><li><a href="https://example.org/?a=1&amp;b=2">Data &lt;1&gt;</a></li><li>Act</li><li>x</li></ul>'
+    """
+    out = []
+    for text, href in items:
+        web = href.startswith(("https://", "http://"))
+        out.append(f'<li><a href="{esc(href)}">{esc(text)}</a></li>' if web else f"<li>{esc(text)}</li>")
+    return "<ul>" + "".join(out) + "</ul>"
+
+
 def priority_list(ctx: Context, focus: bool) -> str:
     items = [f"{p.title}: {p.focus}" if focus and p.focus else p.title for p in ctx.report.priorities]
     return bulleted(items, "cspbook-cover-priorities")
@@ -173,26 +186,24 @@ def next_priorities(ctx: Context) -> str:
     return bulleted(items, "cspbook-cover-next")
 
 
-def background_papers(ctx: Context) -> list[str]:
-    """The data files (from the cache manifest), the data sources and partner suppliers
-    (from the configuration and data/partner/), the published report, then the papers the
-    configuration lists."""
+def background_papers(ctx: Context) -> list[tuple[str, str]]:
+    """(text, web address or "") of each background paper: the data files (from the cache
+    manifest), the data sources and partner suppliers (from the configuration and
+    data/partner/), the published report, then the papers the configuration lists."""
     papers = []
     for f in ctx.data.manifest.get("files", []):
-        papers.append(
+        papers.append((
             f"{f['name']}: MPS recorded crime, {f['first_month']} to {f['last_month']}, {f['rows']:,} rows, "
-            f"fetched {str(f.get('fetched_at', ''))[:10]} (SHA-256 {f['sha256'][:16]})"
-        )
+            f"fetched {str(f.get('fetched_at', ''))[:10]} (SHA-256 {f['sha256'][:16]})", ""))
     for s in ctx.report.data_sources:
-        papers.append(", ".join(str(s[k]) for k in ("name", "publisher", "url", "licence") if s.get(k)))
+        papers.append((", ".join(str(s[k]) for k in ("name", "publisher", "licence") if s.get(k)), str(s.get("url", ""))))
     suppliers = partner_suppliers(ctx)
     if suppliers:
-        papers.append(f"Figures supplied by partner agencies for {ctx.year_label}: {'; '.join(suppliers)}")
+        papers.append((f"Figures supplied by partner agencies for {ctx.year_label}: {'; '.join(suppliers)}", ""))
     published = reconcile.path_for(ctx.borough, ctx.year)
     if published.exists():
-        sources = sorted(set(reconcile.read_published(published)["source"]))
-        papers.extend(sources)
-    papers.extend(ctx.report.cover_paper.background_papers)
+        papers.extend((source, "") for source in sorted(set(reconcile.read_published(published)["source"])))
+    papers.extend((paper, "") for paper in ctx.report.cover_paper.background_papers)
     return list(dict.fromkeys(papers))
 
 

@@ -36,6 +36,7 @@ CHROMIUM_FLAGS = (
     "--disable-sync", "--no-first-run", "--disable-extensions", "--no-pdf-header-footer",
 )
 PRINT_TIMEOUT = 300  # seconds for one PDF
+LONG_WORD = 24  # characters: a table cell with a longer word may break it anywhere in print
 
 
 @dataclass
@@ -143,6 +144,8 @@ def prepare(html: str, only: str | None = None, title: str | None = None) -> str
     >>> out = prepare(page)
     >>> 'data-cspbook-chapter="1"' in out, '<script' in out
     (True, False)
+    >>> 'class="cspbook-long"' in prepare(page.replace("</h1>", "</h1><table><tr><td>" + "a" * 64 + "</td></tr></table>", 1))
+    True
     >>> print(out[out.index("@page cspbook-chapter-1"):].splitlines()[0])
     @page cspbook-chapter-1 { @top-left { content: "Anti-social \\22 behaviour\\22 "; } }
     >>> chapters(prepare(page, only="book/2011-12/asb"))
@@ -175,6 +178,9 @@ def prepare(html: str, only: str | None = None, title: str | None = None) -> str
         rules.append(f"@page cspbook-chapter-{number} {{ @top-left {{ content: {css_string(_title(section))}; }} }}")
     for script in soup.find_all("script"):
         script.decompose()
+    for cell in soup.select("td, th"):  # a long file name or SHA-256 may break anywhere; "-7.9%" may not
+        if any(len(word) > LONG_WORD for word in cell.get_text(" ").split()):
+            cell["class"] = [*cell.get("class", []), "cspbook-long"]
     style = soup.new_tag("style", id="cspbook-print-chapters")
     style.string = "\n".join([
         "@page { @top-left { font-family: sans-serif; font-size: 8.5pt; color: #333; } }",

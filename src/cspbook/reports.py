@@ -11,6 +11,7 @@ file may override one passage) and its placeholders ``{borough}``, ``{year}`` an
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import string
 from dataclasses import dataclass
@@ -103,10 +104,20 @@ def load(borough: str, year: int, folder: Path | None = None) -> Report:
         origin.update(dict.fromkeys(data, own))
         if cover is not None:  # passage by passage: each blamed on the file it came from
             merged["cover_paper"] = cover
-            origin["cover_paper"] = defaults_path
-            origin.update({f"cover_paper.{key}": own for key in data["cover_paper"]})
+            origin.update(_cover_origin(merged["cover_paper"], data["cover_paper"], own, defaults_path))
         files.append(str(own))
     return _build(merged, borough, year, origin, own if own.exists() else defaults_path, tuple(files))
+
+
+def _cover_origin(merged: dict, own: dict, own_path: Path, defaults_path: Path) -> dict:
+    """``cover_paper[.other].<key>`` -> the file each merged passage came from."""
+    origin = {"cover_paper": defaults_path}  # a passage missing from both is missing from the defaults
+    origin.update({f"cover_paper.{key}": own_path if key in own else defaults_path for key in merged})
+    own_other = own.get("other") if isinstance(own.get("other"), dict) else {}
+    if isinstance(merged.get("other"), dict):
+        origin.update({f"cover_paper.other.{key}": own_path if key in own_other else defaults_path
+                       for key in merged["other"]})
+    return origin
 
 
 def _merge_cover(base, own):
@@ -120,11 +131,19 @@ def _merge_cover(base, own):
     return merged
 
 
+@functools.lru_cache(maxsize=16)
+def _composed(path: str, mtime_ns: int, size: int):
+    """The YAML node tree of a file, cached per version of the file (``_where_key`` asks for
+    every passage of every report loaded; composing the file each time made a load cost 0.2 s)."""
+    return yaml.compose(Path(path).read_text(encoding="utf-8"))
+
+
 def _where_key(path: Path, *keys: str) -> str:
     """``path, line N`` for the key at ``keys`` (e.g. ``targets``, ``robbery``) in the YAML
     mapping; the nearest enclosing key found, or just ``path``."""
     try:
-        node = yaml.compose(Path(path).read_text(encoding="utf-8"))
+        stat = Path(path).stat()
+        node = _composed(str(path), stat.st_mtime_ns, stat.st_size)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return str(path)
     where = str(path)
@@ -201,6 +220,13 @@ def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, fi
     def src(key: str) -> Path:
         return origin.get(key, fallback)
 
+    def cover_src(*keys: str) -> Path:  # the file of cover_paper.<keys>, or of the nearest enclosing key
+        for n in range(len(keys), -1, -1):
+            key = ".".join(("cover_paper", *keys[:n]))
+            if key in origin:
+                return origin[key]
+        return fallback
+
     prios = definitions.priorities()
     priorities = []
     path = src("priorities")
@@ -244,7 +270,7 @@ def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, fi
         data_sources=tuple(data.get("data_sources") or ()),
         targets=targets.validate(data.get("targets"), src("targets"), set(_report_ids(data)),
                                  lambda path, *keys: _where_key(path, "targets", *keys)),
-        cover_paper=_cover_paper(data.get("cover_paper"), src, borough, year),
+        cover_paper=_cover_paper(data.get("cover_paper"), cover_src, borough, year),
         files=files,
     )
 
@@ -257,12 +283,13 @@ def _report_ids(data: dict) -> list[str]:
 
 
 def _cover_paper(raw, src, borough: str, year: int) -> CoverPaperText:
-    """The cover paper text: every passage present and a non-empty text, placeholders known."""
-    path = src("cover_paper")
+    """The cover paper text: every passage present and a non-empty text, placeholders known.
+    ``src(*keys)`` is the file that ``cover_paper.<keys>`` came from."""
+    path = src()
     if not isinstance(raw, dict):
         raise DefinitionError(f"{path}: 'cover_paper' must be a mapping of passages ({', '.join(COVER_KEYS)}); "
                               "see data/reports/defaults.yml")
-    _known_keys(path, ("cover_paper",), raw, COVER_KEYS)
+    _known_keys(src, ("cover_paper",), raw, COVER_KEYS)
     missing = [k for k in COVER_KEYS if k not in raw]
     if missing:
         raise DefinitionError(f"{_where_key(path, 'cover_paper')}: cover_paper: '{missing[0]}' is missing; every cover "
@@ -270,24 +297,24 @@ def _cover_paper(raw, src, borough: str, year: int) -> CoverPaperText:
     values = {"borough": borough, "year": periods.label(year), "next_year": periods.label(year + 1)}
 
     def text(keys: tuple, value) -> str:
-        where = _where_key(src(f"cover_paper.{keys[0]}"), "cover_paper", *keys)
+        where = _where_key(src(*keys), "cover_paper", *keys)
         name = ".".join(("cover_paper", *keys))
         if not isinstance(value, str) or not value.strip():
             raise DefinitionError(f"{where}: {name}: must be a non-empty text, found {value!r}")
         return _fill(where, name, value, values)
 
-    other, other_path = raw["other"], src("cover_paper.other")
+    other, other_path = raw["other"], src("other")
     if not isinstance(other, dict):
         raise DefinitionError(f"{_where_key(other_path, 'cover_paper', 'other')}: cover_paper.other: must be a mapping "
                               f"of {', '.join(COVER_OTHER)} to text")
-    _known_keys(other_path, ("cover_paper", "other"), other, COVER_OTHER)
+    _known_keys(lambda key: src("other", key), ("cover_paper", "other"), other, COVER_OTHER)
     absent = [k for k in COVER_OTHER if k not in other]
     if absent:
         raise DefinitionError(f"{_where_key(other_path, 'cover_paper', 'other')}: cover_paper.other: '{absent[0]}' is "
                               f"missing; the other implications are {', '.join(COVER_OTHER)}")
     papers = raw["background_papers"]
     if not isinstance(papers, list):
-        raise DefinitionError(f"{_where_key(src('cover_paper.background_papers'), 'cover_paper', 'background_papers')}: "
+        raise DefinitionError(f"{_where_key(src('background_papers'), 'cover_paper', 'background_papers')}: "
                               "cover_paper.background_papers: must be a list of texts (it may be empty: [])")
     return CoverPaperText(
         text={k: text((k,), raw[k]) for k in COVER_TEXT},
@@ -296,9 +323,11 @@ def _cover_paper(raw, src, borough: str, year: int) -> CoverPaperText:
     )
 
 
-def _known_keys(path, keys: tuple, raw: dict, allowed) -> None:
+def _known_keys(src, keys: tuple, raw: dict, allowed) -> None:
+    """Refuse a key not in ``allowed``; ``src(key)`` is the file it came from."""
     unknown = [k for k in raw if k not in allowed]
     if unknown:
+        path = src(unknown[0])
         hint = difflib.get_close_matches(str(unknown[0]), list(allowed), n=1)
         suggestion = f"did you mean '{hint[0]}'? " if hint else ""
         raise DefinitionError(f"{_where_key(path, *keys, unknown[0])}: {'.'.join(keys)}: unknown key '{unknown[0]}'; "

@@ -1,0 +1,129 @@
+"""How long the library takes to compute every indicator for all 32 boroughs and all years
+from the real MPS files: loading (``load.load_files``: read, validate, tidy, combine) and
+computing (``indicators.monthly`` -> ``annual`` -> ``changes``), separately and together.
+
+    .venv/bin/python benchmarks/indicators.py [--runs 7] [--mirror DIR]
+
+The files are the ``*.csv`` in the mirror (``$CSPBOOK_MIRROR``, else ``../shared/data``
+beside the repository). Each stage is timed ``--runs`` times after one untimed warm-up run
+(imports, YAML definitions), and the median is reported; the warm-up run is shown too.
+Wall-clock and CPU time (``time.process_time``) are both reported: on a machine shared with
+other work the CPU time is the steadier of the two. Target: the whole under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_SECONDS = 1.0
+
+
+def mirror_dir(given: str | None = None) -> Path:
+    return Path(given or os.environ.get("CSPBOOK_MIRROR") or REPO.parent / "shared" / "data").resolve()
+
+
+def files(mirror: Path) -> list[Path]:
+    found = sorted(mirror.glob("*.csv"))
+    if not found:
+        raise SystemExit(f"{mirror}: no *.csv files; set CSPBOOK_MIRROR or pass --mirror DIR")
+    return found
+
+
+def _load(paths):
+    from cspbook import load
+
+    return load.load_files(paths)[0]
+
+
+def _compute(tidy):
+    from cspbook import definitions, indicators
+
+    defs = definitions.indicators()
+    monthly = indicators.monthly(tidy, defs, definitions.boroughs())
+    annual = indicators.annual(monthly)
+    return indicators.changes(annual, defs)
+
+
+def _timed(func, *args) -> tuple[tuple[float, float], object]:
+    """(wall seconds, CPU seconds of this process) and the result."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = func(*args)
+    return (time.perf_counter() - wall, time.process_time() - cpu), result
+
+
+def measure(runs: int = 7, mirror: Path | None = None) -> dict:
+    """Median seconds of ``load``, ``compute`` and ``whole`` (load then compute) over ``runs``."""
+    paths = files(mirror or mirror_dir())
+    started = time.perf_counter()
+    import pandas  # noqa: F401 - imports are not what this measures
+
+    from cspbook import definitions, indicators, load  # noqa: F401
+
+    imports = time.perf_counter() - started
+    (first_load, _), tidy = _timed(_load, paths)
+    (first_compute, _), changes = _timed(_compute, tidy)
+    times = {"load": [], "compute": [], "whole": []}
+    cpu = {"load": [], "compute": [], "whole": []}
+    for _ in range(runs):
+        for stage, func, args in (("load", _load, (paths,)), ("compute", _compute, (tidy,)),
+                                  ("whole", lambda: _compute(_load(paths)), ())):
+            (wall, used), _ = _timed(func, *args)
+            times[stage].append(wall)
+            cpu[stage].append(used)
+    median = {stage: statistics.median(values) for stage, values in times.items()}
+    return {
+        "files": [str(p) for p in paths],
+        "rows": {"tidy": int(len(tidy)), "changes": int(len(changes))},
+        "boroughs": int(changes["borough"].nunique()),
+        "years": sorted(int(y) for y in changes["year"].unique()),
+        "runs": runs,
+        "cores": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "imports_seconds": imports,
+        "first_run": {"load": first_load, "compute": first_compute, "whole": first_load + first_compute},
+        "times": times,
+        "cpu": cpu,
+        "median": median,
+        "median_cpu": {stage: statistics.median(values) for stage, values in cpu.items()},
+        "share": {stage: median[stage] / (median["load"] + median["compute"]) for stage in ("load", "compute")},
+        "target_seconds": TARGET_SECONDS,
+        "met": median["whole"] < TARGET_SECONDS,
+    }
+
+
+def report(result: dict) -> str:
+    m, c, first, share = result["median"], result["median_cpu"], result["first_run"], result["share"]
+    rows = (("load", "load.load_files"), ("compute", "indicators.monthly -> annual -> changes"), ("whole", "load then compute"))
+    lines = [
+        f"all indicators, {result['boroughs']} boroughs x {len(result['years'])} financial years "
+        f"({result['years'][0]}..{result['years'][-1]}), {result['rows']['tidy']} tidy rows; median of {result['runs']} runs "
+        f"on {result['cores']} cores, load average {result['load_average'][0]:.1f}:",
+        f"  {'stage':8} {'':42} {'wall':>8} {'CPU':>8} {'share':>6} {'cold run':>9}",
+    ]
+    for stage, what in rows:
+        pct = f"{share[stage]:6.0%}" if stage in share else " " * 6
+        lines.append(f"  {stage:8} {what:42} {m[stage]:7.3f}s {c[stage]:7.3f}s {pct} {first[stage]:8.3f}s")
+    lines.append(f"  target: whole < {result['target_seconds']:g} s: {'met' if result['met'] else 'NOT met'} "
+                 f"(imports of pandas and cspbook, not counted: {result['imports_seconds']:.2f} s)")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per stage (median reported; default 7, at least 5)")
+    parser.add_argument("--mirror", help="folder with the MPS *.csv files (default: $CSPBOOK_MIRROR or ../shared/data)")
+    args = parser.parse_args(argv)
+    if args.runs < 5:
+        parser.error("--runs must be at least 5")
+    print(report(measure(args.runs, mirror_dir(args.mirror))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""`cspbook pdf`: the book and its Cabinet cover paper printed by Chromium, checked with
+poppler (pdftotext, pdftoppm, pdfinfo). The first pages are rendered to PNG in
+``test-artifacts/pdf/`` for a person to look at.
+
+Without Chromium or poppler the printing tests are skipped with the reason, unless
+``CSPBOOK_REQUIRE_BROWSER=1`` (CI), when they fail instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bookfixtures import BOROUGH, REPO, YEAR, built_book  # noqa: F401
+from cspbook import cli, narrative, pdf, periods, reports, store, table
+from cspbook.errors import BuildError
+from conftest import clear_caches
+
+ARTIFACTS = REPO / "test-artifacts" / "pdf"
+REQUIRE_ENV = "CSPBOOK_REQUIRE_BROWSER"
+
+
+def _need_tools() -> None:
+    missing = [tool for tool in ("pdftotext", "pdftoppm", "pdfinfo") if not shutil.which(tool)]
+    try:
+        pdf.chromium()
+    except BuildError:
+        missing.append("chromium")
+    if missing:
+        message = f"needs {', '.join(missing)} (apt-get install chromium poppler-utils, or `make browser`)"
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def pages_text(path: Path) -> list[str]:
+    """The text of every page (pdftotext -layout, one call per page)."""
+    count = page_count(path)
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(path), "-"],
+                           capture_output=True, text=True, check=True).stdout for i in range(1, count + 1)]
+
+
+def page_count(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def flat(text: str) -> str:
+    """Text as one line: a word broken at a hyphen at the end of a line is joined again
+    (Chromium may break "2011-12" after the hyphen), other line breaks become spaces."""
+    return " ".join(re.sub(r"-\n\s*", "-", text).split())
+
+
+@pytest.fixture(scope="module")
+def pdfs(built_book):  # noqa: F811
+    """`cspbook pdf` run once in the built book's scratch tree: its exit code, output and the two PDFs."""
+    _need_tools()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSPBOOK_HOME", str(built_book.home))
+        clear_caches()
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["pdf", "--borough", BOROUGH, "--year", YEAR, "--offline"])
+        assert code == 0, err.getvalue()
+        report_name, paper_name = pdf.names(BOROUGH, periods.parse_year(YEAR))
+        folder = built_book.home / "_build" / "pdf"
+        config = reports.load(BOROUGH, periods.parse_year(YEAR))
+        lib = table.indicator_table(store.dataset(), config)
+        clear_caches()
+    return {"code": code, "stdout": out.getvalue(), "report": folder / report_name, "paper": folder / paper_name,
+            "home": built_book.home, "table": lib, "report_config": config}
+
+
+
+@pytest.mark.slow
+def test_both_pdfs_are_written_atomically(pdfs):
+    assert pdfs["stdout"].splitlines() == [str(pdfs["report"]), str(pdfs["paper"])]
+    for path in (pdfs["report"], pdfs["paper"]):
+        assert path.read_bytes()[:5] == b"%PDF-"
+        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+        assert "(A4)" in info
+    assert sorted(p.name for p in pdfs["report"].parent.iterdir()) == sorted([pdfs["report"].name, pdfs["paper"].name])
+
+
+@pytest.mark.slow
+def test_the_cover_paper_has_every_headline_figure_and_the_recommendation(pdfs):
+    text = flat("\n".join(pages_text(pdfs["paper"])))
+    assert ("Cabinet is recommended to note the Barking and Dagenham Community Safety Partnership Annual Report "
+            "for 2011-12.") in text
+    lib = pdfs["table"].set_index("indicator")
+    for iid in pdfs["report_config"].headline:
+        row = lib.loc[iid].to_dict() | {"indicator": iid}
+        sentence = narrative.headline_bullet(row, pdfs["report_config"].static_threshold_pct)  # e.g. "... fell by 7.9% (1,985 to 1,829) ..."
+        assert sentence in text, sentence
+        if row["unit"] != "percent":  # the table's change column, as `cspbook indicators` rounds it
+            assert f" {narrative.signed_pct(row['change_pct'])} " in text, (iid, row["change_pct"])
+    assert "Violence with injury fell by 7.9% (1,985 to 1,829)" in text and " -7.9% " in text
+    for heading in ("Summary", "Recommendation", "1. Introduction and background", "2. Proposals and issues",
+                    "3. Options appraisal", "4. Consultation", "5. Financial implications", "6. Legal implications",
+                    "7. Other implications", "7.4 Safeguarding children", "Background papers used in the preparation",
+                    "List of appendices"):
+        assert heading in text, heading
+
+
+@pytest.mark.slow
+def test_page_counts_are_sensible_and_every_page_has_a_number(pdfs):
+    for path, low, high in ((pdfs["report"], 20, 120), (pdfs["paper"], 3, 12)):
+        pages = pages_text(path)
+        assert low <= len(pages) <= high, (path.name, len(pages))
+        for number, text in enumerate(pages, start=1):
+            assert text.strip(), f"{path.name}: page {number} is blank"
+            if path == pdfs["paper"] or number > 1:  # the report's title page has no number
+                assert f"Page {number} of {len(pages)}" in text, (path.name, number)
+
+
+@pytest.mark.slow
+def test_chapters_follow_the_table_of_contents_with_their_title_in_the_header(pdfs):
+    toc = yaml.safe_load((pdfs["home"] / "_toc.yml").read_text())
+    expected = ["Overview"] + [c["title"] for part in toc["parts"] for c in part["chapters"]]
+    pages = pages_text(pdfs["report"])
+    assert flat(pages[0]).startswith("Barking and Dagenham Community Safety Partnership Annual Report 2011-12 Contents")
+    assert [line.strip() for line in pages[0].splitlines() if re.match(r"\s*\d+\.\s", line)] == [
+        f"{i}. {title}" for i, title in enumerate(expected, start=1)]
+    headers = []
+    for text in pages[1:]:
+        lines = [line.strip() for line in text.splitlines() if line.strip() and not re.fullmatch(r"Page \d+ of \d+", line.strip())]
+        if not headers or headers[-1] != lines[0]:
+            headers.append(lines[0])
+    assert headers == expected
+
+
+@pytest.mark.slow
+def test_first_pages_render_with_text_and_are_not_blank(pdfs):
+    from PIL import Image, ImageStat
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for kind in ("report", "paper"):
+        path = pdfs[kind]
+        prefix = ARTIFACTS / path.stem
+        for old in ARTIFACTS.glob(f"{path.stem}-*.png"):
+            old.unlink()
+        subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "3", str(path), str(prefix)], check=True)
+        images = sorted(ARTIFACTS.glob(f"{path.stem}-*.png"))
+        assert len(images) == 3, images
+        for number, image in enumerate(images, start=1):
+            with Image.open(image) as img:
+                grey = img.convert("L")
+                assert grey.size[0] < grey.size[1]  # portrait A4
+                assert ImageStat.Stat(grey).var[0] > 50, f"{image.name} looks blank"
+                assert grey.getextrema()[0] < 100, f"{image.name} has no dark ink"
+            text = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), str(path), "-"],
+                                  capture_output=True, text=True, check=True).stdout
+            assert len(text.split()) > 20, (image.name, text)
+    paper_first = pages_text(pdfs["paper"])[0]
+    assert "London Borough of Barking and Dagenham" in paper_first and "Report of" in paper_first
+
+
+@pytest.mark.slow
+def test_web_links_are_written_out_and_navigation_is_not_printed(pdfs):
+    text = flat("\n".join(pages_text(pdfs["paper"])))
+    for chrome in ("Skip to main content", "Search", "Ctrl+K", "Show code cell source", "Back to top", "Contents"):
+        assert chrome not in text, chrome
+    # the background papers link the dataset; the print stylesheet writes the address after the link text
+    assert ("MPS recorded crime, borough level, Metropolitan Police Service, via the London Datastore, Open Government "
+            "Licence v3.0 (https://data.london.gov.uk/dataset/recorded_crime_summary)") in text
+    report = flat("\n".join(pages_text(pdfs["report"])))
+    assert "Show code cell source" not in report and "Show the data in this chart" not in report
+
+
+# --- without a browser, and when the browser fails -------------------------------------------
+
+
+@pytest.mark.parametrize("given", [None, "no-such-browser"])
+def test_a_missing_browser_is_a_clear_error(monkeypatch, given):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    if given:
+        monkeypatch.setenv(pdf.CHROMIUM_ENV, given)
+    else:
+        monkeypatch.delenv(pdf.CHROMIUM_ENV, raising=False)
+    with pytest.raises(BuildError) as caught:
+        pdf.chromium()
+    if given:
+        assert str(caught.value) == "CSPBOOK_CHROMIUM=no-such-browser: no such program; point it at a Chromium or Chrome binary"
+    else:
+        assert str(caught.value) == (
+            "no Chromium to print the PDF with (looked for chromium, chromium-browser, google-chrome on PATH); install "
+            "Debian's chromium (`apt-get install chromium`, or `make browser`) or set CSPBOOK_CHROMIUM to a Chromium "
+            "or Chrome binary")
+
+
+def test_a_failing_browser_leaves_the_last_pdf_untouched(tmp_path):
+    browser = tmp_path / "fake-chromium"
+    browser.write_text("#!/bin/sh\necho 'cannot print today' >&2\nexit 3\n")
+    browser.chmod(0o755)
+    page = tmp_path / "page.html"
+    page.write_text("<p>hello</p>")
+    target = tmp_path / "out" / "book.pdf"
+    target.parent.mkdir()
+    target.write_bytes(b"%PDF-1.4 the last good one")
+    with pytest.raises(BuildError) as caught:
+        pdf.print_pdf(str(browser), page, target)
+    assert str(caught.value).startswith(f"Chromium could not print {page} (exit 3); nothing was written:")
+    assert "cannot print today" in str(caught.value)
+    assert target.read_bytes() == b"%PDF-1.4 the last good one"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["book.pdf"]
+
+
+def test_pdf_help_has_an_example(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["pdf", "--help"])
+    out = capsys.readouterr().out
+    assert 'cspbook pdf --borough "Barking and Dagenham" --year 2011-12' in out
