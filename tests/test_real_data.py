@@ -130,7 +130,7 @@ def test_the_notes_across_the_break(real_data):
         rows = indicators.for_borough(real_data.changes, real_data.months, BD, year)
         assert set(rows["note"]) == {
             f"not comparable: {previous} and {label} are not both counted in the same crime categories "
-            "(the MPS moved to the Home Office categories in January 2017)"
+            "(the MPS changed its crime categories in January 2017)"
         }
     annual = real_data.annual
     assert annual[(annual["borough"] == BD) & (annual["indicator"] == "robbery")].set_index("year")[

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -125,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         signals.stop_children()
         print(f"cspbook: interrupted{AFTER_INTERRUPT.get(args.command, '')}", file=sys.stderr)
         return signals.exit_code(exc)
+    except BrokenPipeError:  # e.g. `cspbook indicators ... | head`: the reader left early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def cmd_fetch(args) -> int:

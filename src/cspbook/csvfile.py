@@ -63,7 +63,7 @@ def number(path, line, row, column, *, required=False, low=None, high=None, fix=
             raise cell_error(path, line, column, "empty", "give a number")
         return None
     try:
-        value = float(text.rstrip("%"))
+        value = float(text[:-1] if text.endswith("%") else text)
     except ValueError:
         raise cell_error(path, line, column, f"found '{text}', which is not a number", "write a plain number such as 12.5") from None
     if math.isnan(value) or math.isinf(value):

@@ -80,7 +80,10 @@ def _fy(months: pd.Series) -> pd.Series:
     return pd.Series(np.where(months.dt.month.to_numpy() >= 4, years, years - 1), index=months.index)
 
 
-def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator]) -> pd.DataFrame:
+BREAK_TEXT = "the MPS moved to the Home Office categories in January 2017"
+
+
+def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], break_text: str = BREAK_TEXT) -> pd.DataFrame:
     """Year-on-year change for every indicator, borough and complete financial year.
 
     Adds ``previous_value, change, change_pct, ci_low_pct, ci_high_pct, significant,
@@ -88,7 +91,8 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator]) -> pd
     London is the sum of all boroughs in the frame. ``london_rank`` is 1 for the borough
     with the best change (the largest fall where a fall is good) among boroughs whose change
     is comparable. A change is comparable only when both years are complete and come from
-    the same crime classification.
+    the same crime classification; otherwise every change column is empty and ``note``
+    says why (``break_text`` names the change of classification).
     """
     full = annual_counts[annual_counts["months"] == 12]
     prev = full.assign(year=full["year"] + 1).rename(
@@ -106,25 +110,25 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator]) -> pd
         & (out["classification"] != MIXED)
         & (out["classification"] == out["previous_classification"])
     )
-    out["note"] = [_note(r) for r in out[["year", "classification", "previous_classification", "previous_value"]].itertuples()]
+    out["note"] = [_note(r, break_text) for r in out[["year", "classification", "previous_classification", "previous_value"]].itertuples()]
     london = out.groupby(["indicator", "year"])[["value", "previous_value"]].sum(min_count=1)
     london.columns = ["london_value", "london_previous"]
     london["london_change_pct"] = stats.change_pct(london["london_value"], london["london_previous"])
     out = out.merge(london.reset_index(), on=["indicator", "year"], how="left")
     out["london_rank"] = _rank(out, indicators)
-    for col in ("ci_low_pct", "ci_high_pct", "change_pct", "london_change_pct"):
+    for col in ("change", "ci_low_pct", "ci_high_pct", "change_pct", "london_change_pct"):
         out.loc[~out["comparable"], col] = np.nan
     out.loc[~out["comparable"], "significant"] = False
     return out
 
 
-def _note(row) -> str:
+def _note(row, break_text: str) -> str:
     if pd.isna(row.previous_value):
         return f"no complete data for {periods.label(row.year - 1)}, so no change is shown"
     if row.classification == MIXED or row.previous_classification == MIXED or row.classification != row.previous_classification:
         return (
             f"not comparable: {periods.label(row.year - 1)} and {periods.label(row.year)} are not both counted "
-            "in the same crime categories (the MPS moved to the Home Office categories in January 2017)"
+            f"in the same crime categories ({break_text})"
         )
     return ""
 

@@ -152,59 +152,58 @@ def prepare(html: str, only: str | None = None, title: str | None = None) -> str
     [('book/2011-12/asb', 'Anti-social "behaviour"')]
     """
     soup = _soup(html)
-    found = _chapter_sections(soup)
-    article = soup.select_one("article.bd-article")
-    for doc, section in found[1:]:  # Sphinx nests the chapters inside the root page's last section
-        marker = soup.find(id=f"document-{doc}")  # the target of links to the chapter: keep it, inside
-        article.append(section.extract())       # the section (on its own it would get a page of its own)
-        section.insert(0, marker.extract())
+    found = _flatten(soup)
     if only is not None:
-        if only not in [doc for doc, _ in found]:
-            raise BuildError(f"the single-page book has no chapter '{only}'; it has {', '.join(d for d, _ in found if d)}")
-        for doc, section in found:
-            if doc != only:
-                section.decompose()
-        found = [(doc, section) for doc, section in found if doc == only]
+        found = _keep_only(found, only)
     if title:
-        article.insert(0, _title_page(soup, title, [_title(section) for _, section in found]))
-    # The page around the chapters takes the first page's name: a change of named page
-    # forces a page break, which would otherwise leave page 1 empty.
-    rules = [f"body {{ page: {'cspbook-title' if title else 'cspbook-chapter-0'}; }}",
-             ".cspbook-title-page { page: cspbook-title; }",
-             "@page cspbook-title { @top-left { content: none; } @bottom-center { content: none; } }"]
-    for number, (_, section) in enumerate(found):
-        section["data-cspbook-chapter"] = str(number)
-        rules.append(f'[data-cspbook-chapter="{number}"] {{ page: cspbook-chapter-{number}; }}')
-        rules.append(f"@page cspbook-chapter-{number} {{ @top-left {{ content: {css_string(_title(section))}; }} }}")
+        soup.select_one("article.bd-article").insert(0, _title_page(soup, title, [_title(s) for _, s in found]))
     for script in soup.find_all("script"):
         script.decompose()
     for cell in soup.select("td, th"):  # a long file name or SHA-256 may break anywhere; "-7.9%" may not
         if any(len(word) > LONG_WORD for word in cell.get_text(" ").split()):
             cell["class"] = [*cell.get("class", []), "cspbook-long"]
     style = soup.new_tag("style", id="cspbook-print-chapters")
-    style.string = "\n".join([
-        "@page { @top-left { font-family: sans-serif; font-size: 8.5pt; color: #333; } }",
-        *rules,
-    ]) + "\n"
+    style.string = _page_rules(found, bool(title))
     soup.head.append(style)
     return str(soup)
 
 
-def _title_page(soup, title: str, contents: list[str]):
-    page = soup.new_tag("section", attrs={"class": "cspbook-title-page"})
-    heading = soup.new_tag("p", attrs={"class": "cspbook-title"})
-    heading.string = title
-    page.append(heading)
-    label = soup.new_tag("p", attrs={"class": "cspbook-contents-label"})
-    label.string = "Contents"
-    page.append(label)
-    listing = soup.new_tag("ol", attrs={"class": "cspbook-contents"})
-    for text in contents:
-        item = soup.new_tag("li")
-        item.string = text
-        listing.append(item)
-    page.append(listing)
-    return page
+def _flatten(soup) -> list[tuple[str, object]]:
+    """Move every chapter to the top level of the article (Sphinx nests them inside the
+    root page's last section); the chapters in order."""
+    found = _chapter_sections(soup)
+    article = soup.select_one("article.bd-article")
+    for doc, section in found[1:]:
+        marker = soup.find(id=f"document-{doc}")  # the target of links to the chapter: kept, inside the
+        article.append(section.extract())       # section (on its own it would get a page of its own)
+        section.insert(0, marker.extract())
+    return found
+
+
+def _keep_only(found: list, only: str) -> list:
+    if only not in [doc for doc, _ in found]:
+        raise BuildError(f"the single-page book has no chapter '{only}'; it has {', '.join(d for d, _ in found if d)}")
+    for doc, section in found:
+        if doc != only:
+            section.decompose()
+    return [(doc, section) for doc, section in found if doc == only]
+
+
+def _page_rules(found: list, title_page: bool) -> str:
+    """A named page per chapter, whose header is the chapter title; the title page has no
+    header or number. The page around the chapters takes the first page's name: a change
+    of named page forces a page break, which would otherwise leave page 1 empty."""
+    rules = [
+        "@page { @top-left { font-family: sans-serif; font-size: 8.5pt; color: #333; } }",
+        f"body {{ page: {'cspbook-title' if title_page else 'cspbook-chapter-0'}; }}",
+        ".cspbook-title-page { page: cspbook-title; }",
+        "@page cspbook-title { @top-left { content: none; } @bottom-center { content: none; } }",
+    ]
+    for number, (_, section) in enumerate(found):
+        section["data-cspbook-chapter"] = str(number)
+        rules.append(f'[data-cspbook-chapter="{number}"] {{ page: cspbook-chapter-{number}; }}')
+        rules.append(f"@page cspbook-chapter-{number} {{ @top-left {{ content: {css_string(_title(section))}; }} }}")
+    return "\n".join(rules) + "\n"
 
 
 def css_string(text: str) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cspbook import config, definitions, indicators, load
-from cspbook.errors import CspbookError, FetchError
+from cspbook import config, definitions, indicators, load, periods
+from cspbook.errors import CspbookError, DataFileError, FetchError
 
 
 @dataclass(frozen=True)
@@ -142,14 +142,37 @@ def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
     return data
 
 
+def break_text(classes) -> str:
+    """'the MPS changed its crime categories in January 2017', from classification.yml."""
+    month = periods.describe_month(pd.Period(classes.break_month, "M"))
+    return f"the MPS changed its crime categories in {month}"
+
+
+def check_boroughs(tidy: pd.DataFrame, paths: list[Path], boroughs) -> None:
+    """Every file that supplies months lists every borough: a borough missing from a file
+    would otherwise count as zero crimes and show as a 100% fall."""
+    present = tidy.groupby("source")["borough"].unique()
+    for path in paths:
+        if path.name not in present.index:
+            continue
+        missing = [b for b in boroughs if b not in set(present[path.name])]
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise DataFileError(
+                path, f"no rows for the borough '{missing[0]}'{more}; a borough-level MPS file lists all {len(boroughs)} boroughs",
+                fix="Fetch the file again (`cspbook fetch`) or restore the missing rows",
+            )
+
+
 def build(manifest: dict, cache: Path) -> Dataset:
     """Read the manifest's files and compute the indicator tables (no memo)."""
     paths = [cache / f["name"] for f in manifest.get("files", [])]
     if not paths:
         raise FetchError(f"{cache / 'manifest.json'}: lists no files; run `cspbook fetch` again")
     tidy, supplied = load.load_files(paths)
+    check_boroughs(tidy, paths, definitions.boroughs())
     defs = definitions.indicators()
     monthly = indicators.monthly(tidy, defs, definitions.boroughs())
     annual = indicators.annual(monthly)
-    changes = indicators.changes(annual, defs)
+    changes = indicators.changes(annual, defs, break_text(definitions.classifications()))
     return Dataset(tidy, supplied, manifest, monthly, annual, changes, indicators.data_months(monthly), tuple(map(str, paths)))

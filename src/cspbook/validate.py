@@ -19,7 +19,7 @@ from cspbook import definitions
 from cspbook.errors import DataFileError
 
 _MONTH = re.compile(r"(\d{4})(0[1-9]|1[0-2])")
-_WHOLE = r"^\d+$"
+_WHOLE = r"^[0-9]{1,15}$"  # ASCII digits only (\d would take "٣"); 15 digits keep int64 far from overflow
 
 
 def known_boroughs() -> tuple[str, ...]:
@@ -109,15 +109,23 @@ def _count_problem(value: str) -> str:
 
     >>> _count_problem("-3"), _count_problem("2.5"), _count_problem("n/a"), _count_problem("")
     ("found '-3', a negative count", "found '2.5', a fractional count", "found 'n/a', which is not a number", 'found an empty cell')
+    >>> _count_problem("1" * 20), _count_problem("1e3"), _count_problem("inf")
+    ("found '11111111111111111111', too large to be a count", "found '1e3', which is not written as a whole number", "found 'inf', which is not a number")
     """
     if value == "":
         return "found an empty cell"
+    if re.fullmatch(r"[0-9]+", value):
+        return f"found '{value}', too large to be a count"
     try:
         number = float(value)
     except ValueError:
+        number = float("nan")
+    if number != number or number in (float("inf"), float("-inf")):  # also 'NaN', 'inf'
         return f"found '{value}', which is not a number"
     if number < 0:
         return f"found '{value}', a negative count"
+    if number.is_integer():
+        return f"found '{value}', which is not written as a whole number"
     return f"found '{value}', a fractional count"
 
 

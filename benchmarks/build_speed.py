@@ -1,0 +1,408 @@
+"""Build speed, side by side on one machine, for the Barking and Dagenham book of one year
+(2011-12) and of three years (2010-11..2012-13):
+
+  a   `cspbook build` from a clean project tree (no data cache, no notebook cache, no HTML)
+  b   the same notebooks the way a plain Jupyter Book user builds them: the templates with
+      their parameters written in (papermill, prepare only), `execute_notebooks: force`
+      (Jupyter Book's own serial execution), the same _toc.yml, `jupyter-book build`
+  c   `cspbook build` again with nothing changed
+  d   `cspbook build` after changing one template (violent_crime: only its notebooks rerun)
+  e   the floor: an empty notebook executed by papermill once per notebook of the book,
+      divided by the number of workers, plus a Jupyter Book build of the same pages with
+      execution off
+  f   the library alone: every indicator for all 32 boroughs and all years (in-process)
+  a_papermill   a with CSPBOOK_ENGINE=papermill (a fresh kernel per notebook), for comparison
+
+    .venv/bin/python benchmarks/build_speed.py            # full: 3 runs each, both books
+    .venv/bin/python benchmarks/build_speed.py --quick    # smoke check: 1 run, one-year book
+
+Every build is a separate process (the command line, as an analyst runs it) in a scratch
+project tree under a temporary folder, so the repository's own _build/ and .cspbook/ are
+untouched. The library is a snapshot of src/ taken at the start (PYTHONPATH), so colleagues
+editing the tree during the run cannot invalidate caches between a and c. Times are wall
+clock, medians over the runs; CPU is the user+system time of the whole process tree
+(resource.getrusage(RUSAGE_CHILDREN) around each build), steadier than wall time on a shared
+machine. Peak memory is the largest sum of RSS over the build's process tree (the build,
+its kernels, Jupyter Book), sampled every 20 ms with psutil; pages shared between processes
+are counted once per process, so it errs high. Results: benchmarks/results/build_speed-<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "tests"))
+
+import indicators as indicators_bench  # noqa: E402  (benchmarks/indicators.py)
+
+BOROUGH = "Barking and Dagenham"
+BOOKS = {
+    "one-year": {"year": "2011-12", "years": None},
+    "three-year": {"year": "2011-12", "years": "2010-11..2012-13"},
+}
+CHANGED_TEMPLATE = "violent_crime"
+TARGETS = {  # from issue 5
+    ("one-year", "a/b"): 0.5, ("three-year", "a/b"): 0.35,
+    ("*", "c/a"): 0.05, ("*", "d/a"): 0.35, ("*", "a/e"): 1.5,
+}
+PEAK_TARGET_MIB = 1.5 * 1024  # one-year build
+BIN = Path(sys.executable).parent
+
+
+# -- measuring one process tree -----------------------------------------------------
+
+
+class Measured:
+    """Run a command; wall seconds, CPU seconds of the tree, peak RSS of the tree, output."""
+
+    def __init__(self, cmd: list[str], env: dict, cwd: Path, interval: float = 0.02):
+        self.cmd = cmd
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.peak_rss = 0
+        self.peak_processes = 0
+        done = threading.Event()
+
+        def sample():
+            root = psutil.Process(proc.pid)
+            while not done.is_set():
+                try:
+                    tree = [root, *root.children(recursive=True)]
+                except psutil.Error:
+                    break
+                total = 0
+                for p in tree:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak_rss = max(self.peak_rss, total)
+                self.peak_processes = max(self.peak_processes, len(tree))
+                done.wait(interval)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        self.output, _ = proc.communicate()
+        self.seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        self.returncode = proc.returncode
+        if proc.returncode != 0:
+            raise SystemExit(f"failed (exit {proc.returncode}): {' '.join(cmd)}\n{self.output[-4000:]}")
+
+    def record(self, **extra) -> dict:
+        return {"seconds": self.seconds, "cpu_seconds": self.cpu, "peak_rss_mib": self.peak_rss / 2**20,
+                "peak_processes": self.peak_processes, **extra}
+
+
+# -- the scenarios ------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, root: Path, mirror: Path, jobs: int, log):
+        self.root = root
+        self.mirror = mirror
+        self.jobs = jobs
+        self.log = log
+        self.lib = root / "lib"
+        shutil.copytree(REPO / "src", self.lib, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        compileall.compile_dir(self.lib, quiet=1)  # as on a machine that caches bytecode
+        from bookfixtures import make_project
+
+        self.seed = make_project(root / "seed")  # templates, _config.yml, definitions: snapshot too
+        self.count = 0
+
+    def env(self, home: Path, engine: str = "warm") -> dict:
+        return dict(os.environ, CSPBOOK_HOME=str(home), CSPBOOK_MIRROR=str(self.mirror), CSPBOOK_ENGINE=engine,
+                    PYTHONPATH=os.pathsep.join([str(self.lib), *filter(None, [os.environ.get("PYTHONPATH")])]),
+                    PYTHONDONTWRITEBYTECODE="1")
+
+    def project(self, label: str) -> Path:
+        self.count += 1
+        home = self.root / f"{self.count:03d}-{label}"
+        shutil.copytree(self.seed, home)
+        return home
+
+    def build_cmd(self, book: dict) -> list[str]:
+        cmd = [str(BIN / "cspbook"), "build", "--borough", BOROUGH, "--year", book["year"], "--jobs", str(self.jobs)]
+        return cmd + (["--years", book["years"]] if book["years"] else [])
+
+    def cspbook_build(self, home: Path, book: dict, engine: str = "warm") -> dict:
+        m = Measured(self.build_cmd(book), self.env(home, engine), home)
+        found = re.search(r"(\d+) notebook\(s\) executed, (\d+) reused, in ([\d.]+)s", m.output)
+        executed, reused, inside = (int(found[1]), int(found[2]), float(found[3])) if found else (None, None, None)
+        return m.record(executed=executed, reused=reused, seconds_inside=inside,
+                        jupyter_book_skipped="Jupyter Book not run" in m.output)
+
+    def a(self, book: dict, engine: str = "warm") -> tuple[dict, Path]:
+        home = self.project(f"a-{engine}")
+        return self.cspbook_build(home, book, engine), home
+
+    def c(self, home: Path, book: dict) -> dict:
+        result = self.cspbook_build(home, book)
+        if result["executed"] != 0 or not result["jupyter_book_skipped"]:
+            self.log(f"    warning: c executed {result['executed']} notebook(s); Jupyter Book skipped: {result['jupyter_book_skipped']}")
+        return result
+
+    def d(self, home: Path, book: dict, edit: int) -> dict:
+        import nbformat
+
+        path = home / "book" / "templates" / f"{CHANGED_TEMPLATE}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        cell = next(c for c in nb.cells if c.cell_type == "markdown" and not c.source.startswith("# "))
+        cell.source += f"\n\n(Benchmark edit {edit}.)"
+        nbformat.write(nb, path)
+        result = self.cspbook_build(home, book)
+        expected = len(self.years(book))
+        if result["executed"] != expected:
+            self.log(f"    warning: d executed {result['executed']} notebook(s), expected {expected}")
+        return result
+
+    def years(self, book: dict) -> list[str]:
+        if not book["years"]:
+            return [book["year"]]
+        first, last = book["years"].split("..")
+        return [f"{y}-{(y + 1) % 100:02d}" for y in range(int(first[:4]), int(last[:4]) + 1)]
+
+    def b(self, book: dict) -> dict:
+        """Plain Jupyter Book: parameters written in, execute_notebooks: force."""
+        home = self.project("b")
+        env = self.env(home)
+        prepare = subprocess.run([sys.executable, "-c", PREPARE_PLAIN_BOOK, BOROUGH, book["year"], book["years"] or ""],
+                                 env=env, cwd=home, capture_output=True, text=True)
+        if prepare.returncode != 0:
+            raise SystemExit(f"preparing the plain Jupyter Book project failed:\n{prepare.stderr[-4000:]}")
+        prepared = json.loads(prepare.stdout.strip().splitlines()[-1])
+        m = Measured([str(BIN / "jupyter-book"), "build", str(home)], env, home)
+        failed = [line for line in m.output.splitlines() if "Execution Failed" in line or "Executing notebook failed" in line
+                  or ("WARNING" in line and "execut" in line.lower())]
+        if failed:
+            raise SystemExit("the plain Jupyter Book build did not execute every notebook:\n" + "\n".join(failed[:10]))
+        executed = len(re.findall(r"Executed notebook in", m.output)) or None
+        warnings = [line for line in m.output.splitlines() if "WARNING" in line]
+        return m.record(notebooks=prepared["notebooks"], parameterize_seconds=prepared["seconds"],
+                        executed_reported=executed, warnings=warnings[:20])
+
+    def e(self, built_home: Path, notebooks: int) -> dict:
+        """The floor: empty notebooks through papermill (serial, / workers) + Jupyter Book, execution off."""
+        home = self.project("e")
+        empty = self.root / "empty.ipynb"
+        m1 = Measured([sys.executable, "-c", EMPTY_NOTEBOOKS, str(empty), str(notebooks)], self.env(home), home)
+        papermill_seconds = json.loads(m1.output.strip().splitlines()[-1])["seconds"]
+        for item in ("_toc.yml", "_config.yml"):
+            shutil.copy2(built_home / item, home / item)
+        for year_dir in (built_home / "book").glob("[0-9]*"):
+            shutil.copytree(year_dir, home / "book" / year_dir.name)
+        m2 = Measured([str(BIN / "jupyter-book"), "build", str(home)], self.env(home), home)
+        return {
+            "seconds": papermill_seconds / self.jobs + m2.seconds,
+            "papermill_empty_total_seconds": papermill_seconds,
+            "papermill_empty_per_notebook_seconds": papermill_seconds / notebooks,
+            "workers": self.jobs,
+            "notebooks": notebooks,
+            "jupyter_book_off_seconds": m2.seconds,
+            "cpu_seconds": m1.cpu + m2.cpu,
+            "peak_rss_mib": max(m1.peak_rss, m2.peak_rss) / 2**20,
+        }
+
+
+PREPARE_PLAIN_BOOK = r"""
+import json, sys, time
+import papermill, yaml
+from cspbook import book, config, definitions, periods, reports, run, store, table
+borough, year, years = sys.argv[1], sys.argv[2], sys.argv[3]
+name = definitions.resolve_borough(borough)
+primary = periods.parse_year(year)
+all_years = sorted(set(periods.parse_year_range(years)) | {primary}) if years else [primary]
+configs = {y: reports.load(name, y) for y in all_years}
+manifest = store.ensure()
+data = store.dataset()
+for y in all_years:  # the download the overview links to
+    book.write_downloads(y, table.indicator_table(data, configs[y]).to_csv(index=False, lineterminator="\n"))
+titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
+jobs = run.plan(name, all_years, titles, manifest)
+started = time.perf_counter()
+for job in jobs:
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(str(job.template), str(job.output), parameters=job.parameters,
+                               prepare_only=True, kernel_name="python3", progress_bar=False)
+seconds = time.perf_counter() - started
+book.write_toc(book.toc(jobs, primary))
+cfg_path = config.home() / "_config.yml"
+cfg = yaml.safe_load(cfg_path.read_text())
+cfg.setdefault("execute", {}).update({"execute_notebooks": "force", "timeout": 600})
+cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+print(json.dumps({"notebooks": len(jobs), "seconds": seconds}))
+"""
+
+EMPTY_NOTEBOOKS = r"""
+import json, sys, time
+import nbformat, papermill
+path, count = sys.argv[1], int(sys.argv[2])
+nb = nbformat.v4.new_notebook()
+nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+nb.cells = [nbformat.v4.new_code_cell("pass")]
+nbformat.write(nb, path)
+started = time.perf_counter()
+for i in range(count):
+    papermill.execute_notebook(path, path + ".out.ipynb", progress_bar=False, kernel_name="python3")
+print(json.dumps({"seconds": time.perf_counter() - started}))
+"""
+
+
+# -- the run ---------------------------------------------------------------------------
+
+
+def median(records: list[dict], key: str = "seconds") -> float | None:
+    values = [r[key] for r in records if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def measure_book(bench: Bench, label: str, book: dict, runs: int, papermill_too: bool, log) -> dict:
+    scenarios = {k: [] for k in ("a", "c", "d", "b", "e", *(["a_papermill"] if papermill_too else []))}
+    for run in range(1, runs + 1):
+        log(f"  [{label}] run {run}/{runs}")
+        a, home = bench.a(book)
+        scenarios["a"].append(a)
+        log(f"    a  cspbook build, clean tree       {a['seconds']:7.2f} s  ({a['executed']} notebooks, peak {a['peak_rss_mib']:.0f} MiB)")
+        c = bench.c(home, book)
+        scenarios["c"].append(c)
+        log(f"    c  nothing changed                 {c['seconds']:7.2f} s  (inside the build: {c['seconds_inside']} s)")
+        d = bench.d(home, book, run)
+        scenarios["d"].append(d)
+        log(f"    d  one template changed            {d['seconds']:7.2f} s  ({d['executed']} rerun)")
+        if papermill_too:
+            ap, _ = bench.a(book, engine="papermill")
+            scenarios["a_papermill"].append(ap)
+            log(f"    a  with CSPBOOK_ENGINE=papermill   {ap['seconds']:7.2f} s  (peak {ap['peak_rss_mib']:.0f} MiB)")
+        b = bench.b(book)
+        scenarios["b"].append(b)
+        log(f"    b  plain Jupyter Book, force       {b['seconds']:7.2f} s  ({b['notebooks']} notebooks, peak {b['peak_rss_mib']:.0f} MiB)")
+        e = bench.e(home, a["executed"] or b["notebooks"])
+        scenarios["e"].append(e)
+        log(f"    e  floor                           {e['seconds']:7.2f} s  (papermill empty {e['papermill_empty_per_notebook_seconds']:.2f} s/notebook, "
+            f"Jupyter Book off {e['jupyter_book_off_seconds']:.2f} s)")
+    med = {k: median(v) for k, v in scenarios.items()}
+    med_cpu = {k: median(v, "cpu_seconds") for k, v in scenarios.items()}
+    ratios = {"a/b": med["a"] / med["b"], "c/a": med["c"] / med["a"], "d/a": med["d"] / med["a"], "a/e": med["a"] / med["e"]}
+    if papermill_too:
+        ratios["a/a_papermill"] = med["a"] / med["a_papermill"]
+    peak = {k: max(r["peak_rss_mib"] for r in v) for k, v in scenarios.items()}
+    targets = {}
+    for (which, ratio), limit in TARGETS.items():
+        if which in ("*", label):
+            targets[f"{ratio} <= {limit}"] = ratios[ratio] <= limit
+    if label == "one-year":
+        targets[f"peak memory of a < {PEAK_TARGET_MIB:.0f} MiB"] = peak["a"] < PEAK_TARGET_MIB
+    return {"book": book, "runs": scenarios, "median_seconds": med, "median_cpu_seconds": med_cpu,
+            "ratios": ratios, "peak_rss_mib": peak, "targets": targets}
+
+
+def machine() -> dict:
+    def version(dist):
+        from importlib.metadata import PackageNotFoundError, version as v
+
+        try:
+            return v(dist)
+        except PackageNotFoundError:
+            return None
+
+    git = lambda *args: subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    return {
+        "cores_logical": os.cpu_count(), "cores_physical": psutil.cpu_count(logical=False),
+        "memory_gib": psutil.virtual_memory().total / 2**30, "platform": platform.platform(),
+        "python": platform.python_version(),
+        "packages": {d: version(d) for d in ("jupyter-book", "myst-nb", "sphinx", "papermill", "nbclient", "jupyter_client",
+                                             "ipykernel", "pandas", "matplotlib", "seaborn")},
+        "git_head": git("rev-parse", "HEAD"), "git_dirty": git("status", "--porcelain").splitlines(),
+    }
+
+
+def summary(results: dict) -> str:
+    lines = []
+    for label, r in results["books"].items():
+        m, c, ratios = r["median_seconds"], r["median_cpu_seconds"], r["ratios"]
+        lines.append(f"{label} book ({r['runs']['a'][0]['executed']} notebooks), median of {len(r['runs']['a'])} run(s):")
+        names = {"a": "cspbook build, clean tree", "b": "plain Jupyter Book, execute force", "c": "rebuild, nothing changed",
+                 "d": f"rebuild, {CHANGED_TEMPLATE} template changed", "e": "floor (empty papermill / workers + JB off)",
+                 "a_papermill": "a with CSPBOOK_ENGINE=papermill"}
+        for key, name in names.items():
+            if key in m:
+                lines.append(f"  {key:12} {name:44} {m[key]:7.2f} s wall {c[key]:7.2f} s CPU  peak {r['peak_rss_mib'][key]:6.0f} MiB")
+        lines.append("  ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items()))
+        lines.append("  targets: " + ", ".join(f"{k}: {'met' if ok else 'NOT met'}" for k, ok in r["targets"].items()))
+    f = results["f"]
+    lines.append(f"f  library only, all boroughs x all years: {f['median']['whole']:.3f} s wall, {f['median_cpu']['whole']:.3f} s CPU "
+                 f"(target < 1 s: {'met' if f['met'] else 'NOT met'})")
+    lines.append(f"machine: {results['machine']['cores_logical']} cores, load average at start {results['load_average']['start'][0]:.1f}, "
+                 f"at end {results['load_average']['end'][0]:.1f}; benchmark took {results['seconds'] / 60:.1f} min")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smoke check: 1 run each, the one-year book only")
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario (median reported; default 3)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="workers for cspbook build (default: cores)")
+    parser.add_argument("--books", default="one-year,three-year", help="which books: one-year,three-year")
+    parser.add_argument("--skip-papermill", action="store_true", help="do not measure a with CSPBOOK_ENGINE=papermill")
+    parser.add_argument("--mirror", help="folder with the MPS files (default: $CSPBOOK_MIRROR or ../shared/data)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch projects (their folder is printed)")
+    args = parser.parse_args(argv)
+    runs, books = (1, ["one-year"]) if args.quick else (args.runs, args.books.split(","))
+    if not args.quick and runs < 3:
+        parser.error("--runs must be at least 3 (or use --quick)")
+    mirror = indicators_bench.mirror_dir(args.mirror)
+    log = lambda msg: print(msg, flush=True)  # noqa: E731
+    started = time.perf_counter()
+    results = {"started": dt.datetime.now().isoformat(timespec="seconds"), "quick": args.quick, "runs": runs,
+               "jobs": args.jobs, "mirror": str(mirror), "machine": machine(), "load_average": {"start": os.getloadavg()}}
+    root = Path(tempfile.mkdtemp(prefix="cspbook-bench-"))
+    try:
+        bench = Bench(root, mirror, args.jobs, log)
+        results["books"] = {}
+        for label in books:
+            results["books"][label] = measure_book(bench, label, BOOKS[label], runs, not args.skip_papermill, log)
+        log("  f  library only")
+        results["f"] = indicators_bench.measure(max(5, runs), mirror)
+    finally:
+        if args.keep:
+            log(f"scratch projects kept in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    results["load_average"]["end"] = os.getloadavg()
+    results["seconds"] = time.perf_counter() - started
+    out = HERE / "results" / f"build_speed-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print()
+    print(summary(results))
+    print(f"written {out.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
