@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 BOROUGH ?= Barking and Dagenham
 YEAR ?= 2011-12
 
-.PHONY: setup browser book test test-fast test-browser bench clean
+.PHONY: setup browser book pdf test test-fast test-browser bench clean
 
 setup: $(BIN)/cspbook browser  ## create .venv, install pinned dependencies and cspbook, and Chromium for browser tests
 
@@ -23,6 +23,9 @@ browser:  ## Debian's chromium (browser tests) and poppler-utils (PDF checks); s
 
 book:  ## build the HTML book into _build/html (set CSPBOOK_MIRROR=DIR to use a local copy of the data)
 	$(BIN)/cspbook build --borough "$(BOROUGH)" --year $(YEAR)
+
+pdf:  ## the whole book and the Cabinet cover paper as PDFs in _build/pdf (needs chromium: make browser)
+	$(BIN)/cspbook pdf --borough "$(BOROUGH)" --year $(YEAR)
 
 test:  ## the whole suite: library, book builds, browser
 	$(BIN)/python -m pytest -n 2

@@ -328,7 +328,8 @@ HOSTILE = [
     "201104", "Borough", '=HYPERLINK("http://x")',
 ]
 cells = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=30))
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=150, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def check_valid(frame: pd.DataFrame) -> None:
@@ -410,3 +411,18 @@ def test_a_valid_file_with_one_cell_changed(project, tmp_path, row, column, valu
 @given(cut=st.integers(0, 400))
 def test_a_valid_file_cut_anywhere(project, tmp_path, cut):
     read_or_refuse(tmp_path / "cut.csv", to_csv([SEED_HEADER, *SEED_ROWS])[:cut])
+
+
+@pytest.mark.parametrize(("cell", "problem"), [
+    ("99999999999999999999", "found '99999999999999999999', too large to be a count"),
+    ("\u0663", "found '\u0663', which is not written as a whole number"),
+    ("NaN", "found 'NaN', which is not a number"),
+])
+def test_counts_that_would_break_the_int64_columns_are_refused(project, tmp_path, cell, problem):
+    table = [list(SEED_HEADER), *[list(r) for r in SEED_ROWS]]
+    table[2][4] = cell
+    path = tmp_path / "crime.csv"
+    path.write_bytes(to_csv(table))
+    with pytest.raises(CspbookError) as caught:
+        load.read_wide(path)
+    assert str(caught.value) == f"{path}, line 3, column '201105': {problem}. {COUNTS_FIX}"

@@ -4,7 +4,7 @@ number and list in it is written from the indicators, the configuration and the 
 
 from __future__ import annotations
 
-import html
+import dataclasses
 
 import pytest
 from bs4 import BeautifulSoup
@@ -97,7 +97,7 @@ def test_configured_text_is_escaped(real_home, tmp_path, monkeypatch):
     ctx = page.context(BD, "2011-12", str(real_home))
     text = dict(ctx.report.cover_paper.text, report_of="<script>alert(1)</script> & co")
     cp = reports.CoverPaperText(text, ctx.report.cover_paper.other, ("<b>paper</b>",))
-    ctx.report = reports.Report(**{**ctx.report.__dict__, "cover_paper": cp})
+    ctx.report = dataclasses.replace(ctx.report, cover_paper=cp)
     got = cover.paper(ctx)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in got.sections["heading"].markup
     assert "<script>" not in got.sections["heading"].markup
@@ -188,4 +188,20 @@ def test_the_cover_paper_is_the_last_page_of_the_year(built_book):
                         "3. Options appraisal", "4. Consultation", "5. Financial implications", "6. Legal implications",
                         "7. Other implications", "Background papers used in the preparation of the report",
                         "List of appendices"]
-    assert html.unescape("Violence with injury fell by 7.9%") in article
+    assert "Violence with injury fell by 7.9% (1,985 to 1,829)" in article
+
+
+def test_a_bad_passage_in_the_defaults_is_blamed_on_defaults_yml(project):
+    defaults = project / "data" / "reports" / "defaults.yml"
+    text = defaults.read_text()
+    defaults.write_text(text.replace("  wards: All wards\n", "  wards: All wards of {borugh}\n", 1))
+    line = text.splitlines().index("  wards: All wards") + 1
+    with pytest.raises(DefinitionError) as caught:
+        reports.load(BD, 2011)  # Barking and Dagenham 2011-12 has its own file, without cover_paper
+    assert str(caught.value) == (
+        f"{defaults}, line {line}: cover_paper.wards: unknown placeholder '{{borugh}}'; use {{borough}}, {{year}}, "
+        "{next_year}")
+    own_file(project, "cover_paper:\n  meeting: Cabinet\n", name="barking-and-dagenham-2011-12.yml")
+    with pytest.raises(DefinitionError) as caught:  # merged with an own passage: still the defaults' line
+        reports.load(BD, 2011)
+    assert str(caught.value).startswith(f"{defaults}, line {line}: cover_paper.wards:")

@@ -277,7 +277,8 @@ class _Kernel:
         finally:
             if self.kc is not None:
                 self.kc.stop_channels()
-            _kill([self.pid])
+            # the pid is known even when a start-up was cut short before start() recorded it
+            _kill([self.pid or getattr(getattr(self.km, "provisioner", None), "pid", None)])
 
 
 def _kill(pids) -> None:

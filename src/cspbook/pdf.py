@@ -16,6 +16,7 @@ chapter (``@page`` margin boxes; Chromium has no ``string-set``), so it is gener
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -128,7 +129,11 @@ def chapters(html: str) -> list[tuple[str, str]]:
     >>> chapters(page)
     [('', 'Overview'), ('book/2011-12/asb', 'Anti-social behaviour')]
     """
-    return [(doc, _title(section)) for doc, section in _chapter_sections(_soup(html))]
+    return _titled(_chapter_sections(_soup(html)))
+
+
+def _titled(found: list) -> list[tuple[str, str]]:
+    return [(doc, _title(section)) for doc, section in found]
 
 
 def prepare(html: str, only: str | None = None, title: str | None = None) -> str:
@@ -150,13 +155,16 @@ def prepare(html: str, only: str | None = None, title: str | None = None) -> str
     @page cspbook-chapter-1 { @top-left { content: "Anti-social \\22 behaviour\\22 "; } }
     >>> chapters(prepare(page, only="book/2011-12/asb"))
     [('book/2011-12/asb', 'Anti-social "behaviour"')]
+    >>> titled = prepare(page, title="Brent CSP Annual Report 2011-12")
+    >>> titled.index("Brent CSP Annual Report") < titled.index("<li>Overview</li><li>Anti-social")
+    True
     """
     soup = _soup(html)
     found = _flatten(soup)
     if only is not None:
         found = _keep_only(found, only)
     if title:
-        soup.select_one("article.bd-article").insert(0, _title_page(soup, title, [_title(s) for _, s in found]))
+        soup.select_one("article.bd-article").insert(0, _title_page(soup, title, headers(_titled(found))))
     for script in soup.find_all("script"):
         script.decompose()
     for cell in soup.select("td, th"):  # a long file name or SHA-256 may break anywhere; "-7.9%" may not
@@ -199,11 +207,45 @@ def _page_rules(found: list, title_page: bool) -> str:
         ".cspbook-title-page { page: cspbook-title; }",
         "@page cspbook-title { @top-left { content: none; } @bottom-center { content: none; } }",
     ]
-    for number, (_, section) in enumerate(found):
+    for number, ((_, section), header) in enumerate(zip(found, headers(_titled(found)))):
         section["data-cspbook-chapter"] = str(number)
         rules.append(f'[data-cspbook-chapter="{number}"] {{ page: cspbook-chapter-{number}; }}')
-        rules.append(f"@page cspbook-chapter-{number} {{ @top-left {{ content: {css_string(_title(section))}; }} }}")
+        rules.append(f"@page cspbook-chapter-{number} {{ @top-left {{ content: {css_string(header)}; }} }}")
     return "\n".join(rules) + "\n"
+
+
+def _title_page(soup, title: str, contents: list[str]):
+    """The report's title and the list of its chapters, on a page of their own."""
+    page = soup.new_tag("section", attrs={"class": "cspbook-title-page"})
+    for css, text in (("cspbook-title", title), ("cspbook-contents-label", "Contents")):
+        para = soup.new_tag("p", attrs={"class": css})
+        para.string = text
+        page.append(para)
+    listing = soup.new_tag("ol", attrs={"class": "cspbook-contents"})
+    for text in contents:
+        item = soup.new_tag("li")
+        item.string = text
+        listing.append(item)
+    page.append(listing)
+    return page
+
+
+def headers(chapters: list[tuple[str, str]]) -> list[str]:
+    """The running header of each chapter: its title, and its year when the book has more
+    than one (the root page, unnamed, is the first year's overview).
+
+    >>> headers([("", "Overview"), ("book/2011-12/asb", "Anti-social behaviour")])
+    ['Overview', 'Anti-social behaviour']
+    >>> headers([("", "Overview"), ("book/2012-13/asb", "ASB"), ("book/2011-12/overview", "Overview")])
+    ['Overview, 2012-13', 'ASB, 2012-13', 'Overview, 2011-12']
+    """
+    years = [m.group(1) if (m := re.match(r"book/(\d{4}-\d{2})/", doc)) else "" for doc, _ in chapters]
+    if years and not years[0] and len(years) > 1:
+        years[0] = years[1]
+    titles = [title for _, title in chapters]
+    if len(set(years)) <= 1:
+        return titles
+    return [f"{t}, {y}" if y else t for t, y in zip(titles, years)]
 
 
 def css_string(text: str) -> str:
