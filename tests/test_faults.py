@@ -27,8 +27,6 @@ from conftest import HISTORIC, RECENT, snapshot
 from ckan_server import FakeCkan, Reply, truncated
 from lastgood import cspbook, last_good, start  # noqa: F401 - last_good is a fixture
 
-pytestmark = pytest.mark.slow
-
 INTERRUPTED = "cspbook: interrupted; the last good book is unchanged"
 PROMPT_SECONDS = 15
 # SIGTERM as `kill PID` sends it, to the build alone; SIGINT as Ctrl-C in a terminal sends it,
@@ -164,6 +162,7 @@ def reused(stderr: str) -> int:
 # --- signals -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "code"), SIGNALS)
 def test_a_signal_while_notebooks_execute(last_good, signum, code):
     cache = last_good.home / ".cspbook" / "cache"
@@ -185,6 +184,7 @@ def test_a_signal_while_notebooks_execute(last_good, signum, code):
     last_good.assert_unchanged()  # the same notebooks again: the book is up to date, not rebuilt
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "code"), SIGNALS)
 def test_a_signal_while_jupyter_book_writes(last_good, signum, code):
     with open(last_good.home / "_config.yml", "a", encoding="utf-8") as config:
@@ -209,6 +209,7 @@ def test_a_signal_while_jupyter_book_writes(last_good, signum, code):
 # --- two builds at once --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_build_on_the_same_tree_is_refused(last_good):
     with open(last_good.home / "_config.yml", "a", encoding="utf-8") as config:
         config.write("\n# changed by a test, so that the first build writes a new book\n")
@@ -235,6 +236,7 @@ def test_a_second_build_on_the_same_tree_is_refused(last_good):
     assert snapshot(last_good.home / "data" / "raw") == last_good.raw
 
 
+@pytest.mark.slow
 def test_a_stale_lock_from_a_dead_build_is_taken_over(last_good):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
@@ -268,6 +270,7 @@ def cut_message(url: str, body: bytes) -> str:
             "and fetch with --mirror")
 
 
+@pytest.mark.slow
 def test_a_build_whose_download_is_cut_off_keeps_the_cache_and_goes_on(last_good, cut_datastore):
     ckan, url, body = cut_datastore
     result = cspbook(last_good.home, mirror=None, CSPBOOK_DATASTORE=ckan.url)
@@ -279,6 +282,7 @@ def test_a_build_whose_download_is_cut_off_keeps_the_cache_and_goes_on(last_good
     assert_unchanged_if_up_to_date(result, last_good)
 
 
+@pytest.mark.slow
 def test_a_fetch_cut_off_halfway_keeps_the_cache(last_good, cut_datastore):
     ckan, url, body = cut_datastore
     result = cspbook(last_good.home, "fetch", mirror=None, CSPBOOK_DATASTORE=ckan.url)
@@ -287,6 +291,7 @@ def test_a_fetch_cut_off_halfway_keeps_the_cache(last_good, cut_datastore):
     last_good.assert_unchanged()
 
 
+@pytest.mark.slow
 def test_sigterm_during_a_download_keeps_the_cache(last_good, mirror):
     with FakeCkan() as ckan:
         ckan.add_file(HISTORIC, Reply((mirror / HISTORIC).read_bytes(), delay=30))
@@ -298,3 +303,65 @@ def test_sigterm_during_a_download_keeps_the_cache(last_good, mirror):
     assert watch.proc.returncode == 143
     assert watch.text() == "cspbook: interrupted; the cache is unchanged\n"
     last_good.assert_unchanged()
+
+
+# --- the pieces, without a book ------------------------------------------------------------------
+
+
+def test_a_swap_that_fails_halfway_puts_the_last_good_book_back(tmp_path, monkeypatch):
+    from cspbook import book
+    from cspbook.errors import BuildError
+
+    monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
+    html = tmp_path / "_build" / "html"
+    html.mkdir(parents=True)
+    (html / "index.html").write_text("the last good book")
+    built = tmp_path / "new"
+    built.mkdir()
+    (built / "index.html").write_text("a new book")
+    real, calls = os.replace, []
+
+    def replace_failing_the_second_time(src, dst):
+        calls.append(Path(dst).name)
+        if len(calls) == 2:  # the old book has been moved aside; installing the new one fails
+            raise OSError(28, "No space left on device", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace_failing_the_second_time)
+    with pytest.raises(BuildError) as caught:
+        book.swap_in(built)
+    assert calls[:2] == [f".html-old-{os.getpid()}", "html"]
+    assert (html / "index.html").read_text() == "the last good book"
+    assert sorted(p.name for p in html.parent.iterdir()) == ["html"]
+    assert str(caught.value) == (
+        f"cannot write the book to {html}: No space left on device in {html.parent}; "
+        "check the folder's permissions and free space (the last good book is unchanged)"
+    )
+
+
+SIGNAL_SCRIPT = """
+import os, signal, subprocess, sys, time
+from cspbook import signals
+
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+print(child.pid, flush=True)
+events = []
+try:
+    with signals.handled():
+        with signals.deferred():  # like the renames that swap the new book in
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)
+            events.append("the block finished")
+        events.append("after the block")
+except signals.Interrupted as exc:
+    events.append(f"interrupted by {exc} with exit code {exc.exit_code}")
+print(events, child.poll() is not None, flush=True)
+"""
+
+
+def test_a_signal_waits_for_a_deferred_block_then_stops_children_and_interrupts():
+    proc = subprocess.run([sys.executable, "-c", SIGNAL_SCRIPT], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    child, report = proc.stdout.splitlines()
+    assert report == "['the block finished', 'interrupted by SIGTERM with exit code 143'] True"
+    assert running([int(child)]) == []
