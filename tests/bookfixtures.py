@@ -2,7 +2,7 @@
 repository's book templates, configuration and definitions, with its own cache) and the
 book of Barking and Dagenham 2011-12 built in it once per test session.
 
-Use in a test module with ``from bookfixtures import built_book, scratch_project  # noqa: F401``.
+``tests/conftest.py`` makes ``built_book`` and ``scratch_project`` available to every test module.
 """
 
 from __future__ import annotations

@@ -31,6 +31,10 @@ import pytest
 
 from cspbook import cli, config, definitions, reports, store
 
+# The built book is a session fixture shared by every test module (defined here, not
+# imported into each module, so that it is built once per worker, not once per module).
+from bookfixtures import built_book, scratch_project  # noqa: E402,F401
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
 MIRROR_ENV = "CSPBOOK_TEST_MIRROR"

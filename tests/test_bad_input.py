@@ -147,8 +147,7 @@ RAW_CASES = [
         id="stray-comma"),
     pytest.param(
         RECENT, lambda data: b"",
-        "{file} is empty; give an existing folder with --mirror or CSPBOOK_MIRROR, "
-        "or omit it to download from the London Datastore",
+        "{file} is empty; replace it in the mirror folder with the complete CSV from the London Datastore",
         id="empty-file"),
     pytest.param(
         RECENT, cut_last_line,

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from bookfixtures import BOROUGH, build_in, built_book, make_project, mirror_dir, scratch_project  # noqa: F401
+from bookfixtures import BOROUGH, build_in
 from cspbook import narrative
 from cspbook.errors import BuildError
 

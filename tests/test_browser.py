@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from bookfixtures import build_in, built_book, make_project  # noqa: F401
+from bookfixtures import build_in, make_project
 from browser import (  # noqa: F401
     DESKTOP, MOBILE, animations_done, book_pages, book_server, chromium, open_page, overflow, refresh_target, screenshot, serve,
     watch, wide_elements,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import crime_csv, months, run_cli, snapshot
 
-from cspbook import cli, table
+from cspbook import definitions, cli, table
 from cspbook.errors import PeriodError, UnknownBoroughError
 
 BD = "Barking and Dagenham"
@@ -159,13 +159,13 @@ def remove_cache(home: Path) -> None:
 
 
 def fetch_data_with_a_missing_year(home: Path) -> None:
-    """The cache holds 2010-11 and 2012-13 but nothing in between."""
+    """The cache holds 2010-11 and 2012-13 but nothing in between (every borough listed,
+    as in a real borough-level file)."""
     folder = home / "gap-mirror"
     folder.mkdir()
-    (folder / "MPS_Borough_Level_Crime_2010.csv").write_bytes(
-        crime_csv([(BD, "Burglary", "Burglary in a Dwelling", [5] * 12)], months("201004", 12)))
-    (folder / "MPS_Borough_Level_Crime_2012.csv").write_bytes(
-        crime_csv([(BD, "Burglary", "Burglary in a Dwelling", [6] * 12)], months("201204", 12)))
+    for name, start, count in (("2010", "201004", 5), ("2012", "201204", 6)):
+        rows = [(borough, "Burglary", "Burglary in a Dwelling", [count] * 12) for borough in definitions.boroughs()]
+        (folder / f"MPS_Borough_Level_Crime_{name}.csv").write_bytes(crime_csv(rows, months(start, 12)))
     assert cli.main(["fetch", "--mirror", str(folder)]) == 0
 
 

@@ -9,7 +9,6 @@ import dataclasses
 import pytest
 from bs4 import BeautifulSoup
 
-from bookfixtures import built_book  # noqa: F401
 from cspbook import cover, narrative, page, reports
 from cspbook.errors import DefinitionError
 

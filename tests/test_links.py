@@ -15,7 +15,6 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from bookfixtures import built_book  # noqa: F401
 
 pytestmark = pytest.mark.slow  # needs the built book
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bookfixtures import BOROUGH, REPO, YEAR, built_book  # noqa: F401
+from bookfixtures import BOROUGH, REPO, YEAR
 from cspbook import cli, narrative, pdf, periods, reports, store, table
 from cspbook.errors import BuildError
 from conftest import clear_caches

@@ -156,8 +156,7 @@ BAD_FILES = [
     pytest.param(
         b"",
         ": the file is empty. fetch it again (`cspbook fetch`) or replace it with a complete export",
-        "{path} is empty; give an existing folder with --mirror or CSPBOOK_MIRROR, "
-        "or omit it to download from the London Datastore",
+        "{path} is empty; replace it in the mirror folder with the complete CSV from the London Datastore",
         id="empty-file",
     ),
     pytest.param(

@@ -485,7 +485,8 @@ def check_download(source: Source, headers: Mapping, path: Path, size: int) -> N
             f"(the connection closed early); {RETRY_FIX}"
         )
     if size == 0:
-        raise FetchError(f"{source.location} is empty; {RETRY_FIX if source.is_url else MIRROR_FIX}")
+        fix = RETRY_FIX if source.is_url else "replace it in the mirror folder with the complete CSV from the London Datastore"
+        raise FetchError(f"{source.location} is empty; {fix}")
     with open(path, "rb") as file:
         head = file.read(4096)
     if is_html(content_type(headers), head):
