@@ -34,7 +34,7 @@ def read_text(path: Path) -> str:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DataFileError(path, "file not found", fix="run `cspbook fetch` to download the data") from None
-    if not raw.strip():
+    if not raw.removeprefix(b"\xef\xbb\xbf").strip():  # nothing, or only a byte-order mark and blanks
         raise DataFileError(path, "the file is empty", fix="fetch it again (`cspbook fetch`) or replace it with a complete export")
     try:
         text = raw.decode("utf-8-sig")
@@ -82,7 +82,9 @@ def locate_byte(raw: bytes, position: int) -> tuple[int, str | None]:
 
 def _rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader)
+    header = next(reader, None)
+    if header is None:
+        raise DataFileError(path, "the file is empty", fix="fetch it again (`cspbook fetch`) or replace it with a complete export")
     rows = []
     for fields in reader:
         if not fields or all(not f.strip() for f in fields):
