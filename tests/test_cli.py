@@ -354,9 +354,11 @@ def test_table_output_is_readable(real_home, capsys):
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0].split() == ["label", "source", "previous_value", "value", "change_pct", "significant",
-                                "london_change_pct", "london_rank", "comparable"]
+                                "london_change_pct", "london_rank", "comparable", "target_status"]
     assert len(lines) == 16
-    assert lines[4].split() == ["Residential", "burglary", "mps", "1573.0", "1711.0", "8.77", "True", "4.96", "21", "True"]
+    # the Barking and Dagenham 2011-12 configuration sets "reduce by 5%" for residential burglary
+    assert lines[4].split() == ["Residential", "burglary", "mps", "1573.0", "1711.0", "8.77", "True", "4.96", "21", "True",
+                                "not", "met"]
 
 
 def test_fetch_again_from_the_same_mirror_changes_nothing(fetched, mirror, capsys):

@@ -182,7 +182,7 @@ def cmd_indicators(args) -> int:
     frame = table.indicator_table(data, report)
     if args.format == "table":
         frame = frame[["label", "source", "previous_value", "value", "change_pct", "significant",
-                       "london_change_pct", "london_rank", "comparable"]]
+                       "london_change_pct", "london_rank", "comparable", "target_status"]]
     _emit(frame, args.format)
     return 0
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cspbook import definitions, indicators, partner, periods, reconcile
+from cspbook import definitions, indicators, partner, periods, reconcile, targets
 from cspbook.reports import Report
 from cspbook.store import Dataset
 
 COLUMNS = [
     "indicator", "label", "priority", "source", "year", "value", "previous_value", "change",
     "change_pct", "ci_low_pct", "ci_high_pct", "significant", "london_change_pct", "london_rank",
-    "comparable", "note", "unit", "lower_is_better", "borough",
+    "comparable", "note", "unit", "lower_is_better", "borough", "target", "target_status",
 ]
 
 
@@ -48,6 +48,9 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
         rows[col] = rows[col].astype("float64")
     for col in ("change_pct", "ci_low_pct", "ci_high_pct", "london_change_pct"):
         rows[col] = rows[col].astype("float64").round(2)
+    status = targets.assess(rows, report.targets)
+    rows["target"] = status["target"].to_numpy()
+    rows["target_status"] = status["status"].to_numpy()
     return rows[COLUMNS]
 
 
