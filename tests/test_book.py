@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import nbformat
@@ -11,7 +10,6 @@ import pytest
 from bs4 import BeautifulSoup
 
 from bookfixtures import BOROUGH, build_in
-from cspbook import narrative
 from cspbook.errors import BuildError
 
 CHAPTERS = ["overview", "violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence",
@@ -28,7 +26,7 @@ def library_table(home: Path):
     """The indicator table straight from the library, for the built book's tree."""
     import os
 
-    from cspbook import definitions, periods, reports, store, table
+    from cspbook import periods, reports, store, table
 
     os.environ["CSPBOOK_HOME"] = str(home)
     store._MEMO.clear()

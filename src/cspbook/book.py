@@ -96,22 +96,27 @@ def up_to_date(digest: str) -> bool:
         return False
 
 
-def build_html(digest: str, log=None) -> Path:
-    """Run ``jupyter-book build`` strictly and swap the result into ``_build/html``."""
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    work = config.home() / ".cspbook" / "jb"
-    work.mkdir(parents=True, exist_ok=True)
+def jupyter_book(builder: str, output: Path, failure: str) -> Path:
+    """Run ``jupyter-book build --builder BUILDER`` strictly (-W --keep-going) into
+    ``output``; the folder it wrote. Any warning or error raises BuildError(``failure`` ...)."""
+    output.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(config.home()),
-           "--path-output", str(work), "-W", "--keep-going", "--builder", "html"]
-    log("building the HTML book with Jupyter Book (warnings are errors)")
+           "--path-output", str(output), "-W", "--keep-going", "--builder", builder]
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1", PYTHONWARNINGS="ignore::DeprecationWarning")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=config.home())
-    output = proc.stdout + proc.stderr
-    problems = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
+    output_text = proc.stdout + proc.stderr
+    problems = [line for line in output_text.splitlines() if "WARNING" in line or "ERROR" in line]
     if proc.returncode != 0 or problems:
-        shown = "\n".join(problems[:20]) or output[-3000:]
-        raise BuildError(f"Jupyter Book failed (exit {proc.returncode}); the last good book is unchanged:\n{shown}")
-    built = work / "_build" / "html"
+        shown = "\n".join(problems[:20]) or output_text[-3000:]
+        raise BuildError(f"{failure} (exit {proc.returncode}):\n{shown}")
+    return output / "_build" / builder
+
+
+def build_html(digest: str, log=None) -> Path:
+    """Run Jupyter Book strictly and swap the result into ``_build/html``."""
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    log("building the HTML book with Jupyter Book (warnings are errors)")
+    built = jupyter_book("html", config.home() / ".cspbook" / "jb", "Jupyter Book failed; the last good book is unchanged")
     (built / STAMP).write_text(json.dumps({"stamp": digest}))
     return swap_in(built)
 

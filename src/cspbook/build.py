@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cspbook import book, config, definitions, lock, periods, reports, run, store, table
+from cspbook import book, definitions, lock, periods, reports, run, store, table
 
 
 def _stderr_line(msg: str) -> None:

@@ -12,11 +12,11 @@ import base64
 import html
 import inspect
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
-from cspbook import config, definitions, indicators, narrative, periods, reports, store, table, targets
+from cspbook import config, definitions, narrative, periods, reports, store, table, targets
 from cspbook.errors import CspbookError
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from cspbook import build, config, cover, definitions, lock, periods, run
+from cspbook import book, build, config, cover, definitions, lock, periods, run
 from cspbook.errors import BuildError
 
 CHROMIUM_ENV = "CSPBOOK_CHROMIUM"
@@ -102,17 +102,8 @@ def singlehtml(log) -> Path:
     """Build the book's table of contents as one HTML page (strict, like the HTML book);
     the path of that page."""
     stage = run.work_dir() / "singlehtml"
-    stage.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(config.home()),
-           "--path-output", str(stage), "-W", "--keep-going", "--builder", "singlehtml"]
     log("building the single-page HTML for print with Jupyter Book (warnings are errors)")
-    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1", PYTHONWARNINGS="ignore::DeprecationWarning")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=config.home())
-    output = proc.stdout + proc.stderr
-    problems = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
-    if proc.returncode != 0 or problems:
-        shown = "\n".join(problems[:20]) or output[-3000:]
-        raise BuildError(f"Jupyter Book could not build the single-page HTML (exit {proc.returncode}):\n{shown}")
+    book.jupyter_book("singlehtml", stage, "Jupyter Book could not build the single-page HTML")
     root = yaml.safe_load((config.home() / "_toc.yml").read_text(encoding="utf-8"))["root"]
     page = stage / "_build" / "singlehtml" / f"{root}.html"
     if not page.exists():
