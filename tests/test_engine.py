@@ -4,6 +4,9 @@ Isolation is asserted inside a notebook: notebook A changes everything it can, n
 asserts in its cells that none of it is visible, so a leak fails B's execution. B is also
 run in a fresh papermill kernel (its assertions describe a fresh kernel) and in a warm
 kernel whose reset is switched off (its assertions catch the leaks).
+
+Tests that start kernels take seconds each and are marked ``slow`` (``make test-fast``
+skips them); the store and engine-choice tests are instant.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from cspbook import engine, periods, run, store
 from cspbook.errors import BuildError
 
 YEAR = periods.parse_year("2011-12")
+kernels = pytest.mark.slow  # starts real kernels
 
 
 def notebook(path: Path, *cells: str, parameters: str = "marker = None") -> Path:
@@ -117,6 +121,7 @@ def clean_parameters(tmp_path: Path) -> dict:
     return {"expected_cwd": str(tmp_path), "expected_home": str(tmp_path)}
 
 
+@kernels
 def test_nothing_leaks_from_one_notebook_into_the_next(pool, tmp_path):
     leaky = notebook(tmp_path / "a.ipynb", *LEAKY)
     clean = notebook(tmp_path / "b.ipynb", *CLEAN, parameters="expected_cwd = expected_home = None")
@@ -126,6 +131,7 @@ def test_nothing_leaks_from_one_notebook_into_the_next(pool, tmp_path):
     assert [c.execution_count for c in b.cells] == [1, 2, 3, 4]  # counted from 1 again
 
 
+@kernels
 def test_the_clean_notebook_passes_in_a_fresh_kernel(tmp_path, monkeypatch):
     """B's assertions describe a fresh kernel (papermill starts one per notebook)."""
     import papermill
@@ -136,6 +142,7 @@ def test_the_clean_notebook_passes_in_a_fresh_kernel(tmp_path, monkeypatch):
                                cwd=str(tmp_path), progress_bar=False, kernel_name="python3")
 
 
+@kernels
 def test_the_clean_notebook_catches_leaks_when_reset_is_off(tmp_path, monkeypatch):
     """Without the reset, B fails: its assertions do detect leaks."""
     monkeypatch.setattr(engine, "RESET", "import os; os.chdir({cwd!r})")
@@ -148,6 +155,7 @@ def test_the_clean_notebook_catches_leaks_when_reset_is_off(tmp_path, monkeypatc
             pool.execute_notebook(clean, tmp_path / "b.out.ipynb", clean_parameters(tmp_path), cwd=tmp_path)
 
 
+@kernels
 def test_a_failing_cell_leaves_the_kernel_usable(pool, tmp_path):
     bad = notebook(tmp_path / "bad.ipynb", "x = 1", "1 / 0")
     good = notebook(tmp_path / "good.ipynb", "print(os.getpid())", parameters="import os")
@@ -158,6 +166,7 @@ def test_a_failing_cell_leaves_the_kernel_usable(pool, tmp_path):
     assert printed_pid(out) == pool.pids()[0] and len(pool.pids()) == 1  # reused, not replaced
 
 
+@kernels
 def test_a_dead_kernel_is_replaced(pool, tmp_path):
     dying = notebook(tmp_path / "dying.ipynb", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
     good = notebook(tmp_path / "good.ipynb", "print(os.getpid())", parameters="import os")
@@ -175,6 +184,7 @@ def job(home: Path, name: str, template: Path, **parameters) -> run.Job:
     return run.Job(name, YEAR, name.title(), template, output, parameters, key=f"{name}-{os.urandom(8).hex()}")
 
 
+@kernels
 @pytest.mark.parametrize("name", ["warm", "papermill"])
 def test_engine_is_chosen_by_environment(tmp_path, monkeypatch, name):
     monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
@@ -205,6 +215,7 @@ def failure_message(tmp_path: Path, monkeypatch, name: str) -> str:
     return str(failed.value).replace(str(home), "HOME")
 
 
+@kernels
 def test_a_failing_cell_reads_the_same_in_both_engines(tmp_path, monkeypatch):
     warm = failure_message(tmp_path, monkeypatch, "warm")
     cold = failure_message(tmp_path, monkeypatch, "papermill")
@@ -265,6 +276,7 @@ def gone(pids: list[int], timeout: float = 10) -> bool:
     return False
 
 
+@kernels
 def test_keyboard_interrupt_stops_every_kernel(tmp_path):
     """In-process (no cspbook.signals handler): the warm pool kills its own kernels."""
     env = dict(os.environ, CSPBOOK_HOME=str(tmp_path), **{run.ENGINE_ENV: "warm"})

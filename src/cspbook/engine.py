@@ -8,7 +8,7 @@ once: started and pre-warmed (:data:`PREWARM` imported) when the pool opens, the
 Parent side (this process), :class:`Pool`:
   load the template -> write the parameters in (papermill's ``parameterize_notebook``) ->
   take an idle kernel -> reset it -> execute the cells with nbclient -> hand the kernel back
-  -> raise papermill's ``PapermillExecutionError`` for a failing cell, exactly as
+  -> raise papermill's ``PapermillExecutionError`` for a failing cell, as
   ``papermill.execute_notebook`` does, so :mod:`cspbook.run` reports both engines alike.
   The kernels live on one private asyncio loop thread; :meth:`Pool.execute_notebook` is
   blocking and thread-safe, so run.py's worker threads call it like papermill.
@@ -293,9 +293,10 @@ def _kill(pids) -> None:
 class Pool:
     """``size`` warm kernels; :meth:`execute_notebook` runs one notebook on an idle one.
 
-    Use as a context manager: leaving normally shuts the kernels down, leaving with an
-    exception (a failing notebook, KeyboardInterrupt, cspbook.signals.Interrupted) kills
-    them at once. Kernels start in the background when the pool is created.
+    Kernels start in the background when the pool is created. :meth:`close` (or leaving the
+    ``with`` block, normally or on KeyboardInterrupt / cspbook.signals.Interrupted) kills
+    them at once: they hold nothing worth a graceful shutdown, which took 3.5 s. A kernel
+    that dies or cannot be reset is replaced; one whose notebook failed in a cell is reused.
     """
 
     def __init__(self, size: int, log_dir: Path, env: dict | None = None, cwd: Path | None = None,
@@ -353,7 +354,7 @@ class Pool:
         return [k.pid for k in list(self._kernels) if k.pid]
 
     def close(self, now: bool = True) -> None:
-        """Shut every kernel down (``now``: kill at once) and stop the loop thread."""
+        """Stop every kernel (``now``: kill it; else ask it to shut down) and the loop thread."""
         if self._closing:
             return
         self._closing = True
@@ -369,7 +370,8 @@ class Pool:
             atexit.unregister(self._kill_all)
 
     def abort(self) -> None:
-        """Kill every kernel now; notebooks still running fail with CancelledError."""
+        """Kill every kernel now (the build is failing or interrupted); notebooks still
+        running end with ``asyncio.CancelledError``, which run.py does not report."""
         self.close(now=True)
 
     def __enter__(self) -> Pool:
