@@ -116,7 +116,7 @@ def build_html(digest: str, log=None) -> Path:
     """Run Jupyter Book strictly and swap the result into ``_build/html``."""
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     log("building the HTML book with Jupyter Book (warnings are errors)")
-    built = jupyter_book("html", config.home() / ".cspbook" / "jb", "Jupyter Book failed; the last good book is unchanged")
+    built = jupyter_book("html", config.work_dir() / "jb", "Jupyter Book failed; the last good book is unchanged")
     (built / STAMP).write_text(json.dumps({"stamp": digest}))
     return swap_in(built)
 

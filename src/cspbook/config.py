@@ -40,6 +40,12 @@ def manifest_path() -> Path:
     return cache_dir() / "manifest.json"
 
 
+def work_dir() -> Path:
+    """Build state (git-ignored): executed-notebook cache, Jupyter Book's working tree,
+    the dataset pickle, kernel logs, failed notebooks, the build lock."""
+    return home() / ".cspbook"
+
+
 def mirror_from_env() -> Path | None:
     value = os.environ.get(MIRROR_ENV)
     return Path(value) if value else None

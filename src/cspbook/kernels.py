@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import os
+
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Unicode
+from traitlets import Dict, Unicode
 from traitlets.config import Config
 
 
@@ -19,8 +21,11 @@ class LoggedKernelManager(AsyncKernelManager):
     """A kernel manager that sends the kernel process's stdout/stderr to a file."""
 
     kernel_log_path = Unicode("", config=True)
+    kernel_env = Dict({}, config=True, help="variables added to the kernel's environment (not ours)")
 
     async def _async_pre_start_kernel(self, **kw):
+        if self.kernel_env:
+            kw["env"] = {**kw.get("env", os.environ), **self.kernel_env}
         if self.kernel_log_path:
             log = open(self.kernel_log_path, "ab")  # noqa: SIM115 - the child keeps a dup of the fd
             kw.setdefault("stdout", log)
@@ -28,8 +33,8 @@ class LoggedKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
 
-def config(log_path) -> Config:
+def config(log_path, env: dict | None = None) -> Config:
     return Config({
         "KernelManager": {"transport_encryption": "required"},
-        "LoggedKernelManager": {"kernel_log_path": str(log_path)},
+        "LoggedKernelManager": {"kernel_log_path": str(log_path), "kernel_env": dict(env or {})},
     })

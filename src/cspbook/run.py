@@ -52,7 +52,7 @@ def templates_dir() -> Path:
 
 
 def work_dir() -> Path:
-    return config.home() / ".cspbook"
+    return config.work_dir()
 
 
 def _digest(*chunks: bytes) -> str:
@@ -188,13 +188,14 @@ def _run_one(job: Job, position: int | None, log, pool=None) -> None:
         if pool is not None:  # the warm engine: same contract as papermill.execute_notebook
             pool.execute_notebook(job.template, out, job.parameters, cwd=cwd, progress_bar=bar)
         else:
-            with _kernel_env():
-                papermill.execute_notebook(
-                    str(job.template), str(out), parameters=job.parameters, kernel_name="python3",
-                    progress_bar=bar, cwd=cwd, request_save_on_cell_execute=False,
-                    config=kernels.config(scratch / f"{periods.label(job.year)}-{job.name}.kernel.log"),
-                    kernel_manager_class=kernels.LoggedKernelManager,
-                )
+            # no `cwd=`: papermill would chdir the whole process from this worker thread;
+            # the notebooks do not depend on the folder they run in (they get `home`)
+            papermill.execute_notebook(
+                str(job.template), str(out), parameters=job.parameters, kernel_name="python3",
+                progress_bar=bar, request_save_on_cell_execute=False,
+                config=kernels.config(scratch / f"{periods.label(job.year)}-{job.name}.kernel.log", KERNEL_ENV),
+                kernel_manager_class=kernels.LoggedKernelManager,
+            )
     except PapermillExecutionError as exc:
         kept = _keep_failed(out, job)
         number = _template_cell(job.template, exc.source, exc.cell_index + 1)
@@ -212,17 +213,6 @@ def _run_one(job: Job, position: int | None, log, pool=None) -> None:
     os.replace(out, cached(job))
     if position is None:
         log(f"  done   {job.label} in {time.monotonic() - started:.1f}s")
-
-
-class _kernel_env:
-    """Environment for kernels: silence the debugger's frozen-modules and path warnings."""
-
-    def __enter__(self):
-        self.saved = {k: os.environ.get(k) for k in KERNEL_ENV}
-        os.environ.update(KERNEL_ENV)
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _keep_failed(out: Path, job: Job) -> Path:

@@ -108,7 +108,7 @@ def saved_path(manifest: dict, cache: Path) -> Path:
             parts.append(f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
     for part in parts:
         h.update(part.encode() + b"\0")
-    return config.home() / ".cspbook" / "dataset" / f"{h.hexdigest()}.pickle"
+    return config.work_dir() / "dataset" / f"{h.hexdigest()}.pickle"
 
 
 def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
