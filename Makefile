@@ -36,8 +36,9 @@ test-fast:  ## library tests only (no book build, no browser): seconds
 test-browser:  ## the browser suite only
 	$(BIN)/python -m pytest -m browser
 
-bench:  ## speed benchmarks (print ratios measured side by side)
+bench:  ## speed benchmarks: the library alone, then a quick side-by-side build comparison
 	$(BIN)/python benchmarks/indicators.py
+	$(BIN)/python benchmarks/build_speed.py --quick
 
 clean:
 	rm -rf _build .cspbook book/[0-9][0-9][0-9][0-9]-[0-9][0-9] data/raw
