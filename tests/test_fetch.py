@@ -22,7 +22,7 @@ from cspbook.errors import DataFileError, FetchError
 from cspbook.fetch import cache_is_current, fetch, read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_MIRROR = REPO.parent / "shared" / "data"
+REAL_MIRROR = (REPO.parent / "shared" / "data").resolve()
 HISTORIC = "MPS_Borough_Level_Crime_Historic.csv"
 RECENT = "MPS_Borough_Level_Crime_most_recent_24_months.csv"
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
