@@ -59,8 +59,13 @@ def write_toc(content: dict) -> Path:
     return path
 
 
+def download_path(year: int) -> Path:
+    """The year's indicator table as a CSV, linked from its overview."""
+    return config.home() / "book" / periods.label(year) / "indicators.csv"
+
+
 def write_downloads(year: int, csv_text: str) -> Path:
-    path = config.home() / "book" / periods.label(year) / "indicators.csv"
+    path = download_path(year)
     _write_if_changed(path, csv_text.encode("utf-8"))
     return path
 

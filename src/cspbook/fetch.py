@@ -32,7 +32,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import Request, urlopen
 
 import cspbook
-from cspbook import config, load
+from cspbook import config
 from cspbook.errors import DataFileError, FetchError
 
 FILE_PREFIX = "MPS_Borough_Level_Crime"
@@ -531,6 +531,8 @@ def validate(path: Path, source: Source) -> dict:
     A DataFileError is raised again naming the source (URL or mirror file), not the
     staging copy the user never sees; other errors (e.g. a broken definitions file) pass.
     """
+    from cspbook import load  # pandas and pandera: only when a file is checked
+
     try:
         wide = load.read_wide(path)
     except DataFileError as exc:

@@ -19,9 +19,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
-from cspbook import config, kernels, periods
+from cspbook import config, periods
 from cspbook.errors import BuildError
 
 PRIORITY_PAGES = ("violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence")
@@ -111,6 +109,11 @@ def cached(job: Job) -> Path:
     return work_dir() / "cache" / f"{job.key}.ipynb"
 
 
+def all_cached(jobs: list[Job]) -> bool:
+    """Every job's executed notebook is in the cache (nothing would run)."""
+    return all(cached(job).exists() for job in jobs)
+
+
 def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = None) -> dict[str, list[Job]]:
     """Run every job whose output is not cached; install all outputs into the book tree.
 
@@ -176,6 +179,8 @@ def _run_one(job: Job, position: int | None, log, pool=None) -> None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from cspbook import kernels
+
     scratch = work_dir() / "running"
     scratch.mkdir(parents=True, exist_ok=True)
     out = scratch / f"{job.key}.ipynb"
@@ -228,6 +233,8 @@ def _template_cell(template: Path, source: str, fallback: int) -> int:
     """The number (from 1) of the template's cell whose source is ``source``: papermill
     counts the cells of the executed notebook, which has the injected parameters cell too."""
     try:
+        import nbformat
+
         cells = nbformat.read(template, as_version=4).cells
     except Exception:  # noqa: BLE001 - the message is still useful with papermill's count
         return fallback
@@ -239,6 +246,8 @@ def finalise(path: Path, job: Job) -> None:
     """Make the executed notebook ready for the book: remove the parameter cells from the
     page, set the title from the report configuration, drop stderr output and metadata
     that changes from run to run."""
+    import nbformat  # imported here: the no-change build path never reads a notebook
+
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])

@@ -12,15 +12,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
-from cspbook import config, definitions, indicators, load, periods
+from cspbook import config, definitions, periods
 from cspbook.errors import CspbookError, DataFileError, FetchError
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Tidy crime rows and the indicator tables computed from them."""
+    """Tidy crime rows and the indicator tables computed from them (pandas frames)."""
 
     tidy: pd.DataFrame
     supplied: dict
@@ -99,6 +97,7 @@ def saved_path(manifest: dict, cache: Path) -> Path:
     import hashlib
 
     import numpy as np
+    import pandas as pd
 
     h = hashlib.sha256()
     parts = [f"{cache / f['name']}:{f['sha256']}" for f in manifest.get("files", [])]
@@ -144,6 +143,8 @@ def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
 
 def break_text(classes) -> str:
     """'the MPS changed its crime categories in January 2017', from classification.yml."""
+    import pandas as pd
+
     month = periods.describe_month(pd.Period(classes.break_month, "M"))
     return f"the MPS changed its crime categories in {month}"
 
@@ -169,6 +170,8 @@ def build(manifest: dict, cache: Path) -> Dataset:
     paths = [cache / f["name"] for f in manifest.get("files", [])]
     if not paths:
         raise FetchError(f"{cache / 'manifest.json'}: lists no files; run `cspbook fetch` again")
+    from cspbook import indicators, load  # pandas and pandera: only when the data are read
+
     tidy, supplied = load.load_files(paths)
     check_boroughs(tidy, paths, definitions.boroughs())
     defs = definitions.indicators()

@@ -23,8 +23,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from cspbook import definitions
 from cspbook.errors import DefinitionError
 
@@ -196,6 +194,8 @@ def validate(raw, path: Path, report_ids, locate=None) -> dict[str, Target]:
 
 
 def _missing(value) -> bool:
+    import pandas as pd
+
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
@@ -247,6 +247,7 @@ def assess(table: pd.DataFrame, targets: dict[str, Target]) -> pd.DataFrame:
 
     Pure: ``table`` is not changed.
 
+    >>> import pandas as pd
     >>> t = pd.DataFrame([dict(indicator="a", comparable=True, value=10.0, previous_value=20.0, change=-10.0,
     ...                        change_pct=-50.0, note=""),
     ...                   dict(indicator="b", comparable=True, value=5.0, previous_value=4.0, change=1.0,
@@ -260,6 +261,8 @@ def assess(table: pd.DataFrame, targets: dict[str, Target]) -> pd.DataFrame:
         status, reason = judge(row, target)
         records.append({"indicator": row["indicator"], "target": target.text if target else "",
                         "status": status, "mark": MARKS[status], "reason": reason})
+    import pandas as pd
+
     return pd.DataFrame.from_records(records, columns=COLUMNS)
 
 
