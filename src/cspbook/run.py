@@ -129,6 +129,8 @@ def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = Non
     (work_dir() / "cache").mkdir(parents=True, exist_ok=True)
     if todo:
         log(f"executing {len(todo)} notebook(s) with {min(workers, len(todo))} worker(s); reusing {len(reused)}")
+        if reused:
+            log("  reused " + ", ".join(job.label for job in reused))
         _run_all(todo, workers, log, progress)
     else:
         log(f"all {len(jobs)} notebooks are up to date; nothing executed")
