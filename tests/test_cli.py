@@ -372,3 +372,12 @@ def test_fetch_again_from_the_same_mirror_changes_nothing(fetched, mirror, capsy
     ]
     after = snapshot(fetched / "data" / "raw")
     assert {k: v for k, v in after.items() if k != "manifest.json"} == {k: v for k, v in before.items() if k != "manifest.json"}
+
+
+def test_validate_checks_the_defaults_on_their_own(project, capsys):
+    defaults = project / "data" / "reports" / "defaults.yml"
+    defaults.write_text(defaults.read_text(encoding="utf-8").replace("static_threshold_pct: 1.0", "static_threshold_pct: -3"),
+                        encoding="utf-8")
+    code, out, err = run_cli(capsys, "validate")
+    assert code == 2
+    assert err.startswith(f"cspbook: error: {defaults}") and "'static_threshold_pct' must be a number of 0 or more" in err

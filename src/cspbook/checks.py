@@ -22,6 +22,8 @@ def run(files: list[Path] | None = None) -> list[str]:
     definitions.classifications()
     lines.append(f"ok  {base / 'classification.yml'}")
     lines.append(f"ok  {base / 'indicators.yml'}: {len(definitions.indicators())} indicators")
+    _check_defaults(base / "reports")
+    lines.append(f"ok  {base / 'reports' / 'defaults.yml'}")
     for path in sorted((base / "reports").glob("*.yml")):
         if path.name == "defaults.yml":
             continue
@@ -37,6 +39,16 @@ def run(files: list[Path] | None = None) -> list[str]:
         _identity(path)
         lines.append(f"ok  {path}: {len(reconcile.read_published(path))} figures")
     return lines
+
+
+def _check_defaults(folder: Path) -> None:
+    """Load the defaults alone, as for a borough and year with no file of their own."""
+    own = {p.stem for p in folder.glob("*.yml")}
+    for borough in definitions.boroughs():
+        for year in (2011, 2015):
+            if f"{definitions.slug(borough)}-{periods.label(year)}" not in own:
+                reports.load(borough, year)
+                return
 
 
 def _cached_files() -> list[Path]:
