@@ -34,7 +34,7 @@ from lastgood import cspbook, last_good  # noqa: F401 - a fixture
 from cspbook import definitions, load
 from cspbook.errors import CspbookError
 
-COUNTS_FIX = "counts must be whole numbers of offences, 0 or more; correct the cell"
+COUNTS_FIX = "Counts must be whole numbers of offences, 0 or more; correct the cell"
 
 
 def refused(result: subprocess.CompletedProcess, tree, message: str | re.Pattern) -> None:
@@ -123,27 +123,27 @@ RAW_CASES = [
     pytest.param(
         RECENT, drop_column(10),
         "{file}, line 1, column '201709': months jump from 201707 to 201709: month 201708 is missing. "
-        "export the file again with every month as a column",
+        "Export the file again with every month as a column",
         id="missing-month-column"),
     pytest.param(
         RECENT, replace_in_line(1, ",Minor Category,", ",Minor category,"),
         "{file}, line 1, column 'Minor Category': column 'Minor Category' missing; found ['Borough', "
-        "'Major Category', 'Minor category']. the header must start with Borough, Major Category, Minor Category "
+        "'Major Category', 'Minor category']. The header must start with Borough, Major Category, Minor Category "
         "or LookUp_BoroughName, MajorText, MinorText, followed by one column per month (YYYYMM)",
         id="renamed-key-column"),
     pytest.param(
         RECENT, edit_lines(lambda lines: lines.insert(3, lines[2])),
         "{file}, line 4, column 'Borough': duplicate row for 'Barking and Dagenham' / 'Burglary' / "
-        "'Burglary - Residential' (first seen on line 3). keep one row per borough and category; delete the repeated row",
+        "'Burglary - Residential' (first seen on line 3). Keep one row per borough and category; delete the repeated row",
         id="duplicated-row"),
     pytest.param(
         RECENT, replace_in_line(2, "Barking and Dagenham,", "Barking,"),
-        "{file}, line 2, column 'Borough': unknown borough 'Barking'. did you mean 'Barking and Dagenham'? "
+        "{file}, line 2, column 'Borough': unknown borough 'Barking'. Did you mean 'Barking and Dagenham'? "
         "Use the borough names in data/boroughs.yml",
         id="unknown-borough"),
     pytest.param(
         RECENT, replace_in_line(7, ",28,31,", ",28,,31,"),
-        "{file}, line 7: the row has 28 fields but the header has 27. check for a stray or missing comma on that line",
+        "{file}, line 7: the row has 28 fields but the header has 27. Check for a stray or missing comma on that line",
         id="stray-comma"),
     pytest.param(
         RECENT, lambda data: b"",
@@ -152,7 +152,7 @@ RAW_CASES = [
     pytest.param(
         RECENT, cut_last_line,
         "{file}, line 1051: the row has 26 fields but the header has 27. "
-        "the file looks truncated (its last line is cut off); fetch it again with `cspbook fetch`",
+        "The file looks truncated (its last line is cut off); fetch it again with `cspbook fetch`",
         id="truncated-file"),
     pytest.param(
         HISTORIC, lambda data: HTML_PAGE,
@@ -162,7 +162,7 @@ RAW_CASES = [
     pytest.param(
         RECENT, latin1_pound,
         "{file}, line 5, column 'Major Category': found byte 0xa3 ('\u00a3' in Latin-1 or Windows-1252), "
-        "which is not UTF-8. save the file as UTF-8 (in Excel: 'CSV UTF-8'), then run the command again",
+        "which is not UTF-8. Save the file as UTF-8 (in Excel: 'CSV UTF-8'), then run the command again",
         id="latin-1-encoding"),
 ]
 

@@ -231,7 +231,7 @@ BAD_ARGUMENTS = [
     pytest.param(
         ["reconcile", "--borough", BD, "--year", "2011-12", "--offline"], bad_published_figure,
         "{home}/data/published/barking-and-dagenham-2011-12.csv, line 3, column 'published_change_pct': "
-        "found '+7.8pp', which is not a number. write a plain number such as 12.5",
+        "found '+7.8pp', which is not a number. Write a plain number such as 12.5",
         id="published-figure-not-a-number",
     ),
     pytest.param(
@@ -306,7 +306,7 @@ def cspbook_command() -> list[str]:
          f"December 2018). {FETCH_NEWER}"),
         ([sys.executable, "-m", "cspbook.cli"], ["validate", "{home}/bad.csv"],
          "{home}/bad.csv, line 3, column '201104': found '-3', a negative count. "
-         "counts must be whole numbers of offences, 0 or more; correct the cell"),
+         "Counts must be whole numbers of offences, 0 or more; correct the cell"),
     ],
     ids=["console-script-unknown-borough", "module-year-after-the-data", "module-negative-count"],
 )

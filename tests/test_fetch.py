@@ -271,7 +271,7 @@ def test_an_invalid_file_raises_data_file_error_naming_the_url_and_line(ckan, ca
         fetch(datastore=ckan.url)
 
     assert str(caught.value).startswith(f"{url}, line 4, column 'Borough': unknown borough 'Barnett'")
-    assert "did you mean 'Barnet'?" in str(caught.value)
+    assert "Did you mean 'Barnet'?" in str(caught.value)
     assert snapshot(cache) == previous
 
 

@@ -73,18 +73,18 @@ def test_no_file_means_no_figures(project):
          "line 2, column 'value': found -5, below 0. 'asb_calls' counts calls, which cannot be negative; "
          "correct the figure"),
         ([f"{BD},2011-12,asb_calls,lots,150,,{WHO}"],
-         "line 2, column 'previous_value': found 'lots', which is not a number. write a plain number such as 12.5"),
+         "line 2, column 'previous_value': found 'lots', which is not a number. Write a plain number such as 12.5"),
         ([f"{BD},2011-12,asb_calls,100,110,20,{WHO}"],
          "line 2, column 'change_pct': 20% disagrees with the values (100 to 110 is +10.0%). "
-         "correct the change or the values"),
+         "Correct the change or the values"),
         ([f"{BD},2011-12,asb_calls,,110,,{WHO}"],
          "line 2, column 'change_pct': empty, and the row does not give both values. "
-         "give previous_value and value, or the published change_pct"),
+         "Give previous_value and value, or the published change_pct"),
         ([f"{BD},2011-12,asb_calls,,,-3,{WHO}", f"{BD},2011-12,asb_calls,,,-4,{WHO}"],
-         "line 3, column 'indicator': 'asb_calls' given twice (first on line 2). keep one row per indicator"),
+         "line 3, column 'indicator': 'asb_calls' given twice (first on line 2). Keep one row per indicator"),
         ([f"{BD},2011-12,robbery,,,-3,{WHO}"],
          "line 2, column 'indicator': 'robbery' is a source: mps indicator, not partner. "
-         "only source: partner indicators belong in this file"),
+         "Only source: partner indicators belong in this file"),
         ([f"{BD},2011-12,asb_call,,,-3,{WHO}"],
          f"line 2, column 'indicator': unknown indicator 'asb_call'; did you mean 'asb_calls'? "
          f"(defined in data/indicators.yml: {KNOWN})"),
@@ -94,7 +94,7 @@ def test_no_file_means_no_figures(project):
          "line 2, column 'year': year '2011/12' is not a financial year like 2011-12 (April 2011 to March 2012); "
          "write it as 2011-12"),
         ([f"{BD},2011-12,asb_calls,,,-3,,Annual Report"],
-         "line 2, column 'supplied_by': empty. say who supplied the figure and where it was published"),
+         "line 2, column 'supplied_by': empty. Say who supplied the figure and where it was published"),
         ([f"{BD},2011-12,asb_calls,,,-3,{WHO},extra"],
          "line 2: more fields than the header has; check for a stray comma"),
     ],
@@ -134,7 +134,7 @@ def test_a_file_that_is_not_utf8(project):
         partner.read(path)
     assert str(caught.value) == (
         f"{path}, line 2, column 'supplied_by': found byte 0xa3 ('£' in Latin-1 or Windows-1252), which is not UTF-8. "
-        "save the file as UTF-8 (in Excel: 'CSV UTF-8')"
+        "Save the file as UTF-8 (in Excel: 'CSV UTF-8')"
     )
 
 

@@ -83,11 +83,11 @@ def test_the_committed_published_figures(project):
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        (f"{BD},2011-12,robbery,,{SOURCE}", "line 2, column 'published_change_pct': empty. give a number"),
+        (f"{BD},2011-12,robbery,,{SOURCE}", "line 2, column 'published_change_pct': empty. Give a number"),
         (f"{BD},2011-12,robbery,about 5,{SOURCE}",
-         "line 2, column 'published_change_pct': found 'about 5', which is not a number. write a plain number such as 12.5"),
+         "line 2, column 'published_change_pct': found 'about 5', which is not a number. Write a plain number such as 12.5"),
         (f"{BD},2011-12,robbery,-120,{SOURCE}",
-         "line 2, column 'published_change_pct': found -120, below -100. a change cannot fall below -100%; "
+         "line 2, column 'published_change_pct': found -120, below -100. A change cannot fall below -100%; "
          "correct the figure"),
         (f"{BD},2011-12,robery,5,{SOURCE}", "line 2, column 'indicator': unknown indicator 'robery'; did you mean 'robbery'? "),
     ],

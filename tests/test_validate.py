@@ -20,10 +20,10 @@ HEADER = "Borough,Major Category,Minor Category,201104,201105"
 BD_ROW = "Barking and Dagenham,Burglary,Burglary in a Dwelling,10,12"
 BARNET_ROW = "Barnet,Burglary,Burglary in a Dwelling,20,22"
 LAYOUT_FIX = (
-    "the header must start with Borough, Major Category, Minor Category or "
+    "The header must start with Borough, Major Category, Minor Category or "
     "LookUp_BoroughName, MajorText, MinorText, followed by one column per month (YYYYMM)"
 )
-COUNT_FIX = "counts must be whole numbers of offences, 0 or more; correct the cell"
+COUNT_FIX = "Counts must be whole numbers of offences, 0 or more; correct the cell"
 BAD_NAME = "MPS_Borough_Level_Crime_2019_new_month.csv"  # sorts before the real files: fetch stages it first
 
 
@@ -92,35 +92,35 @@ BAD_FILES = [
     pytest.param(
         crlf("Borough,Major Category,Minor Category,2011-04,201105", BD_ROW),
         ", line 1, column '2011-04': month header '2011-04' is not a month in the form YYYYMM. "
-        "name month columns like 201104 (April 2011)",
+        "Name month columns like 201104 (April 2011)",
         None,
         id="month-header-not-yyyymm",
     ),
     pytest.param(
         crlf("Borough,Major Category,Minor Category,201104,201106", BD_ROW),
         ", line 1, column '201106': months jump from 201104 to 201106: month 201105 is missing. "
-        "export the file again with every month as a column",
+        "Export the file again with every month as a column",
         None,
         id="gap-in-month-columns",
     ),
     pytest.param(
         crlf("Borough,Major Category,Minor Category,201105,201104", BD_ROW),
         ", line 1, column '201104': month 201104 comes after 201105; months must increase. "
-        "export the file again with every month as a column",
+        "Export the file again with every month as a column",
         None,
         id="months-out-of-order",
     ),
     pytest.param(
         crlf(HEADER, BD_ROW, BARNET_ROW, "Barking and Dagenham,Burglary,Burglary in a Dwelling,11,13"),
         ", line 4, column 'Borough': duplicate row for 'Barking and Dagenham' / 'Burglary' / "
-        "'Burglary in a Dwelling' (first seen on line 2). keep one row per borough and category; delete the repeated row",
+        "'Burglary in a Dwelling' (first seen on line 2). Keep one row per borough and category; delete the repeated row",
         None,
         id="duplicate-row",
     ),
     pytest.param(
         crlf(HEADER, BARNET_ROW, "Barking & Dagenham,Burglary,Burglary in a Dwelling,10,12"),
         ", line 3, column 'Borough': unknown borough 'Barking & Dagenham'. "
-        "did you mean 'Barking and Dagenham'? Use the borough names in data/boroughs.yml",
+        "Did you mean 'Barking and Dagenham'? Use the borough names in data/boroughs.yml",
         None,
         id="unknown-borough-with-suggestion",
     ),
@@ -133,7 +133,7 @@ BAD_FILES = [
     pytest.param(
         crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary in a Dwellng,20,22"),
         ", line 3, column 'Minor Category': unknown category 'Burglary in a Dwellng' (not in the previous MPS "
-        "categories (to December 2016)). did you mean 'Burglary in a Dwelling'? "
+        "categories (to December 2016)). Did you mean 'Burglary in a Dwelling'? "
         "The known categories are listed in data/classification.yml",
         None,
         id="unknown-minor-category-with-suggestion",
@@ -141,7 +141,7 @@ BAD_FILES = [
     pytest.param(
         lf("LookUp_BoroughName,MajorText,MinorText,201104,201105", BD_ROW, "Barnet,Burglery,Burglary in a Dwelling,1,2"),
         ", line 3, column 'MajorText': unknown category 'Burglery' (not in the previous MPS categories "
-        "(to December 2016)). did you mean 'Burglary'? The known categories are listed in data/classification.yml",
+        "(to December 2016)). Did you mean 'Burglary'? The known categories are listed in data/classification.yml",
         None,
         id="unknown-major-category-lookup-layout",
     ),
@@ -149,32 +149,32 @@ BAD_FILES = [
         crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary - Residential,20,22"),
         ", line 3, column 'Minor Category': category 'Burglary - Residential' is in the updated Home Office "
         "categories (from January 2017), but the rest of the file uses the previous MPS categories (to December "
-        "2016). one file must use one classification; export the months on each side of the change as separate files",
+        "2016). One file must use one classification; export the months on each side of the change as separate files",
         None,
         id="categories-of-both-classifications",
     ),
     pytest.param(
         b"",
-        ": the file is empty. fetch it again (`cspbook fetch`) or replace it with a complete export",
+        ": the file is empty. Fetch it again (`cspbook fetch`) or replace it with a complete export",
         "{path} is empty; replace it in the mirror folder with the complete CSV from the London Datastore",
         id="empty-file",
     ),
     pytest.param(
         b" \r\n\r\n",
-        ": the file is empty. fetch it again (`cspbook fetch`) or replace it with a complete export",
+        ": the file is empty. Fetch it again (`cspbook fetch`) or replace it with a complete export",
         None,
         id="blank-file",
     ),
     pytest.param(
         crlf(HEADER),
-        ", line 2: the file has a header but no data rows. fetch it again or replace it with a complete export",
+        ", line 2: the file has a header but no data rows. Fetch it again or replace it with a complete export",
         None,
         id="header-only",
     ),
     pytest.param(
         lf("<!DOCTYPE html>", "<html><head><title>503 Service Unavailable</title></head>", "<body>busy</body></html>"),
         ", line 1: the file is an HTML page, not a CSV (a website error page was saved instead of the data). "
-        "fetch it again with `cspbook fetch`, or download the CSV from the London Datastore",
+        "Fetch it again with `cspbook fetch`, or download the CSV from the London Datastore",
         "{path} is an HTML page, not a CSV: a saved web page, not the data file ('503 Service Unavailable'); "
         "replace it with the CSV file from the Datastore",
         id="html-page",
@@ -182,20 +182,20 @@ BAD_FILES = [
     pytest.param(
         crlf(HEADER, BD_ROW)[:-2] + b"\r\nBarnet,Burglary,Burgl",
         ", line 3: the row has 3 fields but the header has 5. "
-        "the file looks truncated (its last line is cut off); fetch it again with `cspbook fetch`",
+        "The file looks truncated (its last line is cut off); fetch it again with `cspbook fetch`",
         None,
         id="truncated-last-line",
     ),
     pytest.param(
         crlf(HEADER, "Barking and Dagenham,Burglary,Burglary in a Dwelling,10,,12", BARNET_ROW),
-        ", line 2: the row has 6 fields but the header has 5. check for a stray or missing comma on that line",
+        ", line 2: the row has 6 fields but the header has 5. Check for a stray or missing comma on that line",
         None,
         id="stray-comma",
     ),
     pytest.param(
         "\r\n".join([HEADER, BD_ROW, "Barnet,Fraud or Forgery,Other Fraud £ Forgery,1,2", ""]).encode("latin-1"),
         ", line 3, column 'Minor Category': found byte 0xa3 ('£' in Latin-1 or Windows-1252), which is not UTF-8. "
-        "save the file as UTF-8 (in Excel: 'CSV UTF-8'), then run the command again",
+        "Save the file as UTF-8 (in Excel: 'CSV UTF-8'), then run the command again",
         None,
         id="latin-1-pound-sign",
     ),
@@ -269,7 +269,7 @@ def test_the_first_bad_cell_in_file_order_is_reported(project, tmp_path):
 def test_a_missing_file_says_run_fetch(project, tmp_path, capsys):
     path = tmp_path / "nope.csv"
     code, out, err = run_cli(capsys, "validate", path)
-    assert (code, err) == (2, f"cspbook: error: {path}: file not found. run `cspbook fetch` to download the data\n")
+    assert (code, err) == (2, f"cspbook: error: {path}: file not found. Run `cspbook fetch` to download the data\n")
 
 
 def test_validate_without_files_checks_the_cache_and_every_definition(fetched, capsys):
@@ -281,6 +281,7 @@ def test_validate_without_files_checks_the_cache_and_every_definition(fetched, c
         f"ok  {data / 'raw' / RECENT}: 1050 rows, 32 boroughs, 2017-01..2018-12 (home_office)",
         f"ok  {data / 'classification.yml'}",
         f"ok  {data / 'indicators.yml'}: 15 indicators",
+        f"ok  {data / 'reports' / 'defaults.yml'}",
         f"ok  {data / 'reports' / 'barking-and-dagenham-2011-12.yml'}",
         f"ok  {data / 'reports' / 'barking-and-dagenham-2012-13.yml'}",
         f"ok  {data / 'partner' / 'barking-and-dagenham-2011-12.csv'}: 6 figures",

@@ -27,7 +27,7 @@ def read_rows(path: Path, columns: list[str]) -> list[tuple[int, dict]]:
         where = f"{path}, line {line}" + (f", column '{column}'" if column else "")
         raise DefinitionError(
             f"{where}: found byte 0x{raw[exc.start]:02x} ('{char}' in Latin-1 or Windows-1252), which is not UTF-8. "
-            "save the file as UTF-8 (in Excel: 'CSV UTF-8')"
+            "Save the file as UTF-8 (in Excel: 'CSV UTF-8')"
         ) from None
     if not text.strip():
         raise DefinitionError(f"{path}: the file is empty; it needs the header {','.join(columns)} and one row per figure")
@@ -51,7 +51,7 @@ def read_rows(path: Path, columns: list[str]) -> list[tuple[int, dict]]:
 
 
 def cell_error(path, line, column, problem, fix=""):
-    return DefinitionError(f"{path}, line {line}, column '{column}': {problem}" + (f". {fix}" if fix else ""))
+    return DefinitionError(f"{path}, line {line}, column '{column}': {problem}" + (f". {fix[:1].upper()}{fix[1:]}" if fix else ""))
 
 
 def number(path, line, row, column, *, required=False, low=None, high=None, fix="correct the figure"):

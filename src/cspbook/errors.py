@@ -22,7 +22,7 @@ class DataFileError(CspbookError):
         self.line = line
         self.column = column
         self.problem = problem
-        self.fix = fix
+        self.fix = f"{fix[:1].upper()}{fix[1:]}" if fix else fix
         where = self.path
         if line is not None:
             where += f", line {line}"
@@ -30,7 +30,7 @@ class DataFileError(CspbookError):
             where += f", column '{column}'"
         message = f"{where}: {problem}"
         if fix:
-            message += f". {fix}"
+            message += f". {self.fix}"
         super().__init__(message)
 
 
