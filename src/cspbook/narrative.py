@@ -72,6 +72,24 @@ def judgement(change_pct, lower_is_better: bool, threshold: float = 1.0) -> str:
     return "better" if improved else "worse"
 
 
+def row_judgement(row, threshold: float = 1.0) -> str:
+    """:func:`judgement` of an indicator row: a share (unit percent, e.g. 57% to 63%) is
+    judged on its change in percentage points, a count on its change in %; a change that
+    is not comparable is 'not comparable'.
+
+    >>> row_judgement(dict(unit="percent", change=6.0, change_pct=float("nan"), lower_is_better=False, comparable=True))
+    'better'
+    >>> row_judgement(dict(unit="offences", change=138.0, change_pct=8.77, lower_is_better=True, comparable=True))
+    'worse'
+    >>> row_judgement(dict(unit="offences", change=float("nan"), change_pct=float("nan"), lower_is_better=True, comparable=False))
+    'not comparable'
+    """
+    if not row.get("comparable", True):
+        return "not comparable"
+    change = row["change"] if row["unit"] == "percent" else row["change_pct"]
+    return judgement(change, row["lower_is_better"], threshold)
+
+
 def _london_clause(change_pct, london_pct) -> str:
     if _missing(london_pct):
         return ""

@@ -15,6 +15,7 @@ from cspbook.page import HTML, Context, esc, figure, html_table, indicator_rows,
 class View:
     glue: dict = field(default_factory=dict)
     parts: list = field(default_factory=list)  # HTML objects, displayed in order
+    indicators: pd.DataFrame | None = None  # a chapter's indicator rows, for its detail sections
 
 
 def _rows(ctx: Context, ids) -> pd.DataFrame:
@@ -54,7 +55,7 @@ def overview(ctx: Context) -> View:
     thr = ctx.report.static_threshold_pct
     bullets = "".join(f"<li>{esc(text)}</li>" for text in headline_bullets(ctx, head))
     mps = head[head["source"] == "mps"]
-    improved = sum(narrative.judgement(r["change_pct"], r["lower_is_better"], thr) == "better" for _, r in head.iterrows() if r["comparable"])
+    improved = sum(narrative.row_judgement(r, thr) == "better" for _, r in head.iterrows())
     view = View(glue={
         "aim": ctx.report.aim,
         "partnership": ctx.report.partnership,
