@@ -21,13 +21,12 @@ import time
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 import psutil
 import pytest
 from bookfixtures import build_in, make_project, mirror_dir
 from papermill.exceptions import PapermillExecutionError
 
-from cspbook import engine, periods, run, store
+from cspbook import engine, periods, run
 from cspbook.errors import BuildError
 
 YEAR = periods.parse_year("2011-12")
@@ -340,46 +339,3 @@ def test_both_engines_write_the_same_notebooks(tmp_path, monkeypatch):
     assert pages
     for page in pages:
         assert outputs(homes["warm"] / page, homes["warm"]) == outputs(homes["papermill"] / page, homes["papermill"]), page
-
-
-# -- the Dataset saved on disk (cspbook.store; belongs in tests/test_store.py) -------
-
-
-def small_dataset(manifest: dict) -> store.Dataset:
-    frame = pd.DataFrame({"indicator": ["burglary"], "borough": ["Barnet"], "count": [3]})
-    months = pd.period_range("2011-04", periods=12, freq="M")
-    return store.Dataset(frame, {}, manifest, frame, frame, frame, months, ("a.csv",))
-
-
-def test_the_dataset_is_computed_once_then_read_from_disk(tmp_path, monkeypatch):
-    monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
-    (tmp_path / "data").mkdir()
-    built = []
-    monkeypatch.setattr(store, "build", lambda manifest, cache: built.append(1) or small_dataset(manifest))
-    manifest = {"files": [{"name": "a.csv", "sha256": "0" * 64}]}
-    cache = tmp_path / "data" / "raw"
-    first = store._saved_or_built(manifest, cache)
-    path = store.saved_path(manifest, cache)
-    assert path.exists() and path.parent == tmp_path / ".cspbook" / "dataset"
-    second = store._saved_or_built(manifest, cache)
-    assert len(built) == 1
-    pd.testing.assert_frame_equal(first.changes, second.changes)
-    assert second.months.equals(first.months)
-    path.write_bytes(b"cut short")  # an unreadable file is rebuilt and replaced
-    store._saved_or_built(manifest, cache)
-    store._saved_or_built(manifest, cache)
-    assert len(built) == 2
-    changed = {"files": [{"name": "a.csv", "sha256": "1" * 64}]}
-    assert store.saved_path(changed, cache) != path
-    store._saved_or_built(changed, cache)
-    assert [p.name for p in path.parent.glob("*.pickle")] == [store.saved_path(changed, cache).name]  # old one pruned
-
-
-def test_the_saved_dataset_depends_on_the_definitions(tmp_path, monkeypatch):
-    monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "indicators.yml").write_text("indicators: []\n")
-    manifest = {"files": [{"name": "a.csv", "sha256": "0" * 64}]}
-    before = store.saved_path(manifest, tmp_path / "data" / "raw")
-    (tmp_path / "data" / "indicators.yml").write_text("indicators: [x]\n")
-    assert store.saved_path(manifest, tmp_path / "data" / "raw") != before
