@@ -6,7 +6,7 @@ run in a fresh papermill kernel (its assertions describe a fresh kernel) and in 
 kernel whose reset is switched off (its assertions catch the leaks).
 
 Tests that start kernels take seconds each and are marked ``slow`` (``make test-fast``
-skips them); the store and engine-choice tests are instant.
+skips them); the engine-choice tests are instant.
 """
 
 from __future__ import annotations
