@@ -55,7 +55,7 @@ def example_commands(help_text: str) -> list[list[str]]:
 
 
 def test_there_are_commands():
-    assert {"fetch", "validate", "indicators", "reconcile"} <= set(commands())
+    assert {"fetch", "validate", "indicators", "reconcile", "build", "pdf"} <= set(commands())
 
 
 @pytest.mark.parametrize("command", commands())
