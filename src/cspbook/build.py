@@ -67,17 +67,11 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
             log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
             log(f"built {book.html_dir() / 'index.html'}: 0 notebook(s) executed, {len(planned)} reused, in {seconds:.1f}s")
             return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], True, seconds)
-        workers = jobs or os.cpu_count() or 1
-        pool = run.start_pool(planned, workers)  # kernels warm up while the data load
-        try:
-            from cspbook import table  # pandas: only when something is rebuilt
+        from cspbook import table  # pandas: only when something is rebuilt
 
-            data = store.dataset()
-            tables = {y: table.indicator_table(data, configs[y]) for y in all_years}  # checks every year first
-            outcome = run.execute(planned, workers, log=log, progress=progress, pool=pool)
-        finally:
-            if pool is not None:
-                pool.close()
+        data = store.dataset()
+        tables = {y: table.indicator_table(data, configs[y]) for y in all_years}  # checks every year first
+        outcome = run.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
         downloads = [book.write_downloads(y, tables[y].to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}")) for y in all_years]
         book.write_toc(book.toc(planned, primary))
         digest = book.stamp(planned, downloads)

@@ -114,24 +114,11 @@ def all_cached(jobs: list[Job]) -> bool:
     return all(cached(job).exists() for job in jobs)
 
 
-def start_pool(jobs: list[Job], workers: int):
-    """Start the warm kernels for the jobs that will run, so that they warm up while the
-    build loads its data; None when nothing will run or the engine is papermill. The caller
-    closes the pool."""
-    todo = [job for job in jobs if not cached(job).exists()]
-    if not todo or engine_name() != "warm":
-        return None
-    from cspbook import engine
-
-    return engine.Pool(max(1, min(workers, len(todo))), work_dir() / "running", env=KERNEL_ENV, cwd=config.home())
-
-
-def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = None, pool=None) -> dict[str, list[Job]]:
+def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = None) -> dict[str, list[Job]]:
     """Run every job whose output is not cached; install all outputs into the book tree.
 
     Returns ``{"ran": [...], "reused": [...]}``. On the first failure the remaining jobs
-    are cancelled and a BuildError names the notebook, the cell and the error. ``pool``:
-    warm kernels from :func:`start_pool` (owned by the caller), else the engine starts its own.
+    are cancelled and a BuildError names the notebook, the cell and the error.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     progress = sys.stderr.isatty() if progress is None else progress
@@ -144,7 +131,7 @@ def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = Non
         log(f"executing {len(todo)} notebook(s) with {min(workers, len(todo))} worker(s); reusing {len(reused)}")
         if reused:
             log("  reused " + ", ".join(job.label for job in reused))
-        _run_all(todo, workers, log, progress, pool)
+        _run_all(todo, workers, log, progress)
     else:
         log(f"all {len(jobs)} notebooks are up to date; nothing executed")
     for job in jobs:
@@ -166,9 +153,13 @@ def engine_name() -> str:
     return name
 
 
-def _run_all(todo: list[Job], workers: int, log, progress: bool, given=None) -> None:
+def _run_all(todo: list[Job], workers: int, log, progress: bool) -> None:
     workers = max(1, min(workers, len(todo)))
-    pool = given if given is not None else start_pool(todo, workers)
+    pool = None
+    if engine_name() == "warm":
+        from cspbook import engine
+
+        pool = engine.Pool(workers, work_dir() / "running", env=KERNEL_ENV, cwd=config.home())
     try:
         with ThreadPoolExecutor(max_workers=workers) as executor:
             futures = {executor.submit(_run_one, job, i if progress else None, log, pool): job for i, job in enumerate(todo)}
@@ -182,7 +173,7 @@ def _run_all(todo: list[Job], workers: int, log, progress: bool, given=None) -> 
                     pool.abort()  # kill the kernels now: notebooks still running stop, their workers return
                 raise
     finally:
-        if pool is not None and given is None:
+        if pool is not None:
             pool.close()
 
 
