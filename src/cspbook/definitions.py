@@ -163,6 +163,19 @@ def resolve_borough(name: str) -> str:
     raise UnknownBoroughError(f"unknown borough '{name}'{hint}")
 
 
+def year_file(kind: str, borough: str, year: int, suffix: str, folder: Path | None = None) -> Path:
+    """``data/<kind>/<borough-slug>-<year><suffix>``: the per-borough, per-year files of
+    reports, partner figures and published figures.
+
+    >>> year_file("partner", "Barking and Dagenham", 2011, ".csv", Path("data/partner")).as_posix()
+    'data/partner/barking-and-dagenham-2011-12.csv'
+    """
+    from cspbook import periods
+
+    folder = folder or config.definitions_dir() / kind
+    return folder / f"{slug(borough)}-{periods.label(year)}{suffix}"
+
+
 def slug(name: str) -> str:
     """File-name form of a borough name.
 

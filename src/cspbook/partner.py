@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cspbook import config, csvfile, definitions, periods
+from cspbook import csvfile, definitions, periods
 from cspbook.errors import DefinitionError
 
 COLUMNS = ["borough", "year", "indicator", "previous_value", "value", "change_pct", "supplied_by", "source"]
@@ -20,8 +20,7 @@ TEMPLATE = "template.csv"
 
 
 def path_for(borough: str, year: int, folder: Path | None = None) -> Path:
-    folder = folder or config.definitions_dir() / "partner"
-    return folder / f"{definitions.slug(borough)}-{periods.label(year)}.csv"
+    return definitions.year_file("partner", borough, year, ".csv", folder)
 
 
 def read(path: Path) -> pd.DataFrame:

@@ -6,8 +6,12 @@ Months are pandas monthly Periods throughout.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from cspbook.errors import PeriodError
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
+    import pandas as pd
 
 _FY = re.compile(r"(\d{4})-(\d{2})")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cspbook import config, csvfile, definitions, periods
+from cspbook import csvfile, definitions
 
 COLUMNS = ["borough", "year", "indicator", "published_change_pct", "source"]
 REVISION_REASON = (
@@ -21,8 +21,7 @@ REVISION_REASON = (
 
 
 def path_for(borough: str, year: int, folder: Path | None = None) -> Path:
-    folder = folder or config.definitions_dir() / "published"
-    return folder / f"{definitions.slug(borough)}-{periods.label(year)}.csv"
+    return definitions.year_file("published", borough, year, ".csv", folder)
 
 
 def read_published(path: Path) -> pd.DataFrame:

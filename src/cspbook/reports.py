@@ -84,8 +84,7 @@ class Report:
 
 
 def path_for(borough: str, year: int, folder: Path | None = None) -> Path:
-    folder = folder or config.definitions_dir() / "reports"
-    return folder / f"{definitions.slug(borough)}-{periods.label(year)}.yml"
+    return definitions.year_file("reports", borough, year, ".yml", folder)
 
 
 def load(borough: str, year: int, folder: Path | None = None) -> Report:

@@ -9,7 +9,6 @@ parameters, the title, the data files (sha256 from the manifest), the definition
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from cspbook import config, periods
+from cspbook import config, fingerprint, periods
 from cspbook.errors import BuildError
 
 PRIORITY_PAGES = ("violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence")
@@ -53,25 +52,12 @@ def work_dir() -> Path:
     return config.work_dir()
 
 
-def _digest(*chunks: bytes) -> str:
-    h = hashlib.sha256()
-    for chunk in chunks:
-        h.update(len(chunk).to_bytes(8, "big"))
-        h.update(chunk)
-    return h.hexdigest()
-
-
-def _tree_digest(folder: Path, pattern: str) -> bytes:
-    files = sorted(p for p in folder.rglob(pattern) if p.is_file() and "raw" not in p.relative_to(folder).parts)
-    return _digest(*[str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() for p in files]).encode()
-
-
 def inputs_digest(manifest: dict) -> bytes:
     """What every notebook depends on besides its template: data, definitions, library."""
     data = json.dumps([f["sha256"] for f in manifest.get("files", [])]).encode()
-    defs = _tree_digest(config.definitions_dir(), "*.*")
-    lib = _tree_digest(config.PACKAGE_DIR, "*.py")
-    return _digest(data, defs, lib).encode()
+    defs = fingerprint.tree(config.definitions_dir(), "*.*", skip=("raw",))
+    lib = fingerprint.tree(config.PACKAGE_DIR, "*.py")
+    return fingerprint.digest(data, defs.encode(), lib.encode()).encode()
 
 
 def plan(borough: str, years: list[int], titles: dict[int, dict[str, str]], manifest: dict) -> list[Job]:
@@ -86,7 +72,7 @@ def plan(borough: str, years: list[int], titles: dict[int, dict[str, str]], mani
                 raise BuildError(f"template {template} is missing; the book needs one notebook per page in book/templates/")
             params = {"borough": borough, "year": periods.label(year), "home": str(config.home())}
             title = titles[year].get(name) or TITLES[name]
-            key = _digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common)
+            key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common)
             output = config.home() / "book" / periods.label(year) / f"{name}.ipynb"
             jobs.append(Job(name, year, title, template, output, params, key))
     return jobs

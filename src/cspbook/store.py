@@ -11,9 +11,13 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cspbook import config, definitions, periods
+from cspbook import config, definitions, fingerprint, periods
 from cspbook.errors import CspbookError, DataFileError, FetchError
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -94,20 +98,15 @@ def saved_path(manifest: dict, cache: Path) -> Path:
     the library's source and the Python, pandas and numpy versions (a pickle is only read
     back by the versions that wrote it).
     """
-    import hashlib
-
     import numpy as np
     import pandas as pd
 
-    h = hashlib.sha256()
     parts = [f"{cache / f['name']}:{f['sha256']}" for f in manifest.get("files", [])]
-    parts += [sys.version, pd.__version__, np.__version__]
-    for folder, pattern in ((config.definitions_dir(), "*"), (config.PACKAGE_DIR, "*.py")):
-        for path in sorted(p for p in folder.glob(pattern) if p.is_file()):
-            parts.append(f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
-    for part in parts:
-        h.update(part.encode() + b"\0")
-    return config.work_dir() / "dataset" / f"{h.hexdigest()}.pickle"
+    parts += [sys.version, pd.__version__, np.__version__,
+              fingerprint.tree(config.definitions_dir(), "*", recursive=False),
+              fingerprint.tree(config.PACKAGE_DIR, "*.py", recursive=False)]
+    key = fingerprint.digest(*(part.encode() for part in parts))
+    return config.work_dir() / "dataset" / f"{key}.pickle"
 
 
 def _saved_or_built(manifest: dict, cache: Path) -> Dataset:

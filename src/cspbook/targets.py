@@ -22,9 +22,13 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cspbook import definitions
 from cspbook.errors import DefinitionError
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
+    import pandas as pd
 
 MET, NOT_MET, NOT_COMPARABLE, NO_TARGET = "met", "not met", "not comparable", "no target"
 # The status as the reader sees it: a symbol and words, never colour alone.
