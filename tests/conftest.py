@@ -106,18 +106,24 @@ def months(first: str, count: int) -> list[str]:
     return out
 
 
-LAYOUTS = {
-    "mps": ("Borough", "Major Category", "Minor Category"),
-    "lookup": ("LookUp_BoroughName", "MajorText", "MinorText"),
+LAYOUTS = {  # the key columns of each published layout, in the file's order (b: borough, ma: major, mi: minor)
+    "mps": (("Borough", "b"), ("Major Category", "ma"), ("Minor Category", "mi")),
+    "lookup": (("LookUp_BoroughName", "b"), ("MajorText", "ma"), ("MinorText", "mi")),
+    "edition-2024": (("MajorText", "ma"), ("MinorText", "mi"), ("LookUp_BoroughName", "b")),
+    "edition-2025": (("MajorText", "ma"), ("MinorText", "mi"), ("BoroughName", "b")),
 }
 
 
 def crime_csv(rows, month_headers, *, layout: str = "mps", newline: str = "\r\n", bom: bool = False) -> bytes:
-    """A wide crime file like the MPS publishes: ``rows`` are (borough, major, minor, counts)."""
-    lines = [",".join([*LAYOUTS[layout], *month_headers])]
+    """A wide crime file like the MPS publishes: ``rows`` are (borough, major, minor, counts);
+    names holding a comma are quoted, as the MPS does."""
+    keys = LAYOUTS[layout]
+    lines = [",".join([*(name for name, _ in keys), *month_headers])]
     for borough, major, minor, counts in rows:
         assert len(counts) == len(month_headers), (borough, minor)
-        lines.append(",".join([borough, major, minor, *map(str, counts)]))
+        value = {"b": borough, "ma": major, "mi": minor}
+        cells = [f'"{value[k]}"' if "," in value[k] else value[k] for _, k in keys]
+        lines.append(",".join([*cells, *map(str, counts)]))
     text = newline.join(lines) + newline
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
 

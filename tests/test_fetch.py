@@ -126,6 +126,7 @@ def test_download_records_every_manifest_field(ckan, cache):
         "first_month": "2011-01",
         "last_month": "2011-03",
         "classification": "mps_previous",
+        "series": "mps_2008_2018",
         "last_modified": "2019-01-10T09:00:00.000000",
     }
     assert (recent["first_month"], recent["last_month"], recent["classification"]) == ("2017-01", "2017-02", "home_office")
@@ -141,7 +142,7 @@ def test_download_records_every_manifest_field(ckan, cache):
 
 
 def test_resource_without_prefix_in_name_is_cached_under_url_basename(ckan, cache):
-    ckan.add_file(HISTORIC, crime_csv(), resource={"name": "MPS Borough Level Crime (historic)", "format": "text/csv"})
+    ckan.add_file(HISTORIC, crime_csv(), resource={"name": "Borough-level crime (historic)", "format": "text/csv"})
     ckan.resources.append({"name": "Ward level", "format": "CSV", "url": ckan.url + "/download/MPS_Ward_Level_Crime.csv"})
 
     result = fetch(datastore=ckan.url)
@@ -259,7 +260,7 @@ def test_a_dataset_without_crime_files_lists_what_it_has(ckan, cache, previous):
         fetch(datastore=ckan.url)
 
     assert str(caught.value).startswith(
-        f"{ckan.api_url}: dataset 'recorded_crime_summary' lists no MPS_Borough_Level_Crime CSV resource; found ['notes.pdf']"
+        f"{ckan.api_url}: dataset 'recorded_crime_summary' lists no MPS borough-level crime CSV resource; found ['notes.pdf']"
     )
     assert snapshot(cache) == previous
 
@@ -356,7 +357,8 @@ def test_a_mirror_without_crime_files_lists_what_it_holds(tmp_path, cache, previ
         fetch(mirror)
 
     assert str(caught.value).startswith(
-        f"mirror folder '{mirror}' holds no MPS_Borough_Level_Crime*.csv file; found ['MPS_Ward_Level_Crime.csv', 'README.md']"
+        f"mirror folder '{mirror}' holds no MPS borough-level crime CSV (a name like 'MPS Borough Level Crime "
+        "(Historical).csv' or 'MPS_Borough_Level_Crime_Historic.csv'); found ['MPS_Ward_Level_Crime.csv', 'README.md']"
     )
     assert snapshot(cache) == previous
 
@@ -488,3 +490,57 @@ def test_cache_is_current_for_the_datastore_compares_url_and_last_modified(ckan,
     with FakeCkan() as other:  # same files, another Datastore
         other.add_file(HISTORIC, crime_csv())
         assert cache_is_current(datastore=other.url) is False
+
+
+# --- today's names: as the Datastore lists them and a browser saves them --------------------
+
+TODAY_HISTORICAL = "MPS Borough Level Crime (Historical).csv"
+TODAY_RECENT = "MPS Borough Level Crime (most recent 24 months).csv"
+
+
+def edition_2025_csv(months=("202310", "202311")) -> bytes:
+    """A small file as the November 2025 edition publishes it: MajorText, MinorText, BoroughName
+    first, UPPER CASE categories, a row for an area that is not a borough."""
+    lines = [",".join(["MajorText", "MinorText", "BoroughName", *months])]
+    for number, (minor, borough) in enumerate([
+        ("RES BURGLARY OF A HOME", "Barking and Dagenham"), ("RES BURGLARY OF A HOME", "Barnet"),
+        ("RES BURGLARY OF UNCONNECTED BUILDING", "Barnet"), ("RES BURGLARY OF A HOME", "Unknown"),
+    ]):
+        lines.append(",".join(["BURGLARY", minor, borough, *(str(number + i) for i in range(len(months)))]))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_mirror_with_the_names_a_browser_gives_is_fetched(tmp_path, cache):
+    mirror = make_mirror(tmp_path / "downloads", {
+        TODAY_HISTORICAL: edition_2025_csv(),
+        "MPS Borough Level Crime (most recent 24 months) (1).csv": edition_2025_csv(("202312", "202401")),
+        "notes.txt": b"not data",
+    })
+
+    result = fetch(mirror)
+
+    names = [entry["name"] for entry in result.files]
+    assert names == ["MPS_Borough_Level_Crime_Historical.csv", "MPS_Borough_Level_Crime_most_recent_24_months_1.csv"]
+    assert [entry["source"] for entry in result.files] == [
+        str((mirror / TODAY_HISTORICAL).resolve()),
+        str((mirror / "MPS Borough Level Crime (most recent 24 months) (1).csv").resolve())]
+    assert {entry["series"] for entry in result.files} == {"restated_2025"}
+    assert result.files[0]["boroughs"] == 2  # 'Unknown' is not a borough
+
+
+def test_the_datastore_resources_of_today_are_selected(ckan, cache):
+    ckan.add_file("historical", edition_2025_csv(), resource={
+        "name": "MPS Borough Level Crime (Historical)", "format": "csv",
+        "url": ckan.url + "/download/historical"})
+    ckan.add_file("MPS%20Borough%20Level%20Crime%20%28most%20recent%2024%20months%29.csv",
+                  edition_2025_csv(("202312", "202401")), resource={"name": "Most recent 24 months", "format": ""})
+    ckan.resources.append({"name": "MPS Ward Level Crime (Historical)", "format": "csv",
+                           "url": ckan.url + "/download/ward.csv"})
+
+    result = fetch(datastore=ckan.url)
+
+    # the first by its resource name, the second by its address's file name; the ward file is left alone
+    assert [entry["name"] for entry in result.files] == [
+        "MPS_Borough_Level_Crime_Historical.csv", "MPS_Borough_Level_Crime_most_recent_24_months.csv"]
+    assert not any("ward" in path for path, _ in ckan.requests)
+    assert [entry["classification"] for entry in result.files] == ["restated_uppercase"] * 2

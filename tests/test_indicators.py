@@ -21,16 +21,16 @@ import pytest
 from conftest import crime_csv, months
 
 from cspbook import indicators, load
-from cspbook.definitions import Indicator
+from cspbook.definitions import Break, Indicator
 from cspbook.errors import PeriodError
 
 BD, BARNET, BEXLEY = "Barking and Dagenham", "Barnet", "Bexley"
 HEATHROW = "London Heathrow and London City Airports"
 DWELLING, OTHER, RESIDENTIAL = "Burglary in a Dwelling", "Burglary in Other Buildings", "Burglary - Residential"
 Z = 1.959963984540054
-BREAK_NOTE = (
-    "not comparable: {prev} and {year} are not both counted in the same crime categories "
-    "(the MPS moved to the Home Office categories in January 2017)"
+UNDECIDED_NOTE = (
+    "not comparable: {prev} and {year} are counted in different crime categories and no decision about the "
+    "change is recorded in data/classification.yml"
 )
 
 
@@ -52,11 +52,10 @@ def interval_by_hand(current, previous):
     return (math.exp(ratio - half) - 1) * 100, (math.exp(ratio + half) - 1) * 100
 
 
-def pipeline(paths, boroughs=(BD, BARNET), defs=INDICATORS):
-    tidy, _ = load.load_files(paths)
-    monthly = indicators.monthly(tidy, defs, boroughs)
+def pipeline(paths, boroughs=(BD, BARNET), defs=INDICATORS, breaks=()):
+    monthly = indicators.monthly(load.load_files(paths), defs, boroughs)
     annual = indicators.annual(monthly)
-    return monthly, annual, indicators.changes(annual, defs)
+    return monthly, annual, indicators.changes(annual, defs, breaks)
 
 
 @pytest.fixture
@@ -85,11 +84,13 @@ def test_annual_totals_by_hand(two_boroughs):
     burglary = annual[annual["indicator"] == "burglary"].reset_index(drop=True)
     expected = pd.DataFrame({
         "indicator": ["burglary"] * 4,
+        "series": ["mps_2008_2018"] * 4,
         "borough": [BD, BD, BARNET, BARNET],
         "year": [2010, 2011, 2010, 2011],
         "count": [60, 72, 360, 288],
         "months": [12, 12, 12, 12],
         "classification": ["mps_previous"] * 4,
+        "sources": ["two.csv"] * 4,
     })
     pd.testing.assert_frame_equal(burglary, expected, check_dtype=False)
 
@@ -179,23 +180,63 @@ def test_changes_does_not_modify_its_input(two_boroughs):
     pd.testing.assert_frame_equal(annual, before)
 
 
-def test_a_change_across_the_classification_break_is_not_comparable(project, tmp_path):
+def across_2016(tmp_path):
     old = tmp_path / "old.csv"  # 2015-16 in the previous MPS categories
     old.write_bytes(crime_csv([(BD, "Burglary", DWELLING, [10] * 12), (BARNET, "Burglary", DWELLING, [20] * 12)],
                               months("201504", 12)))
     new = tmp_path / "new.csv"  # 2016-17 in the Home Office categories
     new.write_bytes(crime_csv([(BD, "Burglary", RESIDENTIAL, [11] * 12), (BARNET, "Burglary", RESIDENTIAL, [21] * 12)],
                               months("201604", 12)))
-    _, annual, changes = pipeline([old, new])
+    return [old, new]
+
+
+def decided(decision, month="2016-04", series="all", ids="all"):
+    return Break("b", month, series, ids, decision, "A break", f"the reason for {decision}", "evidence")
+
+
+def test_a_change_of_classification_that_no_break_decides_is_not_comparable(project, tmp_path):
+    _, annual, changes = pipeline(across_2016(tmp_path))
 
     bd = row(changes, "burglary", BD, 2016)
     assert (bd["value"], bd["previous_value"]) == (132, 120)  # 11 x 12, 10 x 12: shown, but not compared
     assert not bd["comparable"]
-    assert bd["note"] == BREAK_NOTE.format(prev="2015-16", year="2016-17")
+    assert bd["note"] == UNDECIDED_NOTE.format(prev="2015-16", year="2016-17")
     for column in ("change_pct", "ci_low_pct", "ci_high_pct", "london_change_pct"):
         assert math.isnan(bd[column]), column
     assert not bd["significant"] and pd.isna(bd["london_rank"])
     assert annual.loc[annual["borough"] == BD, "classification"].unique().tolist() == ["mps_previous", "home_office"]
+
+
+def test_a_not_comparable_break_empties_the_change_and_gives_its_reason(project, tmp_path):
+    _, _, changes = pipeline(across_2016(tmp_path), breaks=[decided("not_comparable")])
+    bd = row(changes, "burglary", BD, 2016)
+    assert not bd["comparable"] and bd["note"] == "not comparable: the reason for not_comparable"
+    assert math.isnan(bd["change_pct"]) and bd["caution"] == ""
+
+
+def test_a_caution_break_keeps_the_change_with_its_reason_and_london(project, tmp_path):
+    _, _, changes = pipeline(across_2016(tmp_path), breaks=[decided("caution")])
+    bd = row(changes, "burglary", BD, 2016)
+    assert bd["comparable"] and bd["note"] == "" and bd["caution"] == "the reason for caution"
+    assert bd["change_pct"] == pytest.approx(10.0)  # 132 vs 120
+    assert bd["london_change_pct"] == pytest.approx((132 + 252 - 360) / 360 * 100)  # 384 vs 360
+
+
+def test_a_comparable_break_flags_nothing(project, tmp_path):
+    _, _, changes = pipeline(across_2016(tmp_path), breaks=[decided("comparable")])
+    bd = row(changes, "burglary", BD, 2016)
+    assert bd["comparable"] and bd["note"] == "" and bd["caution"] == ""
+
+
+@pytest.mark.parametrize(("month", "series", "ids"), [
+    ("2017-04", "all", "all"),  # after 2016-17: spans nothing
+    ("2015-04", "all", "all"),  # the first month of 2015-16: the change of 2016-17 does not span it
+    ("2016-04", ("another_series",), "all"),
+    ("2016-04", "all", ("another_indicator",)),
+], ids=["later", "earlier", "other-series", "other-indicator"])
+def test_a_break_applies_only_to_its_months_series_and_indicators(project, tmp_path, month, series, ids):
+    _, _, changes = pipeline(across_2016(tmp_path), breaks=[decided("caution", month, series, ids)])
+    assert row(changes, "burglary", BD, 2016)["note"] == UNDECIDED_NOTE.format(prev="2015-16", year="2016-17")
 
 
 def test_a_year_that_spans_the_break_is_mixed_and_so_is_the_year_after(project, tmp_path):
@@ -211,7 +252,22 @@ def test_a_year_that_spans_the_break_is_mixed_and_so_is_the_year_after(project, 
     for year, label, prev in ((2016, "2016-17", "2015-16"), (2017, "2017-18", "2016-17")):
         r = row(changes, "burglary", BD, year)
         assert not r["comparable"] and math.isnan(r["change_pct"])
-        assert r["note"] == BREAK_NOTE.format(prev=prev, year=label)
+        assert r["note"] == UNDECIDED_NOTE.format(prev=prev, year=label)
+    # a break decided in January 2017 covers both changes
+    _, _, changes = pipeline([old, new], boroughs=(BD,), breaks=[decided("caution", "2017-01")])
+    assert [row(changes, "burglary", BD, y)["caution"] for y in (2016, 2017)] == ["the reason for caution"] * 2
+
+
+def test_select_takes_for_each_year_the_newest_series_that_covers_both_years():
+    def rows(series, year, previous):
+        return dict(indicator="a", series=series, borough=BD, year=year, previous_value=previous)
+    table = pd.DataFrame([
+        rows("old", 2010, None), rows("old", 2011, 5.0), rows("old", 2012, 6.0),
+        rows("new", 2011, None), rows("new", 2012, 7.0), rows("new", 2013, 8.0),
+    ])
+    got = indicators.select(table, ["new", "old"])
+    # 2010: only old; 2011: new lacks 2010-11, old has both; 2012, 2013: new
+    assert got[["year", "series"]].values.tolist() == [[2010, "old"], [2011, "old"], [2012, "new"], [2013, "new"]]
 
 
 # --- check_year and for_borough -------------------------------------------------------------
@@ -275,14 +331,17 @@ def test_trend_indexes_borough_and_london_to_100_in_the_first_year(two_boroughs)
     assert got["london_index"].tolist() == pytest.approx([100.0, 360 / 420 * 100])  # 85.714
 
 
-def test_trend_leaves_out_years_in_another_classification(project, tmp_path):
+def test_trend_leaves_out_years_before_a_change_that_is_not_comparable(project, tmp_path):
     old = tmp_path / "old.csv"
     old.write_bytes(crime_csv([(BD, "Burglary", DWELLING, [10] * 12)], months("201504", 12)))
     new = tmp_path / "new.csv"
     new.write_bytes(crime_csv([(BD, "Burglary", RESIDENTIAL, [11] * 12)], months("201604", 12)))
-    _, annual, _ = pipeline([old, new], boroughs=(BD,))
-    got = indicators.trend(annual, "burglary", BD, 2016)
-    assert got[["year", "value", "index"]].values.tolist() == [[2016, 132, 100.0]]
+    _, annual, changes = pipeline([old, new], boroughs=(BD,))
+    since = indicators.comparable_since(changes, "burglary", "mps_2008_2018", 2016)
+    got = indicators.trend(annual, "burglary", BD, 2016, series="mps_2008_2018", since=since)
+    assert since == 2016 and got[["year", "value", "index"]].values.tolist() == [[2016, 132, 100.0]]
+    _, _, changes = pipeline([old, new], boroughs=(BD,), breaks=[decided("caution")])
+    assert indicators.comparable_since(changes, "burglary", "mps_2008_2018", 2016) == 2015
 
 
 def test_month_series_marks_the_reported_year(two_boroughs):

@@ -1,4 +1,4 @@
-"""cspbook.load: reading the wide MPS files, tidying them and combining several files.
+"""cspbook.load: reading the wide MPS files of every edition, and which file supplies which month.
 
 Every expected frame below is written out by hand from the little files the tests make.
 """
@@ -10,6 +10,7 @@ import pytest
 from conftest import crime_csv, months
 
 from cspbook import load
+from cspbook.errors import DataFileError
 
 BD, BARNET, HEATHROW = "Barking and Dagenham", "Barnet", "London Heathrow and London City Airports"
 DWELLING, OTHER = "Burglary in a Dwelling", "Burglary in Other Buildings"
@@ -34,7 +35,7 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize("layout", ["mps", "lookup"])
+@pytest.mark.parametrize("layout", ["mps", "lookup", "edition-2024", "edition-2025"])
 @pytest.mark.parametrize("newline", ["\r\n", "\n"], ids=["crlf", "lf"])
 @pytest.mark.parametrize("bom", [False, True], ids=["no-bom", "bom"])
 def test_every_published_dialect_reads_to_the_same_frame(project, tmp_path, layout, newline, bom):
@@ -45,7 +46,7 @@ def test_every_published_dialect_reads_to_the_same_frame(project, tmp_path, layo
 
     # header is line 1, so the two rows are lines 2 and 3
     pd.testing.assert_frame_equal(wide, expected_wide([2, 3], ROWS, ["201104", "201105"]), check_index_type=False)
-    assert wide.attrs == {"classification": "mps_previous", "path": str(path)}
+    assert wide.attrs == {"classification": "mps_previous", "series": "mps_2008_2018", "path": str(path)}
 
 
 def test_blank_lines_are_skipped_but_still_counted_in_line_numbers(project, tmp_path):
@@ -67,6 +68,54 @@ def test_spaces_around_names_and_counts_are_ignored(project, tmp_path):
     path.write_text(f"Borough , Major Category,Minor Category ,201104\n {BD} , Burglary ,{DWELLING}, 4 \n")
     wide = load.read_wide(path)
     assert wide[["borough", "major", "minor", "201104"]].iloc[0].tolist() == [BD, "Burglary", DWELLING, 4]
+
+
+TITLECASE_ROWS = [
+    (BD, "Burglary", "Domestic Burglary", [10, 12]),
+    (BD, "Miscellaneous Crimes Against Society", "Disclosure, Obstruction, False or Misleading State", [1, 0]),
+    (HEATHROW, "Burglary", "Domestic Burglary", [3, 4]),
+]
+
+
+def test_the_january_2024_edition_reads_with_its_quoted_names(project, tmp_path):
+    path = tmp_path / "MPS Borough Level Crime (Historical).csv"
+    path.write_bytes(crime_csv(TITLECASE_ROWS, ["202304", "202305"], layout="edition-2024", newline="\n"))
+    wide = load.read_wide(path)
+    assert wide.attrs["classification"] == "restated_titlecase" and wide.attrs["series"] == "restated_2024"
+    assert wide["minor"].tolist() == ["Domestic Burglary", "Disclosure, Obstruction, False or Misleading State",
+                                      "Domestic Burglary"]
+    assert wide["202305"].tolist() == [12, 0, 4] and wide.index.tolist() == [2, 3, 4]
+
+
+def test_category_names_match_without_regard_to_case_or_surrounding_space(project, tmp_path):
+    path = tmp_path / "crime.csv"
+    path.write_bytes(crime_csv([
+        (BD, "burglary", "  Res Burglary of a Home ", [5]),
+        (BD, "BURGLARY", "RES BURGLARY OF UNCONNECTED BUILDING", [2]),
+        ("Unknown", "Burglary", "Res Burglary Of A Home", [7]),
+    ], ["202404"], layout="edition-2025"))
+    wide = load.read_wide(path)
+    assert wide.attrs["classification"] == "restated_uppercase"
+    # spelled as in data/classification.yml from here on
+    assert wide[["major", "minor"]].values.tolist() == [
+        ["BURGLARY", "RES BURGLARY OF A HOME"], ["BURGLARY", "RES BURGLARY OF UNCONNECTED BUILDING"],
+        ["BURGLARY", "RES BURGLARY OF A HOME"]]
+
+
+def test_a_category_no_classification_knows_is_refused_naming_it_and_the_file_to_edit(project, tmp_path):
+    path = tmp_path / "MPS Borough Level Crime (most recent 24 months).csv"
+    path.write_bytes(crime_csv([
+        (BD, "BURGLARY", "RES BURGLARY OF A HOME", [5]),
+        (BD, "BURGLARY", "ONLINE CRIME", [1]),
+    ], ["202510"], layout="edition-2025"))
+    with pytest.raises(DataFileError) as caught:
+        load.read_wide(path)
+    assert str(caught.value) == (
+        f"{path}, line 3, column 'MinorText': unknown category 'ONLINE CRIME' (not in the Home Office "
+        "categories, coarse (November 2025 edition), nor in any other classification). If the MPS has published a "
+        "new category, add it to its classification in data/classification.yml and to the indicators that count "
+        "it in data/indicators.yml"
+    )
 
 
 def test_a_file_in_the_updated_categories_is_recognised(project, tmp_path):
@@ -101,88 +150,64 @@ def test_describe_counts_boroughs_not_other_areas(project, tmp_path):
         "first_month": "2010-11",
         "last_month": "2011-01",
         "classification": "mps_previous",
+        "series": "mps_2008_2018",
     }
 
 
-def test_tidy_keeps_boroughs_only_and_does_not_touch_its_input(project, tmp_path):
-    path = tmp_path / "crime.csv"
-    path.write_bytes(
-        crime_csv(
-            [(BD, "Burglary", DWELLING, [10, 12]), (HEATHROW, "Burglary", DWELLING, [500, 600])],
-            ["201104", "201105"],
-        )
-    )
-    wide = load.read_wide(path)
-    before = wide.copy()
-
-    tidy = load.tidy(wide)
-
-    pd.testing.assert_frame_equal(wide, before)
-    expected = pd.DataFrame(
-        {
-            "borough": [BD, BD],
-            "major": ["Burglary", "Burglary"],
-            "minor": [DWELLING, DWELLING],
-            "month": pd.PeriodIndex(["2011-04", "2011-05"], freq="M"),
-            "count": pd.Series([10, 12], dtype="int64"),
-            "classification": ["mps_previous"] * 2,
-            "source": ["crime.csv"] * 2,
-        }
-    )
-    pd.testing.assert_frame_equal(tidy, expected)
-
-
-def _tidy_file(tmp_path, name, first, counts, minor=DWELLING):
+def _file(tmp_path, name, first, counts, minor=DWELLING):
     path = tmp_path / name
     path.write_bytes(crime_csv([(BD, "Burglary", minor, counts)], months(first, len(counts))))
-    return load.tidy(load.read_wide(path))
+    wide = load.read_wide(path)
+    wide.attrs["source"] = name
+    return wide
+
+
+def supplied(wides) -> dict:
+    return {w.attrs["source"]: load.ranges(m) for w, m in zip(wides, load.supplies(wides))}
 
 
 @pytest.mark.parametrize("order", ["oldest-first", "newest-first"])
-def test_where_months_overlap_the_later_publication_wins(project, tmp_path, order):
-    old = _tidy_file(tmp_path, "old.csv", "201101", [1, 2, 3, 4, 5, 6])  # 2011-01 .. 2011-06
-    new = _tidy_file(tmp_path, "new.csv", "201104", [40, 50, 60, 70, 80, 90])  # 2011-04 .. 2011-09, revised
+def test_where_months_of_a_series_overlap_the_later_publication_wins(project, tmp_path, order):
+    old = _file(tmp_path, "old.csv", "201101", [1, 2, 3, 4, 5, 6])  # 2011-01 .. 2011-06
+    new = _file(tmp_path, "new.csv", "201104", [40, 50, 60, 70, 80, 90])  # 2011-04 .. 2011-09, revised
     frames = [old, new] if order == "oldest-first" else [new, old]
-
-    combined, supplied = load.combine(frames)
-
     # January to March only in the old file; April to June in both: the newer file's counts
-    assert combined["count"].tolist() == [1, 2, 3, 40, 50, 60, 70, 80, 90]
-    assert combined["month"].astype(str).tolist() == [f"2011-{m:02d}" for m in range(1, 10)]
-    assert combined["source"].tolist() == ["old.csv"] * 3 + ["new.csv"] * 6
-    assert supplied == {"old.csv": ["2011-01..2011-03"], "new.csv": ["2011-04..2011-09"]}
+    assert supplied(frames) == {"old.csv": ["2011-01..2011-03"], "new.csv": ["2011-04..2011-09"]}
 
 
 def test_a_restatement_that_ends_in_the_same_month_but_starts_later_counts_as_newer(project, tmp_path):
-    year = _tidy_file(tmp_path, "year.csv", "201101", [1] * 12)  # 2011-01 .. 2011-12
-    half = _tidy_file(tmp_path, "half.csv", "201107", [7] * 6)  # 2011-07 .. 2011-12
-    combined, supplied = load.combine([half, year])
-    assert combined["count"].tolist() == [1] * 6 + [7] * 6
-    assert supplied == {"year.csv": ["2011-01..2011-06"], "half.csv": ["2011-07..2011-12"]}
+    year = _file(tmp_path, "year.csv", "201101", [1] * 12)  # 2011-01 .. 2011-12
+    half = _file(tmp_path, "half.csv", "201107", [7] * 6)  # 2011-07 .. 2011-12
+    assert supplied([half, year]) == {"year.csv": ["2011-01..2011-06"], "half.csv": ["2011-07..2011-12"]}
 
 
 def test_a_file_that_supplies_no_month_is_listed_with_no_ranges(project, tmp_path):
-    inner = _tidy_file(tmp_path, "inner.csv", "201103", [5, 5])  # 2011-03 .. 2011-04
-    outer = _tidy_file(tmp_path, "outer.csv", "201101", [1] * 6)  # 2011-01 .. 2011-06: newer, covers inner
-    combined, supplied = load.combine([inner, outer])
-    assert combined["count"].tolist() == [1] * 6
-    assert supplied == {"inner.csv": [], "outer.csv": ["2011-01..2011-06"]}
+    inner = _file(tmp_path, "inner.csv", "201103", [5, 5])  # 2011-03 .. 2011-04
+    outer = _file(tmp_path, "outer.csv", "201101", [1] * 6)  # 2011-01 .. 2011-06: newer, covers inner
+    assert supplied([inner, outer]) == {"inner.csv": [], "outer.csv": ["2011-01..2011-06"]}
 
 
-def test_load_files_reads_validates_and_combines(project, tmp_path):
+def test_files_of_different_series_never_take_each_others_months(project, tmp_path):
+    old = _file(tmp_path, "old.csv", "201101", [1] * 6)  # 2008-2018 series
+    restated = _file(tmp_path, "restated.csv", "201101", [2] * 12, minor="Domestic Burglary")  # another series
+    restated["major"] = "Burglary"
+    assert restated.attrs["series"] == "restated_2024"
+    assert supplied([old, restated]) == {"old.csv": ["2011-01..2011-06"], "restated.csv": ["2011-01..2011-12"]}
+
+
+def test_load_files_reads_validates_and_names_each_source(project, tmp_path):
     old = tmp_path / "old.csv"
     old.write_bytes(crime_csv([(BD, "Burglary", DWELLING, [1, 2])], ["201612", "201701"]))
     new = tmp_path / "new.csv"
     new.write_bytes(crime_csv([(BD, "Burglary", "Burglary - Residential", [20, 30])], ["201701", "201702"]))
 
-    combined, supplied = load.load_files([new, old])
+    wides = load.load_files([new, old])
 
-    assert combined["count"].tolist() == [1, 20, 30]
-    assert combined["classification"].tolist() == ["mps_previous", "home_office", "home_office"]
-    assert supplied == {"old.csv": ["2016-12..2016-12"], "new.csv": ["2017-01..2017-02"]}
+    assert [w.attrs["source"] for w in wides] == ["new.csv", "old.csv"]
+    assert [w.attrs["classification"] for w in wides] == ["home_office", "mps_previous"]
+    # both are the 2008-2018 series: January 2017 comes from the newer file
+    assert supplied(wides) == {"old.csv": ["2016-12..2016-12"], "new.csv": ["2017-01..2017-02"]}
 
 
-def test_combine_of_nothing_is_an_empty_tidy_frame():
-    combined, supplied = load.combine([])
-    assert combined.columns.tolist() == ["borough", "major", "minor", "month", "count", "classification", "source"]
-    assert len(combined) == 0 and supplied == {}
+def test_supplies_of_nothing_is_nothing():
+    assert load.supplies([]) == []

@@ -116,22 +116,32 @@ def test_every_complete_year_of_every_borough_computes(real_data, borough):
         notes = set(mps["note"])
         if year == 2008:  # 2007-08 has only January to March 2008
             assert not mps["comparable"].any() and notes == {"no complete data for 2007-08, so no change is shown"}
-        elif year in (2016, 2017):  # 2016-17 spans the January 2017 change of categories
-            assert not mps["comparable"].any()
-            assert len(notes) == 1 and "January 2017" in notes.pop()
-            assert mps["change_pct"].isna().all() and not mps["significant"].any()
+        elif year in (2016, 2017):  # both changes span the January 2017 renaming: shown, with caution
+            burglary = mps["indicator"] == "residential_burglary"
+            assert mps["caution"].str.contains("renamed its crime categories in January 2017").all()
+            if year == 2017:  # ... and 2017-18 spans April 2017, when outbuildings joined residential burglary
+                assert not mps.loc[burglary, "comparable"].any()
+                assert mps.loc[burglary, "note"].str.contains("from April 2017 burglaries of sheds").all()
+                mps = mps[~burglary]
+            assert mps["comparable"].all() and set(mps["note"]) == {""}
+            assert mps["change_pct"].notna().all()
         else:
-            assert mps["comparable"].all() and notes == {""}
+            assert mps["comparable"].all() and notes == {""} and set(mps["caution"]) == {""}
             assert mps["change_pct"].notna().all() and mps["london_rank"].between(1, 32).all()
 
 
-def test_the_notes_across_the_break(real_data):
-    for year, label, previous in ((2016, "2016-17", "2015-16"), (2017, "2017-18", "2016-17")):
-        rows = indicators.for_borough(real_data.changes, real_data.months, BD, year)
-        assert set(rows["note"]) == {
-            f"not comparable: {previous} and {label} are not both counted in the same crime categories "
-            "(the MPS changed its crime categories in January 2017)"
-        }
+def test_the_decisions_across_2017(real_data):
+    """The January 2017 renaming is a caution (the counts run on), April 2017 breaks residential
+    burglary only, and a change within one set of categories carries neither."""
+    changes = real_data.changes
+    bd = changes[changes["borough"] == BD].set_index(["indicator", "year"])
+    assert bd.loc[("robbery", 2015), "caution"] == "" and bd.loc[("robbery", 2015), "comparable"]
+    for year in (2016, 2017):
+        assert bd.loc[("robbery", year), "comparable"] and bd.loc[("robbery", year), "caution"].startswith(
+            "the MPS renamed its crime categories in January 2017")
+    assert bd.loc[("residential_burglary", 2016), "comparable"]
+    assert not bd.loc[("residential_burglary", 2017), "comparable"]
+    assert math.isnan(bd.loc[("residential_burglary", 2017), "change_pct"])
     annual = real_data.annual
     assert annual[(annual["borough"] == BD) & (annual["indicator"] == "robbery")].set_index("year")[
         "classification"].to_dict() == {
@@ -163,7 +173,7 @@ def test_london_is_the_sum_of_the_32_boroughs(real_data):
 
 def test_the_files_supply_their_months(real_data):
     assert real_data.supplied == {
-        "MPS_Borough_Level_Crime_Historic.csv": ["2008-01..2016-12"],
-        "MPS_Borough_Level_Crime_most_recent_24_months.csv": ["2017-01..2018-12"],
+        "MPS_Borough_Level_Crime_Historic.csv": {"series": "mps_2008_2018", "months": ["2008-01..2016-12"]},
+        "MPS_Borough_Level_Crime_most_recent_24_months.csv": {"series": "mps_2008_2018", "months": ["2017-01..2018-12"]},
     }
     assert (str(real_data.months.min()), str(real_data.months.max()), len(real_data.months)) == ("2008-01", "2018-12", 132)

@@ -51,9 +51,9 @@ def test_the_saved_dataset_depends_on_the_definitions(tmp_path, monkeypatch):
 
 
 def test_a_file_that_misses_a_borough_is_refused(tmp_path):
-    tidy = pd.DataFrame({"borough": ["Barnet"], "source": ["a.csv"]})
+    wide = pd.DataFrame({"borough": ["Barnet", "London Heathrow and London City Airports"]})
     with pytest.raises(DataFileError) as caught:
-        store.check_boroughs(tidy, [tmp_path / "a.csv"], ["Barnet", "Camden", "Brent"])
+        store.check_boroughs([wide], [tmp_path / "a.csv"], ["Barnet", "Camden", "Brent"])
     assert str(caught.value) == (
         f"{tmp_path / 'a.csv'}: no rows for the borough 'Camden' (and 1 more); a borough-level MPS file "
         "lists all 3 boroughs. Fetch the file again (`cspbook fetch`) or restore the missing rows"

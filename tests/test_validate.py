@@ -20,8 +20,12 @@ HEADER = "Borough,Major Category,Minor Category,201104,201105"
 BD_ROW = "Barking and Dagenham,Burglary,Burglary in a Dwelling,10,12"
 BARNET_ROW = "Barnet,Burglary,Burglary in a Dwelling,20,22"
 LAYOUT_FIX = (
-    "The header must start with Borough, Major Category, Minor Category or "
-    "LookUp_BoroughName, MajorText, MinorText, followed by one column per month (YYYYMM)"
+    "a file needs a borough, a major category and a minor category column, then one column per month (YYYYMM). "
+    "A new spelling of a column name can be added under columns: in data/classification.yml"
+)
+NEW_CATEGORY_FIX = (
+    "If the MPS has published a new category, add it to its classification in data/classification.yml and to "
+    "the indicators that count it in data/indicators.yml"
 )
 COUNT_FIX = "Counts must be whole numbers of offences, 0 or more; correct the cell"
 BAD_NAME = "MPS_Borough_Level_Crime_2019_new_month.csv"  # sorts before the real files: fetch stages it first
@@ -39,29 +43,30 @@ def lf(*lines: str) -> bytes:
 BAD_FILES = [
     pytest.param(
         crlf("Borough,Major Category,201104,201105", "Barnet,Burglary,1,2"),
-        ", line 1, column 'Minor Category': column 'Minor Category' missing; "
-        f"found ['Borough', 'Major Category', '201104']. {LAYOUT_FIX}",
+        ", line 1, column 'Minor Category': no minor category column (named 'Minor Category' or 'MinorText'); "
+        f"found ['Borough', 'Major Category', '201104', '201105']. Add a column 'Minor Category'; {LAYOUT_FIX}",
         None,
         id="missing-column",
     ),
     pytest.param(
         crlf("Borough,Major Category,Minor Cat,201104,201105", BD_ROW),
-        ", line 1, column 'Minor Category': column 'Minor Category' missing; "
-        f"found ['Borough', 'Major Category', 'Minor Cat']. {LAYOUT_FIX}",
+        ", line 1, column 'Minor Cat': no minor category column (named 'Minor Category' or 'MinorText'); "
+        f"found ['Borough', 'Major Category', 'Minor Cat', '201104', ...]. Rename column 'Minor Cat' to "
+        f"'Minor Category'; {LAYOUT_FIX}",
         None,
         id="renamed-column",
     ),
     pytest.param(
         lf("LookUp_BoroughName,MajorText,Minor_Text,201104,201105", BD_ROW),
-        ", line 1, column 'MinorText': column 'MinorText' missing; "
-        f"found ['LookUp_BoroughName', 'MajorText', 'Minor_Text']. {LAYOUT_FIX}",
+        ", line 1, column 'Minor_Text': no minor category column (named 'Minor Category' or 'MinorText'); "
+        f"found ['LookUp_BoroughName', 'MajorText', 'Minor_Text', '201104', ...]. Rename column 'Minor_Text' to "
+        f"'MinorText'; {LAYOUT_FIX}",
         None,
         id="renamed-column-lookup-layout",
     ),
-    pytest.param(
+    pytest.param(  # columns are found by name in any order: here the names do not match the values
         crlf("Major Category,Borough,Minor Category,201104,201105", BD_ROW),
-        ", line 1, column 'Borough': the first three columns must be ['Borough', 'Major Category', 'Minor Category'] "
-        f"in that order; found ['Major Category', 'Borough', 'Minor Category']. {LAYOUT_FIX}",
+        ", line 2, column 'Borough': unknown borough 'Burglary'. Use the borough names in data/boroughs.yml",
         None,
         id="columns-swapped",
     ),
@@ -133,22 +138,22 @@ BAD_FILES = [
     pytest.param(
         crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary in a Dwellng,20,22"),
         ", line 3, column 'Minor Category': unknown category 'Burglary in a Dwellng' (not in the previous MPS "
-        "categories (to December 2016)). Did you mean 'Burglary in a Dwelling'? "
-        "The known categories are listed in data/classification.yml",
+        "categories (to December 2016), nor in any other classification). Did you mean 'Burglary in a Dwelling'? "
+        f"{NEW_CATEGORY_FIX}",
         None,
         id="unknown-minor-category-with-suggestion",
     ),
     pytest.param(
         lf("LookUp_BoroughName,MajorText,MinorText,201104,201105", BD_ROW, "Barnet,Burglery,Burglary in a Dwelling,1,2"),
         ", line 3, column 'MajorText': unknown category 'Burglery' (not in the previous MPS categories "
-        "(to December 2016)). Did you mean 'Burglary'? The known categories are listed in data/classification.yml",
+        f"(to December 2016), nor in any other classification). Did you mean 'Burglary'? {NEW_CATEGORY_FIX}",
         None,
         id="unknown-major-category-lookup-layout",
     ),
     pytest.param(
         crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary - Residential,20,22"),
         ", line 3, column 'Minor Category': category 'Burglary - Residential' is in the updated Home Office "
-        "categories (from January 2017), but the rest of the file uses the previous MPS categories (to December "
+        "categories (2017-2018 file), but the rest of the file uses the previous MPS categories (to December "
         "2016). One file must use one classification; export the months on each side of the change as separate files",
         None,
         id="categories-of-both-classifications",

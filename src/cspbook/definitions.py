@@ -42,26 +42,68 @@ class Priority:
     summary: str
 
 
+def name_key(name: str) -> str:
+    """How category and column names are matched: case, surrounding and repeated spaces ignored.
+
+    >>> name_key("  Res Burglary of  a Home "), name_key("RES BURGLARY OF A HOME")
+    ('res burglary of a home', 'res burglary of a home')
+    """
+    return " ".join(str(name).split()).casefold()
+
+
 @dataclass(frozen=True)
 class Classification:
+    """The crime categories of one published naming, and the series its files belong to."""
+
     id: str
     label: str
-    categories: dict  # major -> tuple of minors
+    series: str
+    categories: dict  # major -> tuple of minors, as spelled in classification.yml
 
     @property
     def pairs(self) -> frozenset:
-        return frozenset((major, minor) for major, minors in self.categories.items() for minor in minors)
+        """Every (major, minor) as matched: see :func:`name_key`."""
+        return frozenset(self.canonical)
+
+    @property
+    def canonical(self) -> dict:
+        """(major key, minor key) -> (major, minor) as spelled in classification.yml."""
+        return {(name_key(major), name_key(minor)): (major, minor)
+                for major, minors in self.categories.items() for minor in minors}
 
     @property
     def minors(self) -> frozenset:
-        return frozenset(minor for _, minor in self.pairs)
+        return frozenset(minor for minors in self.categories.values() for minor in minors)
+
+
+DECISIONS = ("not_comparable", "caution", "comparable")
+
+
+@dataclass(frozen=True)
+class Break:
+    """A change of categories, definitions or recording in a series, and what the book does
+    with a change of one year against the year before that spans it (``decision``)."""
+
+    id: str
+    month: str  # "YYYY-MM": the first month counted the new way
+    series: tuple | str  # series ids, or "all"
+    indicators: tuple | str  # indicator ids, or "all"
+    decision: str  # one of DECISIONS
+    title: str
+    reason: str
+    evidence: str
+
+    def applies(self, series: str, indicator: str) -> bool:
+        return (self.series == "all" or series in self.series) and (
+            self.indicators == "all" or indicator in self.indicators)
 
 
 @dataclass(frozen=True)
 class Classifications:
-    break_month: str  # "YYYY-MM"
-    break_description: str
+    columns: dict  # role (borough, major, minor) -> tuple of published spellings
+    series: dict  # series id -> label, oldest first
     by_id: dict
+    breaks: tuple
     old_to_new: dict
 
 
@@ -156,6 +198,12 @@ def resolve_borough(name: str) -> str:
     known = boroughs()
     if name in known:
         return name
+    others = {name_key(area): area for area in other_areas()}
+    if name_key(name) in others:
+        raise UnknownBoroughError(
+            f"'{others[name_key(name)]}' is not a borough: the MPS files use it for crimes not counted in any "
+            f"borough, which are left out of every figure; the boroughs are: {', '.join(known)}"
+        )
     suggestion = suggest_borough(name, known)
     if suggestion and _normalise_name(suggestion) == _normalise_name(name):
         return suggestion
@@ -185,31 +233,69 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+ROLES = ("borough", "major", "minor")
+
+
 @lru_cache(maxsize=8)
 def _classifications(path: Path) -> Classifications:
     data = read_yaml(path)
-    brk = _require(data, "break", path, "top level", dict)
-    month = str(_require(brk, "month", path, "break"))
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise DefinitionError(f"{path}: break: month must look like 2017-01, found '{month}'")
+    columns = _require(data, "columns", path, "top level", dict)
+    for role in ROLES:
+        spellings = _require(columns, role, path, "columns", list)
+        if not spellings:
+            raise DefinitionError(f"{path}: columns: '{role}' needs at least one spelling")
+    series = {}
+    for sid, body in _require(data, "series", path, "top level", dict).items():
+        series[sid] = str(_require(body, "label", path, f"series '{sid}'"))
     by_id = {}
     for cid, body in _require(data, "classifications", path, "top level", dict).items():
-        cats = _require(body, "categories", path, f"classification '{cid}'", dict)
+        where = f"classification '{cid}'"
+        cats = _require(body, "categories", path, where, dict)
         by_id[cid] = Classification(
             id=cid,
             label=str(body.get("label", cid)),
-            categories={major: tuple(minors) for major, minors in cats.items()},
+            series=_choice(_require(body, "series", path, where), series, path, where, "series"),
+            categories={str(major): tuple(str(m) for m in minors) for major, minors in cats.items()},
         )
+    breaks = tuple(_break(entry, i, path, series) for i, entry in enumerate(data.get("breaks") or [], start=1))
     return Classifications(
-        break_month=month,
-        break_description=str(brk.get("description", "")),
+        columns={role: tuple(columns[role]) for role in ROLES},
+        series=series,
         by_id=by_id,
+        breaks=breaks,
         old_to_new=dict(data.get("old_to_new") or {}),
     )
 
 
+def _break(entry, number: int, path: Path, series: dict) -> Break:
+    where = f"break {number}"
+    bid = _require(entry, "id", path, where)
+    where = f"break '{bid}'"
+    month = str(_require(entry, "month", path, where))
+    if not _MONTH.fullmatch(month):
+        raise DefinitionError(f"{path}: {where}: month must look like 2017-01, found '{month}'")
+    scope = entry.get("series", "all")
+    if scope != "all":
+        if not isinstance(scope, list):
+            raise DefinitionError(f"{path}: {where}: series must be a list of series ids or all, found {scope!r}")
+        scope = tuple(_choice(s, series, path, where, "series") for s in scope)
+    ids = entry.get("indicators", "all")
+    if ids != "all":
+        if not isinstance(ids, list):
+            raise DefinitionError(f"{path}: {where}: indicators must be a list of indicator ids or all, found {ids!r}")
+        ids = tuple(str(i) for i in ids)
+    return Break(
+        id=bid, month=month, series=scope, indicators=ids,
+        decision=_choice(_require(entry, "decision", path, where), DECISIONS, path, where, "decision"),
+        title=_require(entry, "title", path, where),
+        reason=" ".join(_require(entry, "reason", path, where).split()),
+        evidence=" ".join(_require(entry, "evidence", path, where).split()),
+    )
+
+
 def classifications(path: Path | None = None) -> Classifications:
-    """The crime classifications and the date of the 2017 break (``data/classification.yml``)."""
+    """Column spellings, series, crime classifications and breaks (``data/classification.yml``)."""
     return _classifications(path or config.definitions_dir() / "classification.yml")
 
 
@@ -245,10 +331,11 @@ def _indicators(path: Path, classification_path: Path):
                 if minors == "all":
                     categories[cid] = "all"
                     continue
-                allowed = known_classes[cid].minors
+                allowed = {name_key(m): m for m in known_classes[cid].minors}
                 for minor in minors:
-                    _choice(minor, allowed, path, f"{where}, {cid}", "category")
-                categories[cid] = tuple(minors)
+                    if name_key(minor) not in allowed:
+                        _choice(minor, set(allowed.values()), path, f"{where}, {cid}", "category")
+                categories[cid] = tuple(allowed[name_key(m)] for m in minors)
         indicators[iid] = Indicator(
             id=iid,
             label=_require(entry, "label", path, where),
@@ -259,6 +346,9 @@ def _indicators(path: Path, classification_path: Path):
             lower_is_better=_require(entry, "lower_is_better", path, where, bool),
             categories=categories,
         )
+    for brk in classifications(classification_path).breaks:
+        for iid in () if brk.indicators == "all" else brk.indicators:
+            _choice(iid, indicators, classification_path, f"break '{brk.id}'", "indicator")
     return priorities, indicators
 
 

@@ -35,12 +35,15 @@ import cspbook
 from cspbook import config
 from cspbook.errors import DataFileError, FetchError
 
-FILE_PREFIX = "MPS_Borough_Level_Crime"
+FILE_PREFIX = "MPS_Borough_Level_Crime"  # as the 2008-2018 files are named
+# How the Datastore and a browser name the borough-level files: 'MPS_Borough_Level_Crime_Historic.csv',
+# 'MPS Borough Level Crime (Historical).csv', '... (most recent 24 months) (1).csv'.
+FILE_NAME = re.compile(r"mps[ _-]*borough[ _-]*level[ _-]*crime(?![a-z]).*", re.IGNORECASE)
 MANIFEST_NAME = "manifest.json"
 STAGING_PREFIX = ".partial-"
 USER_AGENT = "cspbook/{version} (+https://data.london.gov.uk/dataset/" + config.DATASET_ID + ")"
 CHUNK_BYTES = 64 * 1024
-STATS = ("rows", "boroughs", "first_month", "last_month", "classification")
+STATS = ("rows", "boroughs", "first_month", "last_month", "classification", "series")
 ENTRY_KEYS = ("name", "source", "fetched_at", "sha256", "bytes", *STATS)
 MANIFEST_KEYS = ("dataset", "fetched_at", "origin", "files")
 MIRROR_FIX = (
@@ -93,7 +96,7 @@ def fetch(
 ) -> FetchResult:
     """Fetch every MPS borough-level crime CSV into the cache, all or nothing.
 
-    ``mirror`` is a folder holding ``MPS_Borough_Level_Crime*.csv`` files; without it the
+    ``mirror`` is a folder holding MPS borough-level crime CSVs (:func:`is_crime_file`); without it the
     files are found through the CKAN API of ``datastore`` (default ``$CSPBOOK_DATASTORE`` or
     the London Datastore). This function does not read ``$CSPBOOK_MIRROR``: the caller
     passes ``config.mirror_from_env()`` when it wants that. ``cache`` defaults to
@@ -191,7 +194,7 @@ def resolve_sources(
 
 
 def mirror_sources(folder: Path) -> list[Source]:
-    """Every ``MPS_Borough_Level_Crime*.csv`` file in a mirror folder, sorted by name."""
+    """Every MPS borough-level crime CSV in a mirror folder (:func:`is_crime_file`), sorted by name."""
     if not folder.exists():
         raise FetchError(f"mirror folder '{folder}' does not exist; {MIRROR_FIX}")
     if not folder.is_dir():
@@ -203,22 +206,30 @@ def mirror_sources(folder: Path) -> list[Source]:
     names = [name for name in found if is_crime_file(name) and (folder / name).is_file()]
     if not names:
         raise FetchError(
-            f"mirror folder '{folder}' holds no {FILE_PREFIX}*.csv file; found {shown(found)}; "
+            f"mirror folder '{folder}' holds no MPS borough-level crime CSV (a name like "
+            f"'MPS Borough Level Crime (Historical).csv' or '{FILE_PREFIX}_Historic.csv'); found {shown(found)}; "
             f"copy the borough-level files of https://data.london.gov.uk/dataset/{config.DATASET_ID} "
             "there, or omit the mirror to download them"
         )
-    return [Source(name, str((folder / name).resolve())) for name in names]
+    sources = [Source(cache_name(name), str((folder / name).resolve())) for name in names]
+    check_unique([source.name for source in sources], f"mirror folder '{folder}'")
+    return sources
 
 
 def is_crime_file(name: str) -> bool:
-    """Whether a file name looks like an MPS borough-level crime CSV.
+    """Whether a file name looks like an MPS borough-level crime CSV, as the Datastore and a
+    browser name them.
 
     >>> is_crime_file("MPS_Borough_Level_Crime_Historic.csv"), is_crime_file("MPS_x.csv")
     (True, False)
     >>> is_crime_file("MPS_Borough_Level_Crime_Historic.CSV"), is_crime_file("MPS_Borough_Level_Crime.xlsx")
     (True, False)
+    >>> is_crime_file("MPS Borough Level Crime (most recent 24 months) (1).csv")
+    True
+    >>> is_crime_file("MPS Ward Level Crime (Historical).csv")
+    False
     """
-    return name.startswith(FILE_PREFIX) and name.lower().endswith(".csv")
+    return bool(FILE_NAME.match(name)) and name.lower().endswith(".csv")
 
 
 def datastore_sources(base: str, timeout: float) -> list[Source]:
@@ -234,7 +245,7 @@ def datastore_sources(base: str, timeout: float) -> list[Source]:
     if not sources:
         listed = [r.get("name") or r.get("url") for r in resources if isinstance(r, dict)]
         raise FetchError(
-            f"{url}: dataset '{config.DATASET_ID}' lists no {FILE_PREFIX} CSV resource; "
+            f"{url}: dataset '{config.DATASET_ID}' lists no MPS borough-level crime CSV resource; "
             f"found {shown(listed)}; the Datastore may have renamed its files, fetch from a folder with --mirror"
         )
     return sources
@@ -258,12 +269,20 @@ def select_resources(resources: list, api_url: str) -> list[Source]:
 
 
 def is_crime_resource(resource: object) -> bool:
-    """Whether a CKAN resource is a CSV (by format or URL) named like an MPS borough-level file."""
+    """Whether a CKAN resource is a CSV (by format or URL) named like an MPS borough-level file
+    (by its name or its URL's file name).
+
+    >>> is_crime_resource({"name": "MPS Borough Level Crime (Historical)", "format": "csv",
+    ...                    "url": "https://x/download/MPS%20Borough%20Level%20Crime%20%28Historical%29.csv"})
+    True
+    >>> is_crime_resource({"name": "MPS Ward Level Crime (Historical)", "format": "CSV", "url": "https://x/w.csv"})
+    False
+    """
     if not isinstance(resource, dict):
         return False
     url, name = str(resource.get("url") or ""), str(resource.get("name") or "")
     is_csv = str(resource.get("format") or "").strip().lower() == "csv" or url_basename(url).lower().endswith(".csv")
-    return is_csv and (FILE_PREFIX in name or FILE_PREFIX in url)
+    return is_csv and (bool(FILE_NAME.match(name.strip())) or bool(FILE_NAME.match(url_basename(url))))
 
 
 def resource_source(resource: dict, api_url: str) -> Source:
@@ -274,7 +293,7 @@ def resource_source(resource: dict, api_url: str) -> Source:
         raise FetchError(
             f"{api_url}: resource '{name}' has URL '{url}', not http(s); fetch from a folder with --mirror"
         )
-    label = name if FILE_PREFIX in name else url_basename(url)
+    label = name if FILE_NAME.match(name.strip()) else url_basename(url)
     return Source(cache_name(label), location, resource.get("last_modified") or None)
 
 
@@ -293,13 +312,16 @@ def cache_name(label: str) -> str:
     >>> cache_name("MPS_Borough_Level_Crime_Historic.csv")
     'MPS_Borough_Level_Crime_Historic.csv'
     >>> cache_name("../../etc/MPS_Borough_Level_Crime (2019 edition).csv")
-    'MPS_Borough_Level_Crime_2019_edition_.csv'
+    'MPS_Borough_Level_Crime_2019_edition.csv'
     >>> cache_name("..\\\\MPS_Borough_Level_Crime_Historic")
     'MPS_Borough_Level_Crime_Historic.csv'
+    >>> cache_name("MPS Borough Level Crime (most recent 24 months) (1).csv")
+    'MPS_Borough_Level_Crime_most_recent_24_months_1.csv'
     """
     base = re.split(r"[/\\]", label)[-1]
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip("._")[:200]
-    return safe if safe.lower().endswith(".csv") else f"{safe}.csv"
+    stem = base[:-4] if base.lower().endswith(".csv") else base
+    safe = re.sub(r"[^A-Za-z0-9.-]+", "_", stem).strip("._")[:200]
+    return f"{safe}.csv"
 
 
 def check_unique(names: list[str], api_url: str) -> None:
@@ -602,7 +624,7 @@ def manifest_problem(manifest: object) -> str:
     """What is wrong with a manifest's shape, or '' when it is sound.
 
     >>> manifest_problem({"dataset": "d", "fetched_at": "t", "origin": "o", "files": [{"name": "a"}]})
-    "file entry 1 lacks ['source', 'fetched_at', 'sha256', 'bytes', 'rows', 'boroughs', 'first_month', 'last_month', 'classification']"
+    "file entry 1 lacks ['source', 'fetched_at', 'sha256', 'bytes', 'rows', 'boroughs', 'first_month', 'last_month', 'classification', 'series']"
     >>> manifest_problem([])
     'expected a JSON object, found list'
     """

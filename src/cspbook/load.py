@@ -1,11 +1,14 @@
-"""Read MPS borough-level crime files (wide, one column per month) into a tidy frame.
+"""Read MPS borough-level crime files (wide, one column per month) and say which file
+supplies which month of each series.
 
 Stage: raw file -> validated wide frame (:func:`read_wide`, checks in :mod:`cspbook.validate`)
--> tidy rows (:func:`tidy`) -> one series per month from several files (:func:`combine`).
+-> the months each file supplies within its series (:func:`supplies`).
 
-Two published layouts are accepted: ``Borough, Major Category, Minor Category, YYYYMM...``
-and ``LookUp_BoroughName, MajorText, MinorText, YYYYMM...``; CRLF or LF line ends; UTF-8
-with or without a byte-order mark.
+Every published layout is accepted: the key columns are found by name, in any order and in
+any of the spellings listed under ``columns`` in ``data/classification.yml`` (``Borough``,
+``LookUp_BoroughName``, ``BoroughName``; ``Major Category``, ``MajorText``; ``Minor
+Category``, ``MinorText``); the other columns are months (``YYYYMM``). CRLF or LF line ends;
+UTF-8 with or without a byte-order mark; names with commas quoted.
 """
 
 from __future__ import annotations
@@ -14,15 +17,12 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from cspbook import validate
+from cspbook import definitions, validate
 from cspbook.errors import DataFileError
 
-LAYOUTS = (
-    ("Borough", "Major Category", "Minor Category"),
-    ("LookUp_BoroughName", "MajorText", "MinorText"),
-)
 KEYS = ["borough", "major", "minor"]
 LINE = "line"  # the wide frame's index: the line number of the row in the file
 
@@ -96,41 +96,59 @@ def _rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]
 def read_wide(path: Path) -> pd.DataFrame:
     """Read and validate one file; return a wide frame.
 
-    Columns: ``borough, major, minor`` then one int column per month named ``YYYYMM``;
-    the index (named ``line``) is each row's line number in the file, so later checks can
-    point at it. Rows for areas that are not boroughs (e.g. Heathrow) are kept; the caller
-    decides. Raises :class:`~cspbook.errors.DataFileError` naming file, line and column.
+    Columns: ``borough, major, minor`` (categories spelled as in ``data/classification.yml``)
+    then one int64 column per month named ``YYYYMM``; the index (named ``line``) is each
+    row's line number in the file, so later checks can point at it. Rows for areas that are
+    not boroughs (e.g. Heathrow) are kept; the caller decides. ``attrs`` holds the file's
+    ``classification``, its ``series`` and its ``path``. Raises
+    :class:`~cspbook.errors.DataFileError` naming file, line and column.
     """
     path = Path(path)
     text = read_text(path)
     header, rows = _rows(path, text)
-    key_columns = validate.layout(path, header, LAYOUTS)
-    month_columns = header[3:]
+    classes = definitions.classifications()
+    roles = validate.key_columns(path, header, classes.columns)
+    month_at = [i for i in range(len(header)) if i not in roles.values()]
+    month_columns = [header[i] for i in month_at]
     validate.month_headers(path, month_columns)
     validate.field_counts(path, header, rows)
     if not rows:
         raise DataFileError(path, "the file has a header but no data rows", line=2, fix="fetch it again or replace it with a complete export")
-    frame = pd.DataFrame(
-        [[f.strip() for f in fields] for _, fields in rows],
-        columns=KEYS + month_columns,
-        index=pd.Index([line for line, _ in rows], name=LINE),
-    )
-    frame = validate.counts(path, frame, month_columns)
-    validate.no_duplicates(path, frame, key_columns)
+    lines = [line for line, _ in rows]
+    keys = {role: [fields[i].strip() for _, fields in rows] for role, i in roles.items()}
+    counts = validate.counts(path, lines, [[fields[i].strip() for i in month_at] for _, fields in rows], month_columns)
+    frame = pd.DataFrame(counts, columns=month_columns, index=pd.Index(lines, name=LINE))
+    for position, role in enumerate(KEYS):
+        frame.insert(position, role, keys[role])
+    key_columns = [header[roles[role]] for role in KEYS]
     validate.areas(path, frame, key_columns[0])
-    frame.attrs["classification"] = validate.categories(path, frame, key_columns)
-    frame.attrs["path"] = str(path)
+    classification = validate.categories(path, frame, key_columns)
+    canonical = classes.by_id[classification].canonical
+    pairs = [canonical[(definitions.name_key(ma), definitions.name_key(mi))] for ma, mi in zip(frame["major"], frame["minor"])]
+    frame["major"] = [ma for ma, _ in pairs]
+    frame["minor"] = [mi for _, mi in pairs]
+    validate.no_duplicates(path, frame, key_columns)
+    frame.attrs.update(classification=classification, series=classes.by_id[classification].series, path=str(path))
     return frame
+
+
+def month_ordinals(wide: pd.DataFrame) -> np.ndarray:
+    """The months of a wide frame as months since January 1970 (pandas' monthly ordinals).
+
+    >>> month_ordinals(pd.DataFrame(columns=["borough", "major", "minor", "197001", "201104"]))
+    array([  0, 495])
+    """
+    cols = [c for c in wide.columns if c not in KEYS]
+    return np.array([(int(c[:4]) - 1970) * 12 + int(c[4:]) - 1 for c in cols], dtype=np.int64)
 
 
 def months_of(wide: pd.DataFrame) -> pd.PeriodIndex:
     """The months a wide frame covers, as monthly Periods."""
-    cols = [c for c in wide.columns if c not in KEYS]
-    return pd.PeriodIndex([pd.Period(f"{c[:4]}-{c[4:]}", "M") for c in cols])
+    return pd.PeriodIndex.from_ordinals(month_ordinals(wide), freq="M")
 
 
 def describe(path: Path, wide: pd.DataFrame) -> dict:
-    """Summary for the manifest: rows, boroughs, month range and classification."""
+    """Summary for the manifest: rows, boroughs, month range, classification and series."""
     months = months_of(wide)
     return {
         "rows": int(len(wide)),
@@ -138,85 +156,59 @@ def describe(path: Path, wide: pd.DataFrame) -> dict:
         "first_month": str(months.min()),
         "last_month": str(months.max()),
         "classification": wide.attrs.get("classification"),
+        "series": wide.attrs.get("series"),
     }
 
 
-def tidy(wide: pd.DataFrame, source: str = "") -> pd.DataFrame:
-    """Wide to tidy: one row per borough, major, minor and month; boroughs only.
+def supplies(wides: list[pd.DataFrame]) -> list[np.ndarray]:
+    """For each wide frame, the months (ordinals) it supplies within its series.
 
-    Returns columns ``borough, major, minor, month, count, classification, source``.
-    The input is not modified.
+    Files of one series restate the same months: where they overlap, the later publication
+    wins, so no month of a series is counted twice. A file's publication order is its last
+    month, then its first month (a file that reaches further is newer). Files of different
+    series never compete: each series keeps its own months (see
+    :func:`cspbook.indicators.select` for which series a figure uses).
     """
-    boroughs = wide[wide["borough"].isin(validate.known_boroughs())]
-    long = boroughs.melt(id_vars=KEYS, var_name="yyyymm", value_name="count")
-    months = {c: pd.Period(f"{c[:4]}-{c[4:]}", "M") for c in long["yyyymm"].unique()}
-    out = long[KEYS].copy()
-    out["month"] = pd.PeriodIndex(long["yyyymm"].map(months), freq="M")
-    out["count"] = long["count"].astype("int64")
-    out["classification"] = wide.attrs.get("classification", "")
-    out["source"] = source or Path(wide.attrs.get("path", "")).name
-    return out.reset_index(drop=True)
+    months = [month_ordinals(w) for w in wides]
+    order = sorted(range(len(wides)), key=lambda i: (months[i].max(), months[i].min()) if len(months[i]) else (-1, -1))
+    owner: dict[tuple[str, int], int] = {}
+    for i in order:
+        for month in months[i]:
+            owner[(wides[i].attrs.get("series", ""), int(month))] = i
+    return [np.array([m for m in months[i] if owner[(wides[i].attrs.get("series", ""), int(m))] == i], dtype=np.int64)
+            for i in range(len(wides))]
 
 
-def combine(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Stack tidy frames from several files; where months overlap the later publication wins.
-
-    A file's publication order is its last month, then its first month (a file that
-    reaches further is newer). Returns the combined tidy frame and, for each source file,
-    the months it supplied as ``['2008-01..2016-12', ...]`` ranges.
-    """
-    ordered = sorted(
-        (f for f in frames if len(f)),
-        key=lambda f: (f["month"].max(), f["month"].min()),
-    )
-    owner: dict[pd.Period, int] = {}
-    for i, frame in enumerate(ordered):
-        for month in frame["month"].unique():
-            owner[month] = i
-    parts = [f[f["month"].map(owner) == i] for i, f in enumerate(ordered)]
-    combined = pd.concat(parts, ignore_index=True) if parts else _empty_tidy()
-    supplied = {
-        str(f["source"].iloc[0]): _ranges(sorted(m for m, o in owner.items() if o == i))
-        for i, f in enumerate(ordered)
-    }
-    return combined, supplied
-
-
-def _empty_tidy() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "borough": pd.Series(dtype=str),
-            "major": pd.Series(dtype=str),
-            "minor": pd.Series(dtype=str),
-            "month": pd.PeriodIndex([], freq="M"),
-            "count": pd.Series(dtype="int64"),
-            "classification": pd.Series(dtype=str),
-            "source": pd.Series(dtype=str),
-        }
-    )
-
-
-def _ranges(months: list[pd.Period]) -> list[str]:
+def ranges(ordinals) -> list[str]:
     """Consecutive months folded into ranges.
 
-    >>> P = lambda s: pd.Period(s, "M")
-    >>> _ranges([P("2011-01"), P("2011-02"), P("2011-04")])
+    >>> ranges([pd.Period("2011-01", "M").ordinal, pd.Period("2011-02", "M").ordinal, pd.Period("2011-04", "M").ordinal])
     ['2011-01..2011-02', '2011-04..2011-04']
     """
     out, start, prev = [], None, None
-    for month in months:
+    for month in sorted(int(m) for m in ordinals):
         if start is None:
             start = prev = month
         elif month == prev + 1:
             prev = month
         else:
-            out.append(f"{start}..{prev}")
+            out.append(f"{_label(start)}..{_label(prev)}")
             start = prev = month
     if start is not None:
-        out.append(f"{start}..{prev}")
+        out.append(f"{_label(start)}..{_label(prev)}")
     return out
 
 
-def load_files(paths: list[Path]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Read, validate and combine several files into one tidy frame (see :func:`combine`)."""
-    return combine([tidy(read_wide(p), Path(p).name) for p in paths])
+def _label(ordinal: int) -> str:
+    return f"{1970 + ordinal // 12}-{ordinal % 12 + 1:02d}"
+
+
+def load_files(paths: list[Path]) -> list[pd.DataFrame]:
+    """Read and validate several files (see :func:`read_wide`); each frame's ``attrs`` also
+    names its ``source`` (the file name)."""
+    wides = []
+    for path in paths:
+        wide = read_wide(path)
+        wide.attrs["source"] = Path(path).name
+        wides.append(wide)
+    return wides

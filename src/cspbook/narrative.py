@@ -129,7 +129,19 @@ def sentence(row, threshold: float = 1.0) -> str:
     counts = ""
     if not _missing(row.get("value")) and not _missing(row.get("previous_value")):
         counts = f" ({number(row['previous_value'])} to {number(row['value'])})"
-    return f"{label} {word}{by}{counts}{_london_clause(change, row.get('london_change_pct'))}."
+    return f"{label} {word}{by}{counts}{_london_clause(change, row.get('london_change_pct'))}.{caution(row)}"
+
+
+def caution(row) -> str:
+    """The caution given with a change across a break in the series ('' when there is none).
+
+    >>> caution(dict(caution="the MPS moved to a new recording system"))
+    ' Interpret with caution: the MPS moved to a new recording system.'
+    >>> caution(dict(caution=""))
+    ''
+    """
+    text = row.get("caution")
+    return f" Interpret with caution: {text}." if isinstance(text, str) and text else ""
 
 
 def _percent_sentence(row, threshold) -> str:

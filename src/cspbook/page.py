@@ -104,7 +104,8 @@ def _fmt_change(row) -> str:
         if pd.isna(row["change"]):
             return "not available"
         return f"{row['change']:+g} points"
-    return narrative.signed_pct(row["change_pct"])
+    mark = " (interpret with caution)" if isinstance(row.get("caution"), str) and row["caution"] else ""
+    return narrative.signed_pct(row["change_pct"]) + mark
 
 
 def _fmt_sig(row) -> str:

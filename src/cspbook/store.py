@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cspbook import config, definitions, fingerprint, periods
+from cspbook import config, definitions, fingerprint
 from cspbook.errors import CspbookError, DataFileError, FetchError
 
 if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
@@ -22,21 +22,27 @@ if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
 
 @dataclass(frozen=True)
 class Dataset:
-    """Tidy crime rows and the indicator tables computed from them (pandas frames)."""
+    """The indicator tables computed from the cached files (pandas frames).
 
-    tidy: pd.DataFrame
+    ``monthly`` and ``annual`` hold every series in the cache; ``all_changes`` the changes
+    within each series; ``changes`` the one series used for each year
+    (:func:`cspbook.indicators.select`); ``supplied`` the months each file supplies within
+    its series; ``series`` the series in the data, newest first.
+    """
+
     supplied: dict
     manifest: dict
     monthly: pd.DataFrame
     annual: pd.DataFrame
+    all_changes: pd.DataFrame
     changes: pd.DataFrame
     months: pd.PeriodIndex
-    files: tuple = field(default_factory=tuple)
+    series: tuple = ()
 
-    @property
-    def key(self) -> str:
-        """Content key: the sha256 of every file, in order."""
-        return "+".join(f["sha256"][:16] for f in self.manifest.get("files", []))
+    def series_for(self, year: int) -> str | None:
+        """The series the figures of ``year`` come from (None when no series covers it)."""
+        rows = self.changes.loc[self.changes["year"] == year, "series"]
+        return str(rows.iloc[0]) if len(rows) else None
 
 
 def read_manifest(cache: Path | None = None) -> dict:
@@ -140,22 +146,12 @@ def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
     return data
 
 
-def break_text(classes) -> str:
-    """'the MPS changed its crime categories in January 2017', from classification.yml."""
-    import pandas as pd
-
-    month = periods.describe_month(pd.Period(classes.break_month, "M"))
-    return f"the MPS changed its crime categories in {month}"
-
-
-def check_boroughs(tidy: pd.DataFrame, paths: list[Path], boroughs) -> None:
-    """Every file that supplies months lists every borough: a borough missing from a file
-    would otherwise count as zero crimes and show as a 100% fall."""
-    present = tidy.groupby("source")["borough"].unique()
-    for path in paths:
-        if path.name not in present.index:
-            continue
-        missing = [b for b in boroughs if b not in set(present[path.name])]
+def check_boroughs(wides, paths: list[Path], boroughs) -> None:
+    """Every file lists every borough: a borough missing from a file would otherwise count
+    as zero crimes and show as a 100% fall."""
+    for wide, path in zip(wides, paths):
+        present = set(wide["borough"])
+        missing = [b for b in boroughs if b not in present]
         if missing:
             more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
             raise DataFileError(
@@ -169,12 +165,18 @@ def build(manifest: dict, cache: Path) -> Dataset:
     paths = [cache / f["name"] for f in manifest.get("files", [])]
     if not paths:
         raise FetchError(f"{cache / 'manifest.json'}: lists no files; run `cspbook fetch` again")
-    from cspbook import indicators, load  # pandas and pandera: only when the data are read
+    from cspbook import indicators, load  # pandas: only when the data are read
 
-    tidy, supplied = load.load_files(paths)
-    check_boroughs(tidy, paths, definitions.boroughs())
+    wides = load.load_files(paths)
+    boroughs = definitions.boroughs()
+    check_boroughs(wides, paths, boroughs)
     defs = definitions.indicators()
-    monthly = indicators.monthly(tidy, defs, definitions.boroughs())
+    classes = definitions.classifications()
+    monthly = indicators.monthly(wides, defs, boroughs)
     annual = indicators.annual(monthly)
-    changes = indicators.changes(annual, defs, break_text(definitions.classifications()))
-    return Dataset(tidy, supplied, manifest, monthly, annual, changes, indicators.data_months(monthly), tuple(map(str, paths)))
+    all_changes = indicators.changes(annual, defs, classes.breaks)
+    order = indicators.series_order(monthly, classes.series)
+    supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
+                for w, m in zip(wides, load.supplies(wides))}
+    return Dataset(supplied, manifest, monthly, annual, all_changes, indicators.select(all_changes, order),
+                   indicators.data_months(monthly), tuple(order))

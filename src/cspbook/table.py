@@ -13,7 +13,8 @@ from cspbook.store import Dataset
 COLUMNS = [
     "indicator", "label", "priority", "source", "year", "value", "previous_value", "change",
     "change_pct", "ci_low_pct", "ci_high_pct", "significant", "london_change_pct", "london_rank",
-    "comparable", "note", "unit", "lower_is_better", "borough", "target", "target_status",
+    "comparable", "note", "caution", "unit", "lower_is_better", "borough", "target", "target_status",
+    "series", "source_files",
 ]
 
 
@@ -42,6 +43,9 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     rows["year"] = periods.label(report.year)
     rows["comparable"] = rows["comparable"].fillna(False).astype(bool)
     rows["note"] = rows["note"].fillna("")
+    rows["caution"] = rows["caution"].fillna("") if "caution" in rows else ""
+    rows["series"] = rows["series"].fillna("") if "series" in rows else ""
+    rows["source_files"] = [_files(data.manifest, names) for names in (rows["sources"] if "sources" in rows else [None] * len(rows))]
     rows["significant"] = rows["significant"].astype("boolean")
     rows["london_rank"] = rows["london_rank"].astype("Int64")
     for col in ("value", "previous_value", "change"):
@@ -52,6 +56,20 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     rows["target"] = status["target"].to_numpy()
     rows["target_status"] = status["status"].to_numpy()
     return rows[COLUMNS]
+
+
+def _files(manifest: dict, names) -> str:
+    """The files a figure came from, each with its SHA-256 (from the manifest).
+
+    >>> _files({"files": [{"name": "a.csv", "sha256": "ab" * 32}]}, "a.csv")
+    'a.csv (sha256 abababababababababababababababababababababababababababababababab)'
+    >>> _files({}, None)
+    ''
+    """
+    if not isinstance(names, str) or not names:
+        return ""
+    sha = {f["name"]: f.get("sha256", "") for f in manifest.get("files", [])}
+    return "; ".join(f"{name} (sha256 {sha.get(name, 'unknown')})" for name in names.split("; "))
 
 
 def reconciliation(data: Dataset, report: Report, table: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -2,8 +2,8 @@
 line (as a person counts lines in the file: the header is line 1) and the column, says
 what was found and what was expected, and how to fix it.
 
-Cell-level checks on counts use a pandera schema; its failure cases are turned into our
-messages (pandera reports the row index, which :mod:`cspbook.load` sets to the line number).
+Counts are checked a row at a time with one regular expression (every cell ASCII digits);
+only a row that fails is looked at cell by cell, to say which cell and why.
 """
 
 from __future__ import annotations
@@ -12,37 +12,69 @@ import difflib
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from cspbook import definitions
 from cspbook.errors import DataFileError
 
 _MONTH = re.compile(r"(\d{4})(0[1-9]|1[0-2])")
-_WHOLE = r"^[0-9]{1,15}$"  # ASCII digits only (\d would take "٣"); 15 digits keep int64 far from overflow
+_CELL = r"[0-9]{1,15}"  # ASCII digits only (\d would take "٣"); 15 digits keep int64 far from overflow
+_WHOLE = re.compile(_CELL)
+_ROW = re.compile(rf"{_CELL}(?:,{_CELL})*")
 
 
 def known_boroughs() -> tuple[str, ...]:
     return definitions.boroughs()
 
 
-def layout(path: Path, header: list[str], layouts) -> tuple[str, str, str]:
-    """Which published layout the header follows; reject a missing or renamed key column."""
-    for keys in layouts:
-        if tuple(header[:3]) == keys:
-            return keys
-    best = max(layouts, key=lambda keys: len(set(keys) & set(header)))
-    missing = [k for k in best if k not in header]
-    first = missing[0] if missing else best[0]
-    expected = " or ".join(", ".join(keys) for keys in layouts)
+def key_columns(path: Path, header: list[str], spellings: dict) -> dict[str, int]:
+    """Where the borough, major and minor category columns are: found by name (any published
+    spelling, any case), in any order; reject a header that lacks one or names one twice."""
+    found: dict[str, int] = {}
+    for index, name in enumerate(header):
+        for role, names in spellings.items():
+            if definitions.name_key(name) in {definitions.name_key(n) for n in names}:
+                if role in found:
+                    raise DataFileError(
+                        path, f"two {role} columns: '{header[found[role]]}' and '{name}'", line=1, column=name,
+                        fix="keep one of them and delete the other",
+                    )
+                found[role] = index
+    missing = [role for role in spellings if role not in found]
     if missing:
-        problem = f"column '{first}' missing; found {header[:3]}"
-    else:
-        problem = f"the first three columns must be {list(best)} in that order; found {header[:3]}"
-    raise DataFileError(
-        path, problem, line=1, column=first,
-        fix=f"the header must start with {expected}, followed by one column per month (YYYYMM)",
-    )
+        role = missing[0]
+        names = list(spellings[role])
+        spare = [h for i, h in enumerate(header) if i not in found.values() and not _MONTH.fullmatch(h)]
+        close = _closest(spare, names)
+        shown = repr(header[:4])[:-1] + ", ...]" if len(header) > 4 else repr(header)
+        fix = (f"rename column '{close}' to '{_closest(names, [close])}'" if close else
+               f"add a column '{names[0]}'") + (
+            "; a file needs a borough, a major category and a minor category column, then one column per month "
+            "(YYYYMM). A new spelling of a column name can be added under columns: in data/classification.yml")
+        raise DataFileError(
+            path, f"no {ROLE_WORDS[role]} column (named {' or '.join(repr(n) for n in names)}); found {shown}",
+            line=1, column=close or names[0], fix=fix,
+        )
+    return found
+
+
+ROLE_WORDS = {"borough": "borough", "major": "major category", "minor": "minor category"}
+
+
+def _closest(candidates, targets) -> str | None:
+    """The candidate most like one of ``targets`` (case ignored), if any is close.
+
+    >>> _closest(["Minor Cat", "201104"], ["Minor Category", "MinorText"]), _closest(["x"], ["Borough"])
+    ('Minor Cat', None)
+    """
+    best, score = None, 0.6
+    for candidate in candidates:
+        for target in targets:
+            ratio = difflib.SequenceMatcher(None, candidate.casefold(), target.casefold()).ratio()
+            if ratio > score:
+                best, score = candidate, ratio
+    return best
 
 
 def month_headers(path: Path, columns: list[str]) -> None:
@@ -83,25 +115,16 @@ def field_counts(path: Path, header: list[str], rows) -> None:
             raise DataFileError(path, problem, line=line, fix=fix)
 
 
-def _count_schema(columns: list[str]) -> pa.DataFrameSchema:
-    return pa.DataFrameSchema(
-        {col: pa.Column(str, pa.Check.str_matches(_WHOLE), nullable=False) for col in columns},
-        strict=False,
-    )
-
-
-def counts(path: Path, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Counts are whole numbers of 0 or more; return the frame with int64 month columns."""
-    try:
-        _count_schema(columns).validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.dropna(subset=["index"])
-        first = cases.sort_values(["index"]).iloc[0]
-        line, col, value = int(first["index"]), first["column"], str(first["failure_case"])
-        raise DataFileError(path, _count_problem(value), line=line, column=col, fix="counts must be whole numbers of offences, 0 or more; correct the cell") from None
-    out = frame.copy()
-    out[columns] = out[columns].astype("int64")
-    return out
+def counts(path: Path, lines: list[int], cells: list[list[str]], columns: list[str]) -> np.ndarray:
+    """Counts are whole numbers of 0 or more: the (rows x months) int64 array of ``cells``;
+    the first bad cell (by line, then column) is named."""
+    for line, row in zip(lines, cells):
+        if not _ROW.fullmatch(",".join(row)):
+            for column, value in zip(columns, row):
+                if not _WHOLE.fullmatch(value):
+                    raise DataFileError(path, _count_problem(value), line=line, column=column,
+                                        fix="counts must be whole numbers of offences, 0 or more; correct the cell")
+    return np.array(cells, dtype=np.int64).reshape(len(cells), len(columns))
 
 
 def _count_problem(value: str) -> str:
@@ -161,40 +184,46 @@ def areas(path: Path, frame: pd.DataFrame, column: str) -> None:
 
 
 def categories(path: Path, frame: pd.DataFrame, key_columns) -> str:
-    """The classification whose categories the file uses; reject unknown categories."""
-    pairs = list(zip(frame["major"], frame["minor"], frame.index))
+    """The classification whose categories the file uses (names matched by
+    :func:`cspbook.definitions.name_key`); reject a category no classification knows."""
+    key = definitions.name_key
+    pairs = list(zip([key(m) for m in frame["major"]], [key(m) for m in frame["minor"]], frame.index))
     classes = definitions.classifications().by_id
-    fits = [cid for cid, c in classes.items() if all((ma, mi) in c.pairs for ma, mi, _ in pairs)]
+    known = {cid: c.pairs for cid, c in classes.items()}
+    fits = [cid for cid in classes if all((ma, mi) in known[cid] for ma, mi, _ in pairs)]
     if fits:
-        return _most_specific(fits, pairs, classes)
-    best = max(classes.values(), key=lambda c: sum((ma, mi) in c.pairs for ma, mi, _ in pairs))
-    for major, minor, line in pairs:
-        if (major, minor) in best.pairs:
+        return _most_specific(fits, pairs, known)
+    best = max(classes.values(), key=lambda c: sum((ma, mi) in known[c.id] for ma, mi, _ in pairs))
+    majors = {key(major): major for major in best.categories}
+    for (major, minor, line), (raw_major, raw_minor) in zip(pairs, zip(frame["major"], frame["minor"])):
+        if (major, minor) in known[best.id]:
             continue
-        if major not in best.categories:
-            column, name, options = key_columns[1], major, list(best.categories)
+        if major not in majors:
+            column, name, options = key_columns[1], raw_major, list(best.categories)
         else:
-            column, name, options = key_columns[2], minor, list(best.categories[major])
-        other = next((c for c in classes.values() if (major, minor) in c.pairs), None)
+            column, name, options = key_columns[2], raw_minor, list(best.categories[majors[major]])
+        other = next((c for c in classes.values() if (major, minor) in known[c.id]), None)
         if other is not None:
             raise DataFileError(
                 path, f"category '{name}' is in the {other.label}, but the rest of the file uses the {best.label}",
                 line=int(line), column=column,
                 fix="one file must use one classification; export the months on each side of the change as separate files",
             )
-        close = difflib.get_close_matches(name, options, n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
+        close = difflib.get_close_matches(name.casefold(), [o.casefold() for o in options], n=1)
+        hint = f"did you mean '{options[[o.casefold() for o in options].index(close[0])]}'? " if close else ""
         raise DataFileError(
-            path, f"unknown category '{name}' (not in the {best.label})", line=int(line), column=column,
-            fix=f"{hint}The known categories are listed in data/classification.yml".strip(),
+            path, f"unknown category '{name}' (not in the {best.label}, nor in any other classification)",
+            line=int(line), column=column,
+            fix=f"{hint}If the MPS has published a new category, add it to its classification in "
+            "data/classification.yml and to the indicators that count it in data/indicators.yml".strip(),
         )
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _most_specific(fits, pairs, classes) -> str:
+def _most_specific(fits, pairs, known) -> str:
     """When every category exists in several classifications, pick the one whose
     distinctive names the file uses; a file with only shared names takes the first."""
     if len(fits) == 1:
         return fits[0]
     used = {(ma, mi) for ma, mi, _ in pairs}
-    return max(fits, key=lambda cid: len(used & classes[cid].pairs))
+    return max(fits, key=lambda cid: len(used & known[cid]))

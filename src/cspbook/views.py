@@ -107,8 +107,10 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
         f'<a href="#calc-{esc(row["indicator"])}">How this is calculated</a></p></section>'
     )]
     if charts and row["source"] == "mps":
-        monthly = indicators.month_series(ctx.data.monthly, row["indicator"], ctx.borough, ctx.year)
-        trend = indicators.trend(ctx.data.annual, row["indicator"], ctx.borough, ctx.year)
+        series = ctx.data.series_for(ctx.year)
+        since = indicators.comparable_since(ctx.data.all_changes, row["indicator"], series, ctx.year)
+        monthly = indicators.month_series(ctx.data.monthly, row["indicator"], ctx.borough, ctx.year, series=series)
+        trend = indicators.trend(ctx.data.annual, row["indicator"], ctx.borough, ctx.year, series=series, since=since)
         for chart in (plots.monthly(monthly, row["label"], ctx.borough, ctx.year),
                       plots.trend(trend, row["label"], ctx.borough),
                       plots.versus_london(trend, row["label"], ctx.borough)):
@@ -118,20 +120,21 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
 
 def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
     """'How this is calculated': definition, categories summed, formula, per indicator."""
-    classes = definitions.classifications().by_id
+    series = ctx.data.series_for(ctx.year)
+    classes = {cid: c for cid, c in definitions.classifications().by_id.items() if c.series == series}
     items = []
     for _, row in rows.iterrows():
         ind = definitions.indicators()[row["indicator"]]
         if ind.source == "mps":
             cats = "".join(
                 f"<li>{esc(classes[cid].label)}: {esc('all categories' if minors == 'all' else ', '.join(minors))}</li>"
-                for cid, minors in ind.categories.items()
+                for cid, minors in ind.categories.items() if cid in classes
             )
             how = (
                 f"<p>Computed from MPS recorded crime: the monthly counts of these categories are added up "
                 f"for {esc(ctx.borough)} over each financial year (April to March).</p><ul>{cats}</ul>"
                 "<p>Change = (this year &minus; last year) &divide; last year &times; 100. The 95% interval treats each "
-                "year's count as Poisson (see Methodology). London is the sum of the 32 boroughs.</p>"
+                f"year's count as Poisson (see Methodology). London is the sum of the {len(definitions.boroughs())} boroughs.</p>"
             )
         else:
             how = f"<p>Supplied by a partner agency, not computed from open data: {esc(row['note'])}.</p>"
@@ -154,12 +157,14 @@ def next_priorities(ctx: Context) -> View:
 
 def methodology(ctx: Context) -> View:
     cls = definitions.classifications()
-    brk = pd.Period(cls.break_month, "M")
     example = ctx.table[(ctx.table["source"] == "mps") & ctx.table["comparable"]].head(1)
+    series = ctx.data.series_for(ctx.year)
     glue = {
-        "break_month": periods.describe_month(brk),
-        "break_description": cls.break_description,
         "n_boroughs": str(len(definitions.boroughs())),
+        "other_areas": _and_list([f"'{a}'" for a in definitions.other_areas()]),
+        "series_used": cls.series.get(series, series or "none"),
+        "n_series": str(len(ctx.data.series)),
+        "n_breaks": str(len(cls.breaks)),
     }
     if len(example):
         r = example.iloc[0]
@@ -170,21 +175,84 @@ def methodology(ctx: Context) -> View:
         )
     else:
         glue["example"] = "No comparable change is available for this year to use as an example."
+    decided = pd.DataFrame({
+        "Break": [f"{b.title} ({periods.describe_month(pd.Period(b.month, 'M'))})" for b in cls.breaks],
+        "Applies to": [_scope(b) for b in cls.breaks],
+        "Decision": [DECISION_WORDS[b.decision] for b in cls.breaks],
+        "Evidence": [b.evidence for b in cls.breaks],
+    })
+    in_data = pd.DataFrame({
+        "Series": [cls.series.get(sid, sid) for sid in ctx.data.series],
+        "Used for": [_years_using(ctx, sid) for sid in ctx.data.series],
+    })
     mapping = pd.DataFrame(sorted(cls.old_to_new.items()), columns=["Previous MPS category", "Nearest Home Office category"])
-    return View(glue=glue, parts=[html_table(mapping, caption="Nearest categories across the January 2017 change")])
+    return View(glue=glue, parts=[
+        html_table(in_data, caption="The series in the data, newest first, and the years whose figures each supplies"),
+        html_table(decided, caption="Breaks in the series, and what the book does with a change across each"),
+        html_table(mapping, caption="Nearest categories across the January 2017 renaming (2008-2018 files)"),
+    ])
+
+
+DECISION_WORDS = {
+    "not_comparable": "not comparable: no change is shown",
+    "caution": "interpret with caution: the change is shown with the reason, beside London's",
+    "comparable": "comparable: a renaming, nothing flagged",
+}
+
+
+def _scope(brk) -> str:
+    cls = definitions.classifications()
+    defs = definitions.indicators()
+    series = "every series" if brk.series == "all" else _and_list([cls.series.get(s, s) for s in brk.series])
+    which = "every indicator" if brk.indicators == "all" else _and_list([defs[i].label.lower() for i in brk.indicators])
+    return f"{which}; {series}"
+
+
+def _years_using(ctx: Context, series: str) -> str:
+    years = sorted(ctx.data.changes.loc[ctx.data.changes["series"] == series, "year"].unique())
+    if not years:
+        return "no year (a newer series covers every year it covers)"
+    return _and_list([f"{periods.label(a)} to {periods.label(b)}" if a != b else periods.label(a) for a, b in _runs(years)])
+
+
+def _runs(years) -> list[tuple[int, int]]:
+    """
+    >>> _runs([2008, 2009, 2010, 2012])
+    [(2008, 2010), (2012, 2012)]
+    """
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][1] + 1:
+            runs[-1][1] = y
+        else:
+            runs.append([y, y])
+    return [(a, b) for a, b in runs]
+
+
+def _and_list(items) -> str:
+    """
+    >>> _and_list(["a"]), _and_list(["a", "b"]), _and_list(["a", "b", "c"])
+    ('a', 'a and b', 'a, b and c')
+    """
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
 def data_sources(ctx: Context) -> View:
     manifest = ctx.data.manifest
     files = manifest.get("files", [])
+    labels = definitions.classifications().series
+    series = ctx.data.series_for(ctx.year)
+    supplied = ctx.data.supplied
     rows = pd.DataFrame({
         "File": [f["name"] for f in files],
         "Source": [f.get("source", "") for f in files],
         "Fetched (UTC)": [f.get("fetched_at", "") for f in files],
         "Months": [f"{f['first_month']} to {f['last_month']}" for f in files],
-        "Months used": ["; ".join(ctx.data.supplied.get(f["name"], [])) or "none (a later file covers them)" for f in files],
+        "Series": [labels.get(f.get("series", ""), f.get("series", "")) for f in files],
+        "Months used": ["; ".join(supplied.get(f["name"], {}).get("months", [])) or "none (a later file of its series covers them)" for f in files],
+        f"Used for {ctx.year_label}": ["yes" if f.get("series") == series and _covers(supplied.get(f["name"], {}), ctx.year) else "no" for f in files],
         "Rows": [str(f["rows"]) for f in files],
-        "Classification": [f.get("classification", "") for f in files],
         "SHA-256": [f["sha256"] for f in files],
     })
     partner_rows = ctx.table[ctx.table["source"] == "partner"]
@@ -197,11 +265,18 @@ def data_sources(ctx: Context) -> View:
         f"<code>{esc(s.get('url', ''))}</code></li>" for s in ctx.report.data_sources
     )
     return View(
-        glue={"n_files": str(len(files)), "origin": manifest.get("origin", ""), "fetched_at": manifest.get("fetched_at", "")},
+        glue={"n_files": str(len(files)), "origin": manifest.get("origin", ""), "fetched_at": manifest.get("fetched_at", ""),
+              "series_used": labels.get(series, series or "none")},
         parts=[HTML(f"<ul>{srcs}</ul>"),
                html_table(rows, caption="Files behind every MPS figure (from the cache manifest)"),
                html_table(partners, caption="Partner-supplied figures")],
     )
+
+
+def _covers(info: dict, year: int) -> bool:
+    """Whether a file supplies any month of ``year`` or the year before (its months as ranges)."""
+    first, last = str(periods.months(year - 1)[0]), str(periods.months(year)[-1])
+    return any(a <= last and b >= first for a, b in (r.split("..") for r in info.get("months", [])))
 
 
 def reconciliation(ctx: Context) -> View:
