@@ -180,6 +180,49 @@ def _fetched_tree(tmp_path_factory, mirror) -> Path:
     return root.resolve()
 
 
+EDITIONS = ("edition-2024-01", "edition-2025-11")  # the later editions, in folders of the mirror
+
+
+def all_editions_folder(mirror: Path, folder: Path) -> Path:
+    """One folder holding every edition, as an analyst's downloads folder would: the 2008-2018
+    files, then each later edition's files as a browser names a second download (' (1)')."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (HISTORIC, RECENT):
+        (folder / name).symlink_to(mirror / name)
+    for number, edition in enumerate(EDITIONS):
+        for path in sorted((mirror / edition).glob("*.csv")):
+            suffix = f" ({number})" if number else ""
+            (folder / f"{path.stem}{suffix}.csv").symlink_to(path)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def edition_tree(tmp_path_factory, mirror):
+    """``edition_tree(name)``: a project tree fetched (once per session) from one edition's
+    folder of the mirror, or from all editions together (``name='all'``)."""
+    trees: dict[str, Path] = {}
+
+    def tree(name: str) -> Path:
+        if name not in trees:
+            base = tmp_path_factory.mktemp(f"fetched-{name}")
+            source = all_editions_folder(mirror, base / "downloads") if name == "all" else mirror / name
+            if not source.is_dir():
+                pytest.fail(f"the data mirror {mirror} lacks the folder {name}; set {MIRROR_ENV} to the shared data")
+            root = make_project(base / "project")
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv(config.HOME_ENV, str(root))
+                mp.setenv(config.DATASTORE_ENV, CLOSED_PORT)
+                out = io.StringIO()
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                    code = cli.main(["fetch", "--mirror", str(source)])
+                assert code == 0, out.getvalue()
+            clear_caches()
+            trees[name] = root.resolve()
+        return trees[name]
+
+    return tree
+
+
 @pytest.fixture
 def fetched(_fetched_tree, tmp_path, monkeypatch) -> Path:
     """A scratch project tree whose cache holds the real files, fetched from the mirror."""

@@ -520,7 +520,7 @@ def test_a_mirror_with_the_names_a_browser_gives_is_fetched(tmp_path, cache):
     result = fetch(mirror)
 
     names = [entry["name"] for entry in result.files]
-    assert names == ["MPS_Borough_Level_Crime_Historical.csv", "MPS_Borough_Level_Crime_most_recent_24_months_1.csv"]
+    assert names == [TODAY_HISTORICAL, "MPS Borough Level Crime (most recent 24 months) (1).csv"]
     assert [entry["source"] for entry in result.files] == [
         str((mirror / TODAY_HISTORICAL).resolve()),
         str((mirror / "MPS Borough Level Crime (most recent 24 months) (1).csv").resolve())]
@@ -540,7 +540,6 @@ def test_the_datastore_resources_of_today_are_selected(ckan, cache):
     result = fetch(datastore=ckan.url)
 
     # the first by its resource name, the second by its address's file name; the ward file is left alone
-    assert [entry["name"] for entry in result.files] == [
-        "MPS_Borough_Level_Crime_Historical.csv", "MPS_Borough_Level_Crime_most_recent_24_months.csv"]
+    assert [entry["name"] for entry in result.files] == ["MPS Borough Level Crime (Historical).csv", TODAY_RECENT]
     assert not any("ward" in path for path, _ in ckan.requests)
     assert [entry["classification"] for entry in result.files] == ["restated_uppercase"] * 2

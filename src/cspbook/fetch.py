@@ -212,7 +212,7 @@ def mirror_sources(folder: Path) -> list[Source]:
             "there, or omit the mirror to download them"
         )
     sources = [Source(cache_name(name), str((folder / name).resolve())) for name in names]
-    check_unique([source.name for source in sources], f"mirror folder '{folder}'")
+    check_unique([source.name for source in sources], f"mirror folder '{folder}'", "rename one of them")
     return sources
 
 
@@ -307,28 +307,29 @@ def url_basename(url: str) -> str:
 
 
 def cache_name(label: str) -> str:
-    """A safe file name for the cache: a basename of letters, digits, ``._-``, ending ``.csv``.
+    """A safe file name for the cache: a basename of letters, digits, spaces and ``._-()``,
+    ending ``.csv`` (the names the Datastore and a browser give are kept as they are).
 
     >>> cache_name("MPS_Borough_Level_Crime_Historic.csv")
     'MPS_Borough_Level_Crime_Historic.csv'
     >>> cache_name("../../etc/MPS_Borough_Level_Crime (2019 edition).csv")
-    'MPS_Borough_Level_Crime_2019_edition.csv'
+    'MPS_Borough_Level_Crime (2019 edition).csv'
     >>> cache_name("..\\\\MPS_Borough_Level_Crime_Historic")
     'MPS_Borough_Level_Crime_Historic.csv'
-    >>> cache_name("MPS Borough Level Crime (most recent 24 months) (1).csv")
-    'MPS_Borough_Level_Crime_most_recent_24_months_1.csv'
+    >>> cache_name("MPS Borough:Level*Crime?.csv")
+    'MPS Borough_Level_Crime.csv'
     """
     base = re.split(r"[/\\]", label)[-1]
     stem = base[:-4] if base.lower().endswith(".csv") else base
-    safe = re.sub(r"[^A-Za-z0-9.-]+", "_", stem).strip("._")[:200]
+    safe = re.sub(r"[^A-Za-z0-9 .()-]+", "_", stem).strip("._ ")[:200]
     return f"{safe}.csv"
 
 
-def check_unique(names: list[str], api_url: str) -> None:
-    """FetchError when two resources would land on the same cache file."""
+def check_unique(names: list[str], where: str, fix: str = "fetch from a folder with --mirror") -> None:
+    """FetchError when two resources (or mirror files) would land on the same cache file."""
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
-        raise FetchError(f"{api_url}: several resources would be saved as {twice}; fetch from a folder with --mirror")
+        raise FetchError(f"{where}: several files would be saved as {twice}; {fix}")
 
 
 def shown(names: list, limit: int = 10) -> str:

@@ -102,8 +102,9 @@ def _london_clause(change_pct, london_pct) -> str:
     return f", while across London it {'rose' if london_up else 'fell'} ({signed_pct(london_pct)})"
 
 
-def sentence(row, threshold: float = 1.0) -> str:
-    """One sentence about an indicator's change.
+def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
+    """One sentence about an indicator's change; a change to interpret with caution says so,
+    with its reason unless ``with_reason`` is false (a list that gives the reasons once).
 
     >>> row = dict(label="Residential burglary", source="mps", unit="offences", value=1711.0,
     ...     previous_value=1573.0, change_pct=8.77, london_change_pct=4.96, comparable=True,
@@ -129,7 +130,8 @@ def sentence(row, threshold: float = 1.0) -> str:
     counts = ""
     if not _missing(row.get("value")) and not _missing(row.get("previous_value")):
         counts = f" ({number(row['previous_value'])} to {number(row['value'])})"
-    return f"{label} {word}{by}{counts}{_london_clause(change, row.get('london_change_pct'))}.{caution(row)}"
+    text = f"{label} {word}{by}{counts}{_london_clause(change, row.get('london_change_pct'))}"
+    return f"{text}.{caution(row)}" if with_reason else f"{text}{'; interpret with caution' if caution(row) else ''}."
 
 
 def caution(row) -> str:
@@ -142,6 +144,17 @@ def caution(row) -> str:
     """
     text = row.get("caution")
     return f" Interpret with caution: {text}." if isinstance(text, str) and text else ""
+
+
+def cautions(rows) -> str:
+    """The reasons to interpret changes with caution, each said once, for a list whose
+    sentences only mark them (see :func:`sentence`); '' when there are none.
+
+    >>> cautions([dict(caution="a new system"), dict(caution=""), dict(caution="a new system")])
+    'Changes marked "interpret with caution" span a break in the police data: a new system.'
+    """
+    reasons = list(dict.fromkeys(r.get("caution") for r in rows if isinstance(r.get("caution"), str) and r.get("caution")))
+    return f'Changes marked "interpret with caution" span a break in the police data: {"; ".join(reasons)}.' if reasons else ""
 
 
 def _percent_sentence(row, threshold) -> str:
@@ -195,9 +208,9 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def headline_bullet(row, threshold: float = 1.0) -> str:
+def headline_bullet(row, threshold: float = 1.0, with_reason: bool = True) -> str:
     """The headline list line: the sentence, marked when the figure came from a partner."""
-    text = sentence(row, threshold)
+    text = sentence(row, threshold, with_reason)
     if row.get("source") == "partner":
         text = text[:-1] + " (partner-supplied figure)."
     return text

@@ -31,11 +31,12 @@ def headline_bullets(ctx: Context, rows: pd.DataFrame) -> list[str]:
     """The headline list: a sentence per indicator, then its target and status (when the
     report sets targets)."""
     thr = ctx.report.static_threshold_pct
-    sentences = [narrative.headline_bullet(r, thr) for _, r in rows.iterrows()]
+    sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
     status = assessed(ctx, rows)
-    if status is None:
-        return sentences
-    return [f"{text} {targets.sentence(a)}" for text, a in zip(sentences, status.to_dict("records"))]
+    if status is not None:
+        sentences = [f"{text} {targets.sentence(a)}" for text, a in zip(sentences, status.to_dict("records"))]
+    note = narrative.cautions(rows.to_dict("records"))
+    return sentences + ([note] if note else [])
 
 
 def _table_parts(ctx: Context, rows: pd.DataFrame, caption: str) -> list[HTML]:
@@ -78,12 +79,13 @@ def priority(ctx: Context, priority_id: str) -> View:
         raise definitions.DefinitionError(f"priority '{priority_id}' is not in the report configuration for {ctx.borough} {ctx.year_label}; it has: {known}")
     rows = _rows(ctx, prio.indicators)
     thr = ctx.report.static_threshold_pct
-    sentences = [narrative.headline_bullet(r, thr) for _, r in rows.iterrows()]
+    sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
+    sentences += [narrative.cautions(rows.to_dict("records"))]
     view = View(glue={
         "title": prio.title,
         "focus": prio.focus,
         "summary_text": prio.summary,
-        "summary": " ".join(sentences),
+        "summary": " ".join(t for t in sentences if t),
         "n_indicators": str(len(rows)),
         "n_partner": str(int((rows["source"] == "partner").sum())),
     })
