@@ -126,10 +126,11 @@ RAW_CASES = [
         "Export the file again with every month as a column",
         id="missing-month-column"),
     pytest.param(
-        RECENT, replace_in_line(1, ",Minor Category,", ",Minor category,"),
-        "{file}, line 1, column 'Minor Category': column 'Minor Category' missing; found ['Borough', "
-        "'Major Category', 'Minor category']. The header must start with Borough, Major Category, Minor Category "
-        "or LookUp_BoroughName, MajorText, MinorText, followed by one column per month (YYYYMM)",
+        RECENT, replace_in_line(1, ",Minor Category,", ",Minor Cat,"),
+        "{file}, line 1, column 'Minor Cat': no minor category column (named 'Minor Category' or 'MinorText'); "
+        "found ['Borough', 'Major Category', 'Minor Cat', '201701', ...]. Rename column 'Minor Cat' to "
+        "'Minor Category'; a file needs a borough, a major category and a minor category column, then one column "
+        "per month (YYYYMM). A new spelling of a column name can be added under columns: in data/classification.yml",
         id="renamed-key-column"),
     pytest.param(
         RECENT, edit_lines(lambda lines: lines.insert(3, lines[2])),
