@@ -50,16 +50,17 @@ class BuiltBook:
     year: str
 
 
-def _env(home: Path) -> dict:
-    return {"CSPBOOK_HOME": str(home), "CSPBOOK_MIRROR": str(mirror_dir())}
+def _env(home: Path, mirror: Path | None = None) -> dict:
+    return {"CSPBOOK_HOME": str(home), "CSPBOOK_MIRROR": str(mirror or mirror_dir())}
 
 
-def build_in(home: Path, borough: str = BOROUGH, year: str = YEAR, jobs: int = 2, **kwargs):
-    """Run ``cspbook build`` in-process against ``home``; return the BuildResult."""
+def build_in(home: Path, borough: str = BOROUGH, year: str = YEAR, jobs: int = 2, mirror: Path | None = None, **kwargs):
+    """Run ``cspbook build`` in-process against ``home`` (data from ``mirror``, default the
+    2008-2018 files); return the BuildResult."""
     from cspbook import build, definitions, store
 
     old = {k: os.environ.get(k) for k in ("CSPBOOK_HOME", "CSPBOOK_MIRROR")}
-    os.environ.update(_env(home))
+    os.environ.update(_env(home, mirror))
     store._MEMO.clear()
     for cached in (definitions._boroughs, definitions._classifications, definitions._indicators):
         cached.cache_clear()

@@ -65,18 +65,27 @@ def monthly(wides: list[pd.DataFrame], indicators: dict[str, Indicator], borough
 
 
 def _long(parts, boroughs) -> pd.DataFrame:
-    """(indicator, series, classification, source, month ordinals, boroughs x months) blocks as one frame."""
-    n = [len(boroughs) * len(months) for *_, months, _ in parts]
-    column = lambda i: np.repeat([p[i] for p in parts], n) if parts else np.array([], dtype=object)  # noqa: E731
-    ordinals = np.concatenate([np.tile(months, len(boroughs)) for *_, months, _ in parts]) if parts else np.array([], dtype=np.int64)
+    """(indicator, series, classification, source, month ordinals, boroughs x months) blocks as
+    one frame; the text columns are categoricals (a few distinct values over many rows)."""
+    n = np.array([len(boroughs) * len(months) for *_, months, _ in parts], dtype=np.int64)
+
+    def label(i):
+        values = [p[i] for p in parts]
+        categories = list(dict.fromkeys(values))
+        codes = np.repeat(np.array([categories.index(v) for v in values], dtype=np.int32), n)
+        return pd.Categorical.from_codes(codes, categories=categories or [""])
+
+    ordinals = [np.tile(months, len(boroughs)) for *_, months, _ in parts]
+    codes = [np.repeat(np.arange(len(boroughs), dtype=np.int32), len(months)) for *_, months, _ in parts]
     return pd.DataFrame({
-        "indicator": column(0),
-        "series": column(1),
-        "borough": np.concatenate([np.repeat(boroughs, len(months)) for *_, months, _ in parts]) if parts else np.array([], dtype=object),
-        "month": pd.PeriodIndex.from_ordinals(ordinals, freq="M"),
-        "count": np.concatenate([sums.ravel() for *_, sums in parts]) if parts else np.array([], dtype=np.int64),
-        "classification": column(2),
-        "source": column(3),
+        "indicator": label(0),
+        "series": label(1),
+        "borough": pd.Categorical.from_codes(np.concatenate(codes) if parts else np.zeros(0, dtype=np.int32),
+                                             categories=list(boroughs)),
+        "month": pd.PeriodIndex.from_ordinals(np.concatenate(ordinals) if parts else np.zeros(0, dtype=np.int64), freq="M"),
+        "count": np.concatenate([sums.ravel() for *_, sums in parts]) if parts else np.zeros(0, dtype=np.int64),
+        "classification": label(2),
+        "source": label(3),
     })
 
 
@@ -96,24 +105,21 @@ def annual(monthly_counts: pd.DataFrame) -> pd.DataFrame:
     """
     frame = monthly_counts.assign(year=_fy(monthly_counts["month"]))
     out = frame.groupby(["indicator", "series", "borough", "year"], sort=True, observed=True)["count"].sum().reset_index()
-    per_year = _series_years(frame)
-    return out.merge(per_year, on=["series", "year"], how="left")
+    for column in ("indicator", "series", "borough"):
+        out[column] = out[column].astype(str)
+    out = out.sort_values(["indicator", "series", "borough", "year"], ignore_index=True)
+    return out.merge(_series_years(frame), on=["series", "year"], how="left")
 
 
 def _series_years(frame: pd.DataFrame) -> pd.DataFrame:
     """Per series and year: months present, the classification (or 'mixed') and the files."""
     months = frame[["series", "year", "month", "classification", "source"]].drop_duplicates(["series", "month"])
-    grouped = months.groupby(["series", "year"], sort=True)
-    return pd.DataFrame({
-        "months": grouped["month"].nunique(),
-        "classification": grouped["classification"].agg(_one_class),
-        "sources": grouped["source"].agg(lambda s: "; ".join(dict.fromkeys(s))),
-    }).reset_index()
-
-
-def _one_class(values: pd.Series) -> str:
-    unique = values.unique()
-    return unique[0] if len(unique) == 1 else MIXED
+    rows = []
+    for (series, year), group in months.groupby(["series", "year"], sort=True, observed=True):
+        classes = group["classification"].unique()
+        rows.append((str(series), int(year), group["month"].nunique(), str(classes[0]) if len(classes) == 1 else MIXED,
+                     "; ".join(dict.fromkeys(map(str, group["source"])))))
+    return pd.DataFrame(rows, columns=["series", "year", "months", "classification", "sources"])
 
 
 def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], breaks=()) -> pd.DataFrame:
@@ -137,15 +143,17 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], break
     )[["indicator", "series", "borough", "year", "previous_value", "previous_classification", "previous_sources"]]
     out = full.merge(prev, on=["indicator", "series", "borough", "year"], how="left")
     out = out.rename(columns={"count": "value"}).drop(columns="months")
-    out["sources"] = [_join_sources(a, b) for a, b in zip(out["previous_sources"], out["sources"])]
+    pairs = out[["sources", "previous_sources"]].drop_duplicates()
+    joined = {(a, b): _join_sources(b, a) for a, b in zip(pairs["sources"], pairs["previous_sources"])}
+    out["sources"] = [joined[(a, b)] for a, b in zip(out["sources"], out["previous_sources"])]
     out["change"] = out["value"] - out["previous_value"]
     out["change_pct"] = stats.change_pct(out["value"], out["previous_value"])
     low, high = stats.poisson_change_interval(out["value"], out["previous_value"])
     out["ci_low_pct"], out["ci_high_pct"] = low, high
     out["significant"] = stats.significant(low, high)
     out["comparable"] = out["previous_value"].notna()
-    out["note"] = np.where(out["comparable"], "", [
-        f"no complete data for {periods.label(y - 1)}, so no change is shown" for y in out["year"]])
+    out["note"] = np.where(out["comparable"], "", out["year"].map(
+        lambda y: f"no complete data for {periods.label(y - 1)}, so no change is shown"))
     out["caution"] = ""
     _apply_breaks(out, breaks)
     london = out.groupby(["indicator", "series", "year"])[["value", "previous_value"]].sum(min_count=1)
@@ -184,8 +192,9 @@ def _apply_breaks(out: pd.DataFrame, breaks) -> None:
     classification that no break decides."""
     decided = np.zeros(len(out), dtype=bool)
     for brk in breaks:
-        hit = spans(brk, out["year"].to_numpy()) & np.array(
-            [brk.applies(s, i) for s, i in zip(out["series"], out["indicator"])], dtype=bool) & out["comparable"].to_numpy()
+        hit = (spans(brk, out["year"].to_numpy()) & out["comparable"].to_numpy()
+               & (True if brk.series == "all" else out["series"].isin(brk.series).to_numpy())
+               & (True if brk.indicators == "all" else out["indicator"].isin(brk.indicators).to_numpy()))
         decided |= hit
         if brk.decision == "not_comparable":
             out.loc[hit, "comparable"] = False
@@ -197,9 +206,9 @@ def _apply_breaks(out: pd.DataFrame, breaks) -> None:
         (out["classification"] == MIXED) | (out["previous_classification"] == MIXED)
         | (out["classification"] != out["previous_classification"])).to_numpy()
     out.loc[changed, "comparable"] = False
-    out.loc[changed, "note"] = [
-        f"not comparable: {periods.label(y - 1)} and {periods.label(y)} are counted in different crime categories "
-        "and no decision about the change is recorded in data/classification.yml" for y in out.loc[changed, "year"]]
+    out.loc[changed, "note"] = out.loc[changed, "year"].map(
+        lambda y: f"not comparable: {periods.label(y - 1)} and {periods.label(y)} are counted in different crime "
+        "categories and no decision about the change is recorded in data/classification.yml")
 
 
 def _rank(frame: pd.DataFrame, indicators: dict[str, Indicator]) -> pd.Series:

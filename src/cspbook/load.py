@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,8 @@ def read_wide(path: Path) -> pd.DataFrame:
         raise DataFileError(path, "the file has a header but no data rows", line=2, fix="fetch it again or replace it with a complete export")
     lines = [line for line, _ in rows]
     keys = {role: [fields[i].strip() for _, fields in rows] for role, i in roles.items()}
-    counts = validate.counts(path, lines, [[fields[i].strip() for i in month_at] for _, fields in rows], month_columns)
+    take = operator.itemgetter(*month_at) if len(month_at) > 1 else (lambda fields: (fields[month_at[0]],))
+    counts = validate.counts(path, lines, [",".join(take(fields)) for _, fields in rows], month_columns)
     frame = pd.DataFrame(counts, columns=month_columns, index=pd.Index(lines, name=LINE))
     for position, role in enumerate(KEYS):
         frame.insert(position, role, keys[role])

@@ -21,7 +21,7 @@ from cspbook.errors import DataFileError
 _MONTH = re.compile(r"(\d{4})(0[1-9]|1[0-2])")
 _CELL = r"[0-9]{1,15}"  # ASCII digits only (\d would take "٣"); 15 digits keep int64 far from overflow
 _WHOLE = re.compile(_CELL)
-_ROW = re.compile(rf"{_CELL}(?:,{_CELL})*")
+_ROW = re.compile(rf"[ \t]*{_CELL}[ \t]*(?:,[ \t]*{_CELL}[ \t]*)*")
 
 
 def known_boroughs() -> tuple[str, ...]:
@@ -115,16 +115,19 @@ def field_counts(path: Path, header: list[str], rows) -> None:
             raise DataFileError(path, problem, line=line, fix=fix)
 
 
-def counts(path: Path, lines: list[int], cells: list[list[str]], columns: list[str]) -> np.ndarray:
-    """Counts are whole numbers of 0 or more: the (rows x months) int64 array of ``cells``;
-    the first bad cell (by line, then column) is named."""
-    for line, row in zip(lines, cells):
-        if not _ROW.fullmatch(",".join(row)):
-            for column, value in zip(columns, row):
-                if not _WHOLE.fullmatch(value):
-                    raise DataFileError(path, _count_problem(value), line=line, column=column,
+def counts(path: Path, lines: list[int], joined: list[str], columns: list[str]) -> np.ndarray:
+    """Counts are whole numbers of 0 or more: the (rows x months) int64 array of the rows'
+    count cells (each row's cells ``joined`` by commas; spaces around a count are ignored).
+    The first bad cell (by line, then column) is named."""
+    for line, row in zip(lines, joined):
+        if not _ROW.fullmatch(row):
+            for column, value in zip(columns, row.split(",")):
+                if not _WHOLE.fullmatch(value.strip()):
+                    raise DataFileError(path, _count_problem(value.strip()), line=line, column=column,
                                         fix="counts must be whole numbers of offences, 0 or more; correct the cell")
-    return np.array(cells, dtype=np.int64).reshape(len(cells), len(columns))
+    # every cell is checked above, so numpy's C parser reads them all (a tenth of the time of int())
+    values = np.fromstring(",".join(joined), dtype=np.int64, sep=",") if joined else np.zeros(0, dtype=np.int64)
+    return values.reshape(len(joined), len(columns))
 
 
 def _count_problem(value: str) -> str:

@@ -1,0 +1,126 @@
+"""The book an analyst builds today: Barking and Dagenham 2024-25 from the November 2025 edition
+(the data folder ``edition-2025-11`` of the mirror), every page checked against counts worked
+out by hand from the raw files (see tests/test_editions.py for how) and against the library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from bookfixtures import build_in, make_project, mirror_dir
+from conftest import clear_caches
+from cspbook import cli, definitions
+
+pytestmark = pytest.mark.slow
+
+BOROUGH, YEAR = "Barking and Dagenham", "2024-25"
+# (previous year, this year, the change as the book writes it), worked out by hand from the raw files
+BY_HAND = {
+    "Violence with injury": ("2,224", "1,774", "-20.2%"),
+    "Residential burglary": ("729", "655", "-10.2%"),
+    "Theft of and from motor vehicles": ("2,233", "2,027", "-9.2%"),
+}
+SHA256 = {  # from the mirror's README
+    "MPS Borough Level Crime (Historical).csv": "4de11f744764510a7d0b8d527bfe8e9f50ec564790563d4c4af766e5b50a366e",
+    "MPS Borough Level Crime (most recent 24 months).csv": "234bf253436ffb59fd3201c0c186cebff21a0fdf7387bbe6bfb969dde7443176",
+}
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    home = make_project(tmp_path_factory.mktemp("book-2024") / "project")
+    build_in(home, BOROUGH, YEAR, mirror=mirror_dir() / "edition-2025-11")
+    clear_caches()
+    return home
+
+
+def page(home, name) -> BeautifulSoup:
+    return BeautifulSoup((home / "_build" / "html" / "book" / YEAR / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def text_of(home, name) -> str:
+    main = page(home, name).select_one("main")
+    return " ".join(main.get_text(" ").split())
+
+
+def cli_out(home, *argv) -> str:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSPBOOK_HOME", str(home))
+        clear_caches()
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main([*argv])
+        clear_caches()
+    assert code == 0, err.getvalue()
+    return out.getvalue()
+
+
+def breaks(home):
+    return definitions.classifications(home / "data" / "classification.yml").breaks
+
+
+def test_every_page_is_built_for_2024_25(book):
+    for name in ("overview", "violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence",
+                 "next_priorities", "methodology", "data_sources", "reconciliation", "cover_paper"):
+        assert (book / "_build" / "html" / "book" / YEAR / f"{name}.html").is_file(), name
+
+
+def test_the_headline_table_has_the_counts_worked_out_by_hand_with_the_caution(book):
+    table = page(book, "overview").select_one("table.cspbook-table")
+    rows = {tr.select_one("th").get_text(strip=True): [td.get_text(strip=True) for td in tr.select("td")]
+            for tr in table.select("tbody tr")}
+    for label, (previous, value, change) in BY_HAND.items():
+        assert rows[label][:3] == [previous, value, f"{change} (interpret with caution)"], label
+    text = text_of(book, "overview")
+    connect = next(b for b in breaks(book) if b.id == "connect-2024-03")
+    assert "Violence with injury fell by 20.2% (2,224 to 1,774), faster than across London (-17.5%); interpret with caution." in text
+    assert text.count(" ".join(connect.reason.split())) == 1  # the reason is said once, under the list
+
+
+def test_the_cover_paper_has_the_figures_and_the_caution(book):
+    text = text_of(book, "cover_paper")
+    assert "Annual Report for 2024-25" in text
+    assert "Residential burglary fell by 10.2% (729 to 655)" in text and "interpret with caution" in text
+
+
+def test_the_csv_download_is_the_indicator_table_with_its_series_and_files(book):
+    links = [a["href"] for a in page(book, "overview").select("a") if "indicators.csv" in a.get("href", "")]
+    assert links, "no CSV download link"
+    path = (book / "_build" / "html" / "book" / YEAR / links[0]).resolve()
+    expected = cli_out(book, "indicators", "--borough", BOROUGH, "--year", YEAR, "--format", "csv", "--offline")
+    assert path.read_text(encoding="utf-8") == expected
+    rows = {r["indicator"]: r for r in csv.DictReader(io.StringIO(expected))}
+    burglary = rows["residential_burglary"]
+    assert (burglary["previous_value"], burglary["value"], burglary["series"]) == ("729", "655", "restated_2025")
+    for name, sha in SHA256.items():
+        assert f"{name} (sha256 {sha})" in burglary["source_files"]
+
+
+def test_data_sources_and_methodology_say_which_data_and_which_breaks(book):
+    sources = text_of(book, "data_sources")
+    for name, sha in SHA256.items():
+        assert name in sources and sha in sources
+    assert "come from the edition of November 2025" in sources
+    method = text_of(book, "methodology")
+    for brk in breaks(book):
+        assert brk.title in method, brk.id
+    assert "'Unknown'" in method and "'London Heathrow and London City Airports'" in method
+
+
+def test_the_pdfs_print_2024_25(book):
+    from test_pdf import _need_tools, flat, pages_text
+
+    _need_tools()
+    out = cli_out(book, "pdf", "--borough", BOROUGH, "--year", YEAR, "--offline")
+    report, paper = map(Path, out.splitlines())
+    paper_text = flat("\n".join(pages_text(paper)))
+    assert "Annual Report for 2024-25" in paper_text and "(2,224 to 1,774)" in paper_text
+    assert re.search(r"Pages:\s+\d+", subprocess.run(["pdfinfo", str(report)], capture_output=True, text=True).stdout)
