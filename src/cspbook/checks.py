@@ -15,12 +15,13 @@ def run(files: list[Path] | None = None) -> list[str]:
         wide = load.read_wide(path)
         info = load.describe(path, wide)
         lines.append(f"ok  {path}: {info['rows']} rows, {info['boroughs']} boroughs, "
-                     f"{info['first_month']}..{info['last_month']} ({info['classification']})")
+                     f"{info['first_month']}..{info['last_month']} ({info['classification']}, series {info['series']})")
     if files:
         return lines
     base = config.definitions_dir()
-    definitions.classifications()
-    lines.append(f"ok  {base / 'classification.yml'}")
+    classes = definitions.classifications()
+    lines.append(f"ok  {base / 'classification.yml'}: {len(classes.by_id)} classifications in {len(classes.series)} series, "
+                 f"{len(classes.breaks)} breaks decided")
     lines.append(f"ok  {base / 'indicators.yml'}: {len(definitions.indicators())} indicators")
     _check_defaults(base / "reports")
     lines.append(f"ok  {base / 'reports' / 'defaults.yml'}")
