@@ -161,7 +161,8 @@ def _report(args):
     return store.dataset(), report
 
 
-def _emit(frame, fmt: str) -> None:
+def _emit(frame, fmt: str, as_text) -> None:
+    """Write ``frame`` as CSV, JSON or a plain-text table (``as_text``, from :mod:`cspbook.terminal`)."""
     from cspbook import table
 
     if fmt == "csv":
@@ -169,21 +170,14 @@ def _emit(frame, fmt: str) -> None:
     elif fmt == "json":
         print(json.dumps(table.to_records(frame), indent=2))
     else:
-        import pandas as pd
-
-        with pd.option_context("display.width", 200, "display.max_columns", None, "display.max_colwidth", 40):
-            print(frame.to_string(index=False))
+        print(as_text(frame))
 
 
 def cmd_indicators(args) -> int:
-    from cspbook import table
+    from cspbook import table, terminal
 
     data, report = _report(args)
-    frame = table.indicator_table(data, report)
-    if args.format == "table":
-        frame = frame[["label", "source", "previous_value", "value", "change_pct", "significant",
-                       "london_change_pct", "london_rank", "comparable", "target_status"]]
-    _emit(frame, args.format)
+    _emit(table.indicator_table(data, report), args.format, terminal.indicators)
     return 0
 
 
@@ -208,9 +202,7 @@ def cmd_pdf(args) -> int:
 
 
 def cmd_reconcile(args) -> int:
-    from cspbook import table
-
-    from cspbook import reconcile
+    from cspbook import reconcile, table, terminal
 
     data, report = _report(args)
     frame = table.reconciliation(data, report)
@@ -219,7 +211,7 @@ def cmd_reconcile(args) -> int:
         print(f"no published figures for {report.borough} {report.year_label}: {path} does not exist "
               "(add it to compare the report's figures with the data)")
         return 0
-    _emit(frame, args.format)
+    _emit(frame, args.format, terminal.reconciliation)
     return 0
 
 
