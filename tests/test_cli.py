@@ -371,6 +371,23 @@ def test_validate_checks_the_defaults_on_their_own(project, capsys):
     assert err.startswith(f"cspbook: error: {defaults}") and "'static_threshold_pct' must be a number of 0 or more" in err
 
 
+def test_validate_checks_the_defaults_even_when_every_borough_has_files_for_some_years(project, capsys):
+    """The defaults are loaded alone for a year no file covers, whichever years have files."""
+    reports_dir = project / "data" / "reports"
+    for old in reports_dir.glob("barking*.yml"):
+        old.unlink()
+    for borough in definitions.boroughs(project / "data" / "boroughs.yml"):
+        for year in ("2011-12", "2015-16"):
+            (reports_dir / f"{definitions.slug(borough)}-{year}.yml").write_text(
+                f"borough: {borough}\nyear: {year}\nstatic_threshold_pct: 1.0\n", encoding="utf-8")
+    defaults = reports_dir / "defaults.yml"
+    defaults.write_text(defaults.read_text(encoding="utf-8").replace("static_threshold_pct: 1.0", "static_threshold_pct: -3"),
+                        encoding="utf-8")
+    code, out, err = run_cli(capsys, "validate")
+    assert code == 2
+    assert err.startswith(f"cspbook: error: {defaults}") and "'static_threshold_pct' must be a number of 0 or more" in err
+
+
 def test_the_indicator_table_reads_like_a_report(real_home, mirror, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
     code, out, err = run_cli(capsys, "indicators", "--borough", "Barking and Dagenham", "--year", "2011-12",

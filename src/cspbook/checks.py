@@ -43,13 +43,10 @@ def run(files: list[Path] | None = None) -> list[str]:
 
 
 def _check_defaults(folder: Path) -> None:
-    """Load the defaults alone, as for a borough and year with no file of their own."""
-    own = {p.stem for p in folder.glob("*.yml")}
-    for borough in definitions.boroughs():
-        for year in (2011, 2015):
-            if f"{definitions.slug(borough)}-{periods.label(year)}" not in own:
-                reports.load(borough, year)
-                return
+    """Load the defaults alone, as for a borough and year with no file of their own: the
+    year after the latest that has a file."""
+    years = [_identity(p)[1] for p in folder.glob("*.yml") if p.name != "defaults.yml"]
+    reports.load(definitions.boroughs()[0], max(years, default=2000) + 1)
 
 
 def _cached_files() -> list[Path]:

@@ -158,12 +158,23 @@ def cautions(rows) -> str:
 
 
 def _percent_sentence(row, threshold) -> str:
+    """A share's change in percentage points; one smaller than ``threshold`` points is
+    static, as :func:`row_judgement` judges it.
+
+    >>> row = dict(label="Completed", previous_value=57.0, value=57.5)
+    >>> _percent_sentence(row, 1.0), _percent_sentence(row, 0.25)
+    ('Completed remained static (57% to 57.5%).', 'Completed rose from 57% to 57.5% (up 0.5 percentage points).')
+    >>> _percent_sentence(dict(row, value=57.0), 1.0)
+    'Completed remained static at 57%.'
+    """
     label, prev, value = row["label"], row.get("previous_value"), row.get("value")
     if _missing(prev) or _missing(value):
         return f"{label}: {number(value, 'percent')}."
     points = value - prev
     if abs(points) < 0.05:
         return f"{label} remained static at {number(value, 'percent')}."
+    if abs(points) < threshold:
+        return f"{label} remained static ({number(prev, 'percent')} to {number(value, 'percent')})."
     word = "rose" if points > 0 else "fell"
     return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {abs(points):g} percentage points)."
 
