@@ -163,3 +163,20 @@ def test_several_years_and_another_borough(scratch_project):
     assert toc.index("caption: 2012-13") < toc.index("caption: 2011-12") < toc.index("caption: 2010-11")
     soup = BeautifulSoup((html / "book" / "2012-13" / "overview.html").read_text(), "html.parser")
     assert "Newham" in soup.get_text()
+
+
+def test_every_glued_value_is_shown_by_its_page(built_book):
+    """A value glued but never referenced by the template's prose is dead weight (and a number
+    the reader never sees)."""
+    import json
+    import re
+
+    folder = built_book.home / "book" / built_book.year
+    for notebook in sorted(folder.glob("*.ipynb")):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        prose = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        used = set(re.findall(r"\{glue(?::\w+)?\}`([^`]+)`", prose))
+        glued = {o["metadata"]["scrapbook"]["name"] for c in cells if c["cell_type"] == "code"
+                 for o in c.get("outputs", []) if "scrapbook" in o.get("metadata", {})}
+        common = {"borough", "year", "year_span"}  # views.common: offered to every page, used by most
+        assert glued - common <= used, (notebook.name, sorted(glued - common - used))

@@ -119,3 +119,14 @@ def test_the_reports_tolerance_is_used(fetched):
         "violence_with_injury": "outside tolerance", "residential_burglary": "outside tolerance", "vehicle_crime": "reconciled",
     }
     assert got.loc["vehicle_crime", "reason"] == f"within 0.5 pp (0.07 percentage points): {REVISION}"
+
+
+def test_reconciliation_computes_only_what_it_compares(real_data, monkeypatch):
+    """`cspbook reconcile` needs the recomputed changes, not the whole indicator table (partner
+    figures, targets): building it would read files for nothing."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the indicator table was built")
+
+    monkeypatch.setattr(table, "indicator_table", refuse)
+    got = table.reconciliation(real_data, reports.load(BD, 2011))
+    assert got["indicator"].tolist() == ["violence_with_injury", "residential_burglary", "vehicle_crime"]

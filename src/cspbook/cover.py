@@ -63,7 +63,6 @@ def paper(ctx: Context) -> Paper:
     for key in OTHER_HEADINGS:
         sections[key] = paragraphs(text.other[key])
     glue = {
-        "paper_title": title(ctx),
         "recommendation": text.text["recommendation"],
         "next_year": periods.label(ctx.year + 1),
     }

@@ -197,10 +197,10 @@ def significance(row) -> str:
     return f"This change is not statistically significant: a change this size could arise by chance ({interval})."
 
 
-def rank_sentence(row, boroughs: int = 32) -> str:
-    """Where the borough's change ranks among the London boroughs.
+def rank_sentence(row, boroughs: int) -> str:
+    """Where the borough's change ranks among the ``boroughs`` London boroughs.
 
-    >>> rank_sentence(dict(london_rank=21, lower_is_better=True, borough="Barking and Dagenham", comparable=True))
+    >>> rank_sentence(dict(london_rank=21, lower_is_better=True, borough="Barking and Dagenham", comparable=True), 32)
     'Barking and Dagenham ranked 21st of 32 London boroughs for this change (1st = the largest fall).'
     """
     rank = row.get("london_rank")

@@ -1,6 +1,7 @@
-"""What the book's notebooks call: one function per kind of page, returning a view with
-the numbers to glue, the sentences, the tables and the charts. Notebooks stay thin:
-parameters, one call here, ``glue``, prose.
+"""What every page is made from: the context a notebook loads once (:func:`context`: the
+report configuration, the data, the indicator table), the glue that refuses a key twice,
+and the HTML pieces the pages share (accessible tables, charts with their data, the library
+code behind a figure). The pages themselves are in :mod:`cspbook.views`.
 
 Everything that reaches the page as HTML is escaped here; text glued into prose is glued
 as plain text, so a name from the data can never become markup.

@@ -69,16 +69,6 @@ def months(start: int) -> pd.PeriodIndex:
     return pd.period_range(f"{start}-04", periods=12, freq="M")
 
 
-def year_of(month: pd.Period) -> int:
-    """The financial year (by its starting calendar year) that ``month`` falls in.
-
-    >>> import pandas as pd
-    >>> year_of(pd.Period("2012-03", "M")), year_of(pd.Period("2012-04", "M"))
-    (2011, 2012)
-    """
-    return month.year if month.month >= 4 else month.year - 1
-
-
 def describe_month(month: pd.Period) -> str:
     """'December 2010' style.
 

@@ -72,7 +72,7 @@ def _files(manifest: dict, names) -> str:
     return "; ".join(f"{name} (sha256 {sha.get(name, 'unknown')})" for name in names.split("; "))
 
 
-def reconciliation(data: Dataset, report: Report, table: pd.DataFrame | None = None) -> pd.DataFrame:
+def reconciliation(data: Dataset, report: Report) -> pd.DataFrame:
     """Published vs recomputed for every published figure of the borough and year; a year the
     data do not cover raises PeriodError, as for :func:`indicator_table`."""
     indicators.check_year(data.months, report.year)
@@ -82,13 +82,10 @@ def reconciliation(data: Dataset, report: Report, table: pd.DataFrame | None = N
             pd.DataFrame(columns=reconcile.COLUMNS), pd.DataFrame(columns=["indicator", "label", "change_pct"])
         )
     published = reconcile.read_published(path)
-    if table is None:
-        table = indicator_table(data, report)
-    recomputed = _recomputed(data, report, published, table)
-    return reconcile.compare(published, recomputed, report.reconciliation_tolerance_pp)
+    return reconcile.compare(published, _recomputed(data, report, published), report.reconciliation_tolerance_pp)
 
 
-def _recomputed(data, report, published, table) -> pd.DataFrame:
+def _recomputed(data, report, published) -> pd.DataFrame:
     """Recomputed changes for the published indicators, even those not in the report's table."""
     rows = indicators.for_borough(data.changes, data.months, report.borough, report.year)
     rows = rows[rows["indicator"].isin(published["indicator"])]

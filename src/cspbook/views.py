@@ -82,9 +82,7 @@ def priority(ctx: Context, priority_id: str) -> View:
     sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
     sentences += [narrative.cautions(rows.to_dict("records"))]
     view = View(glue={
-        "title": prio.title,
         "focus": prio.focus,
-        "summary_text": prio.summary,
         "summary": " ".join(t for t in sentences if t),
         "n_indicators": str(len(rows)),
         "n_partner": str(int((rows["source"] == "partner").sum())),
@@ -99,7 +97,7 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
     defs = definitions.indicators()[row["indicator"]]
     thr = ctx.report.static_threshold_pct
     anchor = f"ind-{row['indicator']}"
-    texts = [narrative.sentence(row, thr), narrative.significance(row), narrative.rank_sentence(row)]
+    texts = [narrative.sentence(row, thr), narrative.significance(row), narrative.rank_sentence(row, len(definitions.boroughs()))]
     if row["source"] == "partner" and row["note"]:
         texts.append(f"This figure was {row['note']}.")
     parts = [HTML(
@@ -284,7 +282,7 @@ def _covers(info: dict, year: int) -> bool:
 def reconciliation(ctx: Context) -> View:
     from cspbook import table as table_mod
 
-    rec = table_mod.reconciliation(ctx.data, ctx.report, ctx.table)
+    rec = table_mod.reconciliation(ctx.data, ctx.report)
     shown = pd.DataFrame({
         "Indicator": rec["label"].fillna(rec["indicator"]),
         "Published change": [narrative.signed_pct(v) for v in rec["published_change_pct"]],
