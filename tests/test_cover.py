@@ -33,7 +33,6 @@ def test_every_section_of_a_cabinet_paper_is_there(paper):
     assert list(got.sections) == SECTIONS
     assert all(text_of(part) for part in got.sections.values())
     assert got.glue == {
-        "paper_title": "Barking and Dagenham Community Safety Partnership Annual Report 2011-12",
         "recommendation": "Cabinet is recommended to note the Barking and Dagenham Community Safety Partnership "
                           "Annual Report for 2011-12.",
         "next_year": "2012-13",
