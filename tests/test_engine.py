@@ -70,10 +70,18 @@ from pathlib import Path
 from cspbook import definitions, store
 store._MEMO["leak"] = 1
 Path("boroughs.yml").write_text("boroughs: [Somewhere]")
-definitions.boroughs(Path("boroughs.yml").resolve())""",
+definitions.boroughs(Path("boroughs.yml").resolve())
+import random
+from cspbook import narrative
+narrative.number = lambda value, unit="offences": "leak"
+narrative.LEAKED = 1
+np.seterr(all="raise")
+random.seed(0)
+np.random.seed(0)""",
     "print(os.getpid())",
     "leaked_name",
 )
+
 
 CLEAN = (
     """\
@@ -100,6 +108,13 @@ assert logging.getLogger().level == logging.WARNING, "the log level leaked"
 assert complex not in get_ipython().display_formatter.formatters["text/plain"].type_printers, "a formatter leaked"
 assert "leak" not in store._MEMO, "the dataset memo leaked"
 assert definitions._boroughs.cache_info().currsize == 0, "a definitions cache leaked"
+import random
+from cspbook import narrative
+assert narrative.number(1234) == "1,234", "an attribute set on a cspbook module leaked"
+assert not hasattr(narrative, "LEAKED"), "a name added to a cspbook module leaked"
+assert np.geterr() == {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}, "numpy.seterr leaked"
+assert random.random() != 0.8444218515250481, "the seed of random leaked"
+assert np.random.rand() != 0.5488135039273248, "numpy's global random seed leaked"
 """,
     "print(os.getpid())",
 )
