@@ -310,7 +310,7 @@ def test_keyboard_interrupt_stops_every_kernel(tmp_path):
 @pytest.mark.parametrize("engine_name", ["warm", "papermill"])
 def test_sigterm_during_a_build_leaves_no_kernel(tmp_path, engine_name):
     if not mirror_dir().exists():
-        pytest.skip(f"no data mirror at {mirror_dir()}")
+        pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     home = make_project(tmp_path / "project")
     env = dict(os.environ, CSPBOOK_HOME=str(home), CSPBOOK_MIRROR=str(mirror_dir()), **{run.ENGINE_ENV: engine_name})
     cli = Path(sys.executable).with_name("cspbook")
@@ -343,7 +343,7 @@ def outputs(path: Path, home: Path) -> str:
 @pytest.mark.slow
 def test_both_engines_write_the_same_notebooks(tmp_path, monkeypatch):
     if not mirror_dir().exists():
-        pytest.skip(f"no data mirror at {mirror_dir()}")
+        pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     homes = {}
     for name in ("warm", "papermill"):
         monkeypatch.setenv(run.ENGINE_ENV, name)

@@ -192,6 +192,8 @@ def check_writable() -> None:
 
 def _write_error(target: Path, exc: OSError) -> BuildError:
     folder = target.parent
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        exc = OSError(exc.args[0][0][-1])  # copytree's list of (source, target, error): the first one
     if folder.exists() and not folder.is_dir():
         reason = f"{folder} is a file, not a folder"
     else:

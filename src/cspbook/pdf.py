@@ -111,8 +111,15 @@ def singlehtml(log) -> Path:
     """Build the book's table of contents as one HTML page (strict, like the HTML book);
     the path of that page."""
     stage = run.work_dir() / "singlehtml"
+    unfinished = run.work_dir() / "singlehtml.unfinished"
+    if unfinished.exists():  # a failed or interrupted build may have left it broken
+        log(f"discarding {stage}: it was left by a build that did not finish; building from scratch")
+        shutil.rmtree(stage, ignore_errors=True)
+    unfinished.parent.mkdir(parents=True, exist_ok=True)
+    unfinished.touch()
     log("building the single-page HTML for print with Jupyter Book (warnings are errors)")
     book.jupyter_book("singlehtml", stage, "Jupyter Book could not build the single-page HTML")
+    unfinished.unlink()
     root = yaml.safe_load((config.home() / "_toc.yml").read_text(encoding="utf-8"))["root"]
     page = stage / "_build" / "singlehtml" / f"{root}.html"
     if not page.exists():
