@@ -79,7 +79,7 @@ def build_in(home: Path, borough: str = BOROUGH, year: str = YEAR, jobs: int = 2
 def built_book(tmp_path_factory) -> BuiltBook:
     """The Barking and Dagenham 2011-12 book, built once per session in a scratch tree."""
     if not mirror_dir().exists():
-        pytest.skip(f"no data mirror at {mirror_dir()} (set CSPBOOK_TEST_MIRROR)")
+        pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     home = make_project(tmp_path_factory.mktemp("book") / "project")
     build_in(home)
     return BuiltBook(home, home / "_build" / "html", BOROUGH, YEAR)

@@ -28,6 +28,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from cspbook import cli, config, definitions, reports, store
 
@@ -49,6 +50,23 @@ _SHARED_SNAPSHOT: dict[str, dict] = {}  # the session tree's data/ when fetched,
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+REQUIRE_ALL_ENV = "CSPBOOK_REQUIRE_ALL"  # set in CI (.ci/run): a test that cannot run here fails, never skips
+
+
+# Hypothesis: CI runs are repeatable (the same examples every run: `derandomize`); elsewhere
+# each run explores new ones. HYPOTHESIS_PROFILE=ci gives CI's examples anywhere.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get(REQUIRE_ALL_ENV) else "default"))
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip with ``reason``; fail instead under ``$CSPBOOK_REQUIRE_ALL`` (CI), where a skip
+    would hide a test that should have run."""
+    if os.environ.get(REQUIRE_ALL_ENV):
+        pytest.fail(f"{reason} ({REQUIRE_ALL_ENV} is set: this test must run here)")
+    pytest.skip(reason)
 
 
 def clear_caches() -> None:

@@ -77,7 +77,7 @@ _BUILT: list[LastGood] = []  # the tree of this session (worker), built by the f
 
 def _build_once(tmp_path_factory) -> LastGood:
     if not mirror_dir().exists():
-        pytest.skip(f"no data mirror at {mirror_dir()} (set CSPBOOK_TEST_MIRROR)")
+        pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     home = make_project(tmp_path_factory.mktemp("lastgood") / "project")
     result = cspbook(home, timeout=600)
     assert result.returncode == 0, result.stderr

@@ -26,7 +26,7 @@ import nbformat
 import pandas as pd
 import pytest
 from bookfixtures import BOROUGH, mirror_dir
-from conftest import HISTORIC, RECENT
+from conftest import HISTORIC, RECENT, skip_or_fail
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lastgood import cspbook, last_good  # noqa: F401 - a fixture
@@ -286,7 +286,7 @@ def read_only(folder: Path):
     else:
         chattr = shutil.which("chattr")
         if not chattr or subprocess.run([chattr, "+i", str(folder)], capture_output=True).returncode:
-            pytest.skip("cannot make a folder read-only for root here (chattr +i is unavailable)")
+            skip_or_fail("cannot make a folder read-only for root here (chattr +i is unavailable)")
         reason = "Operation not permitted"
         undo = lambda: subprocess.run([chattr, "-i", str(folder)], check=True)  # noqa: E731
     try:
@@ -296,7 +296,7 @@ def read_only(folder: Path):
             pass
         else:
             (folder / "probe").unlink()
-            pytest.skip(f"{folder} is still writable")
+            skip_or_fail(f"{folder} is still writable")
         yield reason
     finally:
         undo()

@@ -429,6 +429,7 @@ def test_axe_on_a_phone_with_the_hidden_content_open(mobile, built_book, book_se
 
 SCRIPT = "<script>alert(1)</script>"
 HOSTILE = f'{SCRIPT} "quoted" {{{{ x }}}} **bold** [link](http://evil.example)'
+IMAGE = 'Prio <img src=x onerror="alert(4)">'  # runs wherever it is inserted as HTML, unlike <script>
 LONG = "Ab" * 2500  # a 5,000-character word: nothing to break it at
 
 
@@ -442,7 +443,7 @@ def hostile_book(built_book, tmp_path_factory):
     report = home / "data" / "reports" / f"barking-and-dagenham-{built_book.year}.yml"
     own = yaml.safe_load(report.read_text(encoding="utf-8"))
     priorities = defaults["priorities"]
-    titles = {"acquisitive_crime": f"Acquisitive crime {HOSTILE}", "asb": LONG}
+    titles = {"acquisitive_crime": f"Acquisitive crime {HOSTILE}", "asb": LONG, "reoffending": IMAGE}
     for prio in priorities:
         if prio["id"] in titles:
             prio["title"] = titles[prio["id"]]
@@ -465,6 +466,7 @@ HOSTILE_PAGES = {  # page -> texts that must appear on it, character for charact
     "overview": [f"Aim {HOSTILE} {LONG}", f"Partnership {HOSTILE}", f"Acquisitive crime {HOSTILE}"],
     "acquisitive_crime": [f"Acquisitive crime {HOSTILE}", f"{HOSTILE} {LONG}"],
     "asb": [LONG],
+    "reoffending": [IMAGE],
     "next_priorities": [f"Next {HOSTILE}: {HOSTILE} {LONG}"],
 }
 
@@ -512,3 +514,31 @@ def test_hostile_text_runs_no_script(chromium, hostile_book):
         dialogs = traffic.dialogs
     assert not dialogs, dialogs
     assert not injected, f"<script> elements from the report configuration: {injected}"
+
+
+SEARCHED = {"acquisitive_crime": f"Acquisitive crime {HOSTILE}", "reoffending": IMAGE}  # page -> its whole title
+
+
+def test_hostile_titles_found_by_search_run_no_script(chromium, hostile_book):
+    """Sphinx's search page inserts what searchindex.js holds as HTML: searching for a
+    hostile title (the whole of it, as a reader would paste it) lists its page, shows the
+    title as text and runs nothing."""
+    from urllib.parse import quote
+
+    context = chromium.new_context(viewport=DESKTOP)
+    traffic = watch(context, hostile_book.url)
+    page = context.new_page()
+    try:
+        for name, title in SEARCHED.items():
+            open_page(page, f"{hostile_book.url}search.html?q={quote(title)}", traffic)
+            page.wait_for_function("/Search finished|did not match/.test(document.querySelector('#search-results')"
+                                   "?.innerText || '')")
+            traffic.settle(page)
+            results = page.locator("#search-results")
+            links = {a.get_attribute("href").split("#")[0].split("?")[0]: a.inner_text()
+                     for a in results.locator("li > a").all()}
+            assert links.get(f"book/{hostile_book.year}/{name}.html") == title, f"{title!r} found as {links}"
+            assert results.locator("img, script").count() == 0, f"{title!r}: markup from the index became elements"
+        assert not traffic.dialogs, traffic.dialogs
+    finally:
+        context.close()

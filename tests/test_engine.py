@@ -70,10 +70,18 @@ from pathlib import Path
 from cspbook import definitions, store
 store._MEMO["leak"] = 1
 Path("boroughs.yml").write_text("boroughs: [Somewhere]")
-definitions.boroughs(Path("boroughs.yml").resolve())""",
+definitions.boroughs(Path("boroughs.yml").resolve())
+import random
+from cspbook import narrative
+narrative.number = lambda value, unit="offences": "leak"
+narrative.LEAKED = 1
+np.seterr(all="raise")
+random.seed(0)
+np.random.seed(0)""",
     "print(os.getpid())",
     "leaked_name",
 )
+
 
 CLEAN = (
     """\
@@ -100,6 +108,13 @@ assert logging.getLogger().level == logging.WARNING, "the log level leaked"
 assert complex not in get_ipython().display_formatter.formatters["text/plain"].type_printers, "a formatter leaked"
 assert "leak" not in store._MEMO, "the dataset memo leaked"
 assert definitions._boroughs.cache_info().currsize == 0, "a definitions cache leaked"
+import random
+from cspbook import narrative
+assert narrative.number(1234) == "1,234", "an attribute set on a cspbook module leaked"
+assert not hasattr(narrative, "LEAKED"), "a name added to a cspbook module leaked"
+assert np.geterr() == {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}, "numpy.seterr leaked"
+assert random.random() != 0.8444218515250481, "the seed of random leaked"
+assert np.random.rand() != 0.5488135039273248, "numpy's global random seed leaked"
 """,
     "print(os.getpid())",
 )
@@ -295,7 +310,7 @@ def test_keyboard_interrupt_stops_every_kernel(tmp_path):
 @pytest.mark.parametrize("engine_name", ["warm", "papermill"])
 def test_sigterm_during_a_build_leaves_no_kernel(tmp_path, engine_name):
     if not mirror_dir().exists():
-        pytest.skip(f"no data mirror at {mirror_dir()}")
+        pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     home = make_project(tmp_path / "project")
     env = dict(os.environ, CSPBOOK_HOME=str(home), CSPBOOK_MIRROR=str(mirror_dir()), **{run.ENGINE_ENV: engine_name})
     cli = Path(sys.executable).with_name("cspbook")
@@ -328,7 +343,7 @@ def outputs(path: Path, home: Path) -> str:
 @pytest.mark.slow
 def test_both_engines_write_the_same_notebooks(tmp_path, monkeypatch):
     if not mirror_dir().exists():
-        pytest.skip(f"no data mirror at {mirror_dir()}")
+        pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     homes = {}
     for name in ("warm", "papermill"):
         monkeypatch.setenv(run.ENGINE_ENV, name)

@@ -22,7 +22,6 @@ from cspbook.errors import DataFileError, FetchError
 from cspbook.fetch import cache_is_current, fetch, read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_MIRROR = (REPO.parent / "shared" / "data").resolve()
 HISTORIC = "MPS_Borough_Level_Crime_Historic.csv"
 RECENT = "MPS_Borough_Level_Crime_most_recent_24_months.csv"
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
@@ -313,13 +312,12 @@ def test_ctrl_c_during_a_fetch_removes_the_partial_files(tmp_path, cache, previo
 # --- the mirror ------------------------------------------------------------------------------
 
 
-def test_fetch_from_the_real_mirror(cache):
-    if not REAL_MIRROR.is_dir():
-        pytest.skip(f"the real data mirror {REAL_MIRROR} is absent on this machine")
+def test_fetch_from_the_real_mirror(cache, mirror):
+    """The real mirror is ``$CSPBOOK_TEST_MIRROR`` or ../shared/data (the ``mirror`` fixture
+    fails, it does not skip, when it is absent)."""
+    result = fetch(mirror)
 
-    result = fetch(REAL_MIRROR)
-
-    assert result.origin == f"mirror:{REAL_MIRROR}"
+    assert result.origin == f"mirror:{mirror}"
     expected = {
         HISTORIC: (1056, "2008-01", "2016-12", "mps_previous"),
         RECENT: (1050, "2017-01", "2018-12", "home_office"),
@@ -327,13 +325,13 @@ def test_fetch_from_the_real_mirror(cache):
     got = {e["name"]: (e["rows"], e["first_month"], e["last_month"], e["classification"]) for e in result.files}
     assert got == expected
     for entry in result.files:
-        original = (REAL_MIRROR / entry["name"]).read_bytes()
-        assert entry["source"] == str(REAL_MIRROR / entry["name"])
+        original = (mirror / entry["name"]).read_bytes()
+        assert entry["source"] == str(mirror / entry["name"])
         assert entry["sha256"] == sha256(original) == sha256((cache / entry["name"]).read_bytes())
         assert entry["bytes"] == len(original)
         assert entry["boroughs"] == 32
     assert read_manifest()["files"] == result.files
-    assert cache_is_current(REAL_MIRROR)
+    assert cache_is_current(mirror)
 
 
 def test_a_missing_mirror_folder_says_how_to_fix_it(tmp_path, cache, previous, monkeypatch):

@@ -130,6 +130,21 @@ def test_every_complete_year_of_every_borough_computes(real_data, borough):
             assert mps["change_pct"].notna().all() and mps["london_rank"].between(1, 32).all()
 
 
+def test_home_office_era_counts_match_the_raw_file(real_data):
+    """Two 2017-18 counts (April 2017 to March 2018) of Barking and Dagenham in the updated
+    Home Office categories, summed by hand from the rows of
+    MPS_Borough_Level_Crime_most_recent_24_months.csv:
+
+        'Burglary - Residential'  101 + 129 + 71 + 95 + 83 + 81 + 122 + 88 + 124 + 143 + 134 + 122 = 1293
+        'Assault with Injury'     113 + 138 + 132 + 124 + 135 + 134 + 129 + 115 + 136 + 103 + 115 + 146 = 1520
+        'Wounding/GBH'             45 + 67 + 47 + 53 + 52 + 48 + 64 + 50 + 57 + 42 + 43 + 46 = 614
+        'Murder'                    0 + 0 + 0 + 0 + 1 + 0 + 0 + 0 + 0 + 0 + 1 + 1 = 3
+    """
+    rows = table.indicator_table(real_data, reports.load(BD, 2017)).set_index("indicator")
+    assert rows.loc["residential_burglary", "value"] == 1293
+    assert rows.loc["violence_with_injury", "value"] == 1520 + 614 + 3
+
+
 def test_the_decisions_across_2017(real_data):
     """The January 2017 renaming is a caution (the counts run on), April 2017 breaks residential
     burglary only, and a change within one set of categories carries neither."""

@@ -13,7 +13,7 @@ from cspbook.errors import DataFileError
 def small_dataset(manifest: dict) -> store.Dataset:
     frame = pd.DataFrame({"indicator": ["burglary"], "borough": ["Barnet"], "count": [3]})
     months = pd.period_range("2011-04", periods=12, freq="M")
-    return store.Dataset(frame, {}, manifest, frame, frame, frame, months, ("a.csv",))
+    return store.Dataset({}, manifest, frame, frame, frame, frame, months, ("a_series",))
 
 
 def test_the_dataset_is_computed_once_then_read_from_disk(tmp_path, monkeypatch):

@@ -93,12 +93,52 @@ def stamp(jobs: list[Job], extra: list[Path]) -> str:
     return h.hexdigest()
 
 
-def up_to_date(digest: str) -> bool:
+_REPORTED: set = set()
+
+
+def up_to_date(digest: str, log=None) -> bool:
+    """True when ``_build/html`` was built from exactly these inputs (its stamp says so)
+    and still holds exactly the files that build wrote, byte for byte."""
+    from cspbook import integrity
+
     path = html_dir() / STAMP
     try:
-        return json.loads(path.read_text())["stamp"] == digest
-    except (OSError, ValueError, KeyError):
+        recorded = json.loads(path.read_text())
+        if recorded["stamp"] != digest:
+            return False
+    except (OSError, ValueError, KeyError, TypeError):
         return False
+    problem = integrity.listing_problem(html_dir(), recorded.get("files"), skip=(STAMP,))
+    if problem and log and (str(html_dir()), problem) not in _REPORTED:  # once, though asked twice
+        _REPORTED.add((str(html_dir()), problem))
+        log(f"the book at {html_dir()} is not what its build wrote ({problem}); building it again")
+    return not problem
+
+
+def documents(toc_path: Path | None = None) -> list[str]:
+    """The documents of ``_toc.yml`` (root first), e.g. ``book/2011-12/overview``."""
+    content = yaml.safe_load((toc_path or config.home() / "_toc.yml").read_text(encoding="utf-8"))
+    docs = [content["root"]]
+    for part in content.get("parts", []):
+        docs += [chapter["file"] for chapter in part.get("chapters", [])]
+    return docs
+
+
+def _reusable_work_tree(jb: Path, docs: list[str]) -> str:
+    """'' when Jupyter Book's working tree can be built on; else why not. It must hold the
+    stamp of a build that finished (a failed or interrupted build leaves none), unchanged
+    since, and the same documents (Sphinx never deletes the pages of removed ones)."""
+    from cspbook import integrity
+
+    built = jb / "_build" / "html"
+    try:
+        recorded = json.loads((built / STAMP).read_text())
+    except (OSError, ValueError):
+        return "it was left by a build that did not finish"
+    if not isinstance(recorded, dict) or recorded.get("docs") != docs:
+        return "the book's pages have changed (years or chapters added or removed)"
+    problem = integrity.listing_problem(built, recorded.get("files"), skip=(STAMP,))
+    return f"its output is not what the last build wrote ({problem})" if problem else ""
 
 
 def jupyter_book(builder: str, output: Path, failure: str) -> Path:
@@ -120,9 +160,20 @@ def jupyter_book(builder: str, output: Path, failure: str) -> Path:
 def build_html(digest: str, log=None) -> Path:
     """Run Jupyter Book strictly and swap the result into ``_build/html``."""
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    from cspbook import integrity
+
+    jb, docs = config.work_dir() / "jb", documents()
+    if jb.exists():
+        problem = _reusable_work_tree(jb, docs)
+        if problem:
+            log(f"discarding Jupyter Book's working tree {jb}: {problem}; building from scratch")
+            shutil.rmtree(jb)
+        else:
+            (jb / "_build" / "html" / STAMP).unlink()  # until this build has finished
     log("building the HTML book with Jupyter Book (warnings are errors)")
-    built = jupyter_book("html", config.work_dir() / "jb", "Jupyter Book failed; the last good book is unchanged")
-    (built / STAMP).write_text(json.dumps({"stamp": digest}))
+    built = jupyter_book("html", jb, "Jupyter Book failed; the last good book is unchanged")
+    files = integrity.listing(built, skip=(STAMP,))
+    (built / STAMP).write_text(json.dumps({"stamp": digest, "docs": docs, "files": files}))
     return swap_in(built)
 
 
@@ -141,6 +192,8 @@ def check_writable() -> None:
 
 def _write_error(target: Path, exc: OSError) -> BuildError:
     folder = target.parent
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        exc = OSError(exc.args[0][0][-1])  # copytree's list of (source, target, error): the first one
     if folder.exists() and not folder.is_dir():
         reason = f"{folder} is a file, not a folder"
     else:

@@ -21,7 +21,7 @@ def _stderr_line(msg: str) -> None:
     sys.stderr.flush()
 
 
-def _unchanged(planned: list, primary: int, years: list[int]) -> bool:
+def _unchanged(planned: list, primary: int, years: list[int], log=None) -> bool:
     """True when every notebook is cached and the HTML was built from exactly these inputs.
 
     The CSV downloads need no recomputing then: they depend only on the data, definitions
@@ -33,7 +33,7 @@ def _unchanged(planned: list, primary: int, years: list[int]) -> bool:
     if not all(path.exists() for path in downloads):
         return False
     book.write_toc(book.toc(planned, primary))
-    return book.up_to_date(book.stamp(planned, downloads))
+    return book.up_to_date(book.stamp(planned, downloads), log=log)
 
 
 @dataclass
@@ -59,7 +59,7 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
         manifest = store.ensure(mirror=mirror, offline=offline, notice=log)
         titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
         planned = run.plan(name, all_years, titles, manifest)
-        if _unchanged(planned, primary, all_years):
+        if _unchanged(planned, primary, all_years, log):
             # Nothing that the book depends on changed: no data to load, no notebook to run,
             # no Jupyter Book (and no pandas import: this path is nearly free).
             outcome = run.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
@@ -75,7 +75,7 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
         downloads = [book.write_downloads(y, tables[y].to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}")) for y in all_years]
         book.write_toc(book.toc(planned, primary))
         digest = book.stamp(planned, downloads)
-        if book.up_to_date(digest):
+        if book.up_to_date(digest, log=log):
             log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
             skipped = True
         else:

@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt as exc:  # also signals.Interrupted (SIGTERM)
         signals.stop_children()
-        print(f"cspbook: interrupted{AFTER_INTERRUPT.get(args.command, '')}", file=sys.stderr)
+        outcome = getattr(exc, "outcome", None)  # set when the work was done before the signal was delivered
+        print(f"cspbook: interrupted{'; ' + outcome if outcome else AFTER_INTERRUPT.get(args.command, '')}", file=sys.stderr)
         return signals.exit_code(exc)
     except BrokenPipeError:  # e.g. `cspbook indicators ... | head`: the reader left early
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

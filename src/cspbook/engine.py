@@ -21,10 +21,13 @@ Kernel side (inside each kernel), :func:`warm` and :func:`reset`:
   backend, the one-letter colour codes that ``seaborn.set_theme`` rewrites), pandas and
   numpy options, warnings filters, ``os.environ`` (a notebook sets ``CSPBOOK_HOME``), the
   working directory, ``sys.path``, the logging root, IPython display formatters and event
-  callbacks, the random generators' seeds and cspbook's in-process caches (the dataset memo,
-  the definitions' lru caches), so no notebook depends on the one that ran before it.
-  Imported modules stay loaded: that is the point. Not reset: attributes a notebook
-  monkeypatches onto a module or class, threads it starts, files it leaves open.
+  callbacks, numpy's floating-point error handling (``seterr``), the random generators'
+  seeds (numpy's legacy global generator and :mod:`random`, reseeded from the OS as in a
+  fresh kernel), the attributes of cspbook's modules (a notebook that sets
+  ``cspbook.narrative.X = ...``) and cspbook's in-process caches (the dataset memo, the
+  definitions' lru caches), so no notebook depends on the one that ran before it. Imported
+  modules stay loaded: that is the point. Not reset: attributes a notebook monkeypatches onto
+  a class or a module other than cspbook's, threads it starts, files it leaves open.
 """
 
 from __future__ import annotations
@@ -133,6 +136,7 @@ def _capture() -> dict:
             mpl.rcParams._get("backend"),
             {code: mpl.colors._colors_full_map[code] for code in "bgrcmykw"},
         )
+    state["modules"] = {name: dict(vars(module)) for name, module in _own_modules()}
     shell = _shell()
     if shell is not None:
         formatters = shell.display_formatter.formatters.values()
@@ -187,7 +191,38 @@ def _restore(state: dict) -> None:
             formatter.deferred_printers.update(deferred)
         for name, callbacks in state["events"].items():
             shell.events.callbacks[name][:] = callbacks
+    if "modules" in state:
+        _restore_modules(state["modules"])
     _clear_cspbook_caches()
+
+
+def _own_modules():
+    """cspbook's modules that are loaded, but this one (it holds the snapshot): (name, module)."""
+    return [(name, module) for name, module in list(sys.modules.items())
+            if module is not None and (name == "cspbook" or name.startswith("cspbook.")) and name != __name__]
+
+
+def _restore_modules(saved: dict) -> None:
+    """Put back the attributes of cspbook's modules as :func:`warm` found them (a notebook
+    may set ``cspbook.narrative.X = ...``); a cspbook module imported since is forgotten,
+    so the next notebook that needs it imports it afresh."""
+    for name, module in _own_modules():
+        attrs = saved.get(name)
+        if attrs is None:
+            del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if parent in sys.modules and getattr(sys.modules[parent], child, None) is module:
+                delattr(sys.modules[parent], child)
+            continue
+        current = vars(module)
+        for key in [key for key in current if key not in attrs]:
+            del current[key]
+        for key, value in attrs.items():
+            if current.get(key, _MISSING) is not value:
+                current[key] = value
+
+
+_MISSING = object()
 
 
 def _pandas_options() -> dict:

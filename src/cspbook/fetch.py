@@ -7,9 +7,11 @@ move them all into place, drop cached files the source no longer offers, and wri
 ``manifest.json`` last. A failure at any step (or Ctrl-C) removes the staging folder and
 leaves the previous cache and manifest byte-for-byte as they were.
 
-Only the final renames touch the cache. Each is atomic (``os.replace``), the set of them is
-not: if the process dies in the middle of the renames the old manifest no longer matches
-every file, :func:`cache_is_current` then answers False and the next fetch repairs it.
+Only the final renames touch the cache. Each is atomic (``os.replace``) and SIGINT/SIGTERM
+wait until all of them are done; only a process killed outright (SIGKILL, power loss) in the
+middle of them leaves an old manifest beside a new file: every use of the cache checks the
+files against the manifest (:func:`cspbook.integrity.check_raw`), :func:`cache_is_current`
+answers False, and the next fetch repairs it.
 """
 
 from __future__ import annotations
@@ -118,8 +120,7 @@ def fetch(
         changed = [item.entry["name"] for item in staged if not same_bytes(cache, item.entry)]
         manifest = build_manifest(origin, [item.entry for item in staged], utc_now())
         manifest_file = write_new(staging / MANIFEST_NAME, manifest_bytes(manifest))
-        removed = install(staged, changed, cache)
-        os.replace(manifest_file, cache / MANIFEST_NAME)
+        removed = install_all(staged, changed, cache, manifest_file)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return FetchResult(manifest["files"], changed, origin, removed)
@@ -571,6 +572,22 @@ def same_bytes(cache: Path, entry: dict) -> bool:
     """Whether the cache already holds this entry's file with the same sha256."""
     final = cache / entry["name"]
     return final.is_file() and sha256_file(final) == entry["sha256"]
+
+
+def install_all(staged: list[Staged], changed: list[str], cache: Path, manifest_file: Path) -> list[str]:
+    """Install the files and then the manifest with SIGINT and SIGTERM held back, so a
+    signal never leaves new files beside the old manifest; the deleted names. A signal that
+    came during the renames is delivered after them, and says that the cache was updated."""
+    from cspbook import signals
+
+    try:
+        with signals.deferred():
+            removed = install(staged, changed, cache)
+            os.replace(manifest_file, cache / MANIFEST_NAME)
+    except KeyboardInterrupt as exc:  # delivered as the block ended: every rename was done
+        exc.outcome = "the cache was updated (the signal came as the new files were being moved in)"
+        raise
+    return removed
 
 
 def install(staged: list[Staged], changed: list[str], cache: Path) -> list[str]:

@@ -5,8 +5,8 @@ The recipe: build the HTML book (nothing to do when it is up to date) -> build t
 table of contents as one single HTML page with Jupyter Book (strict) -> prepare it for
 print (every chapter a top-level section on a named page whose header carries the
 chapter title; scripts removed) -> print it, and the cover paper alone, with headless
-Chromium -> move each PDF into ``_build/pdf/`` with a rename, so a reader never sees
-half a file.
+Chromium -> move both PDFs into ``_build/pdf/`` with renames that a signal cannot cut in
+two, so a reader never sees half a file, nor a report beside another build's cover paper.
 
 The print stylesheet (A4, page numbers, no navigation, charts sized to the page, links
 written out) is ``book/_static/cspbook.css``; the running header needs a named page per
@@ -74,8 +74,17 @@ def pdf(borough: str, year: str, years: str | None = None, jobs: int | None = No
         whole = _write_print_page(page, "print-report.html", prepare(html, title=cover.report_title(name, periods.label(start))))
         paper = _write_print_page(page, "print-cover-paper.html", prepare(html, only=f"book/{periods.label(start)}/cover_paper"))
         log(f"printing the PDFs with {browser}")
-        result = PdfResult(print_pdf(browser, whole, pdf_dir() / report_name),
-                           print_pdf(browser, paper, pdf_dir() / paper_name))
+        targets = [pdf_dir() / report_name, pdf_dir() / paper_name]
+        printed = []
+        for left in pdf_dir().glob(".*.printed"):  # left by a process killed outright
+            left.unlink(missing_ok=True)
+        try:
+            for source, target in zip((whole, paper), targets):
+                printed.append(print_pdf(browser, source, _pending(target)))
+            result = PdfResult(*install_together(printed, targets))
+        finally:
+            for tmp in printed:
+                tmp.unlink(missing_ok=True)
     log(f"wrote {result.report} and {result.cover_paper}")
     return result
 
@@ -102,8 +111,15 @@ def singlehtml(log) -> Path:
     """Build the book's table of contents as one HTML page (strict, like the HTML book);
     the path of that page."""
     stage = run.work_dir() / "singlehtml"
+    unfinished = run.work_dir() / "singlehtml.unfinished"
+    if unfinished.exists():  # a failed or interrupted build may have left it broken
+        log(f"discarding {stage}: it was left by a build that did not finish; building from scratch")
+        shutil.rmtree(stage, ignore_errors=True)
+    unfinished.parent.mkdir(parents=True, exist_ok=True)
+    unfinished.touch()
     log("building the single-page HTML for print with Jupyter Book (warnings are errors)")
     book.jupyter_book("singlehtml", stage, "Jupyter Book could not build the single-page HTML")
+    unfinished.unlink()
     root = yaml.safe_load((config.home() / "_toc.yml").read_text(encoding="utf-8"))["root"]
     page = stage / "_build" / "singlehtml" / f"{root}.html"
     if not page.exists():
@@ -288,6 +304,27 @@ def _write_print_page(page: Path, name: str, html: str) -> Path:
     tmp.write_text(html, encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def _pending(target: Path) -> Path:
+    """Where a PDF waits, printed, until both are moved into place together."""
+    return target.with_name(f".{target.name}.{os.getpid()}.printed")
+
+
+def install_together(printed: list[Path], targets: list[Path]) -> list[Path]:
+    """Move every printed PDF into place with SIGINT and SIGTERM held back, so the report
+    and its cover paper are always from the same build; a signal that came meanwhile is
+    delivered afterwards and says that they were written."""
+    from cspbook import signals
+
+    try:
+        with signals.deferred():
+            for tmp, target in zip(printed, targets):
+                os.replace(tmp, target)
+    except KeyboardInterrupt as exc:
+        exc.outcome = f"the new PDFs were written to {targets[0].parent} (the signal came as they were being moved in)"
+        raise
+    return targets
 
 
 def print_pdf(browser: str, page: Path, target: Path, timeout: int = PRINT_TIMEOUT) -> Path:

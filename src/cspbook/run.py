@@ -95,9 +95,17 @@ def cached(job: Job) -> Path:
     return work_dir() / "cache" / f"{job.key}.ipynb"
 
 
+def cache_problem(job: Job) -> str | None:
+    """None when the job's notebook is not cached, '' when the cached one is sound, else
+    what is wrong with it (see :func:`cspbook.integrity.entry_problem`)."""
+    from cspbook import integrity
+
+    return integrity.entry_problem(cached(job), job.template)
+
+
 def all_cached(jobs: list[Job]) -> bool:
-    """Every job's executed notebook is in the cache (nothing would run)."""
-    return all(cached(job).exists() for job in jobs)
+    """Every job's executed notebook is in the cache and sound (nothing would run)."""
+    return all(cache_problem(job) == "" for job in jobs)
 
 
 def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = None) -> dict[str, list[Job]]:
@@ -108,8 +116,15 @@ def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = Non
     """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     progress = sys.stderr.isatty() if progress is None else progress
-    todo = [j for j in jobs if not cached(j).exists()]
-    reused = [j for j in jobs if cached(j).exists()]
+    from cspbook import integrity
+
+    todo, reused = [], []
+    for job in jobs:
+        problem = cache_problem(job)
+        if problem:
+            log(f"discarding the damaged cache entry {cached(job)} ({job.label}): {problem}; executing it again")
+            integrity.discard(cached(job))
+        (reused if problem == "" else todo).append(job)
     for job in todo:
         check_parameters(job)
     (work_dir() / "cache").mkdir(parents=True, exist_ok=True)
@@ -203,9 +218,32 @@ def _run_one(job: Job, position: int | None, log, pool=None) -> None:
         kept = _keep_failed(out, job)
         raise BuildError(f"notebook {job.label} ({job.template}) could not run: {type(exc).__name__}: {exc}; see {kept}") from None
     finalise(out, job)
+    _check_executed(out, job)
+    from cspbook import integrity
+
+    integrity.discard(cached(job))  # no checksum may vouch for the old bytes while they are replaced
     os.replace(out, cached(job))
+    integrity.record(cached(job))
     if position is None:
         log(f"  done   {job.label} in {time.monotonic() - started:.1f}s")
+
+
+def _check_executed(out: Path, job: Job) -> None:
+    """BuildError when an executed notebook is not sound (see
+    :func:`cspbook.integrity.notebook_problem`): it is never cached or published."""
+    import nbformat
+
+    from cspbook import integrity
+
+    problem = integrity.notebook_problem(out.read_bytes(), job.template)
+    if not problem:
+        try:
+            nbformat.validate(nbformat.read(out, as_version=4))
+        except Exception as exc:  # noqa: BLE001 - nbformat's ValidationError and read errors alike
+            problem = f"it is not a valid nbformat 4 notebook ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+    if problem:
+        kept = _keep_failed(out, job)
+        raise BuildError(f"notebook {job.label} ({job.template}) ran but its result is not sound: {problem}; see {kept}")
 
 
 def _keep_failed(out: Path, job: Job) -> Path:

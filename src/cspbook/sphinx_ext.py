@@ -4,6 +4,16 @@ sphinx-book-theme 1.3.0 writes the page title into a print-only header as
 ``<h1>{{ pagetitle }}</h1>`` without escaping it, and sets ``pagetitle`` to the title's
 plain text: a title containing ``<script>`` (from a report configuration) would run in the
 reader's browser. We escape ``pagetitle`` after the theme has set it.
+
+Sphinx 7.4 stores the section titles and index entries of every page in ``searchindex.js``
+as plain text, and its search page inserts them as HTML (``innerHTML``): a title such as
+``Prio <img src=x onerror=...>`` would run when a reader searches for it. We HTML-escape
+them as each page is indexed (the page titles there are already HTML, rendered by Sphinx).
+
+myst-nb copies its stylesheet into the output only when the build has finished, so the
+pages written by a clean build link it without a ``?v=`` checksum and the pages rewritten by
+a later build with one: the same inputs gave different bytes. We copy it before any page is
+written, so every build links it the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +26,41 @@ def _escape_pagetitle(app, pagename, templatename, context, doctree):
         context["pagetitle"] = html.escape(context["pagetitle"], quote=True)
 
 
+def escape_index_entries(indexer, docname: str) -> None:
+    """HTML-escape the titles and index entries the search indexer holds for ``docname``
+    (plain text from the doctree, which Sphinx's searchtools.js inserts as HTML)."""
+    titles = getattr(indexer, "_all_titles", {})
+    if docname in titles:
+        titles[docname] = [(html.escape(title, quote=True), anchor) for title, anchor in titles[docname]]
+    entries = getattr(indexer, "_index_entries", {})
+    if docname in entries:
+        entries[docname] = [(html.escape(entry, quote=True), anchor, main) for entry, anchor, main in entries[docname]]
+
+
+def _escaping_feed(feed):
+    def feed_escaped(self, docname, filename, title, doctree):
+        feed(self, docname, filename, title, doctree)
+        escape_index_entries(self, docname)
+
+    feed_escaped.cspbook_escapes = True
+    return feed_escaped
+
+
+def _copy_mystnb_css_early(app):
+    if app.builder.format == "html":
+        from pathlib import Path
+
+        from myst_nb.sphinx_ext import add_global_html_resources
+
+        (Path(app.builder.outdir) / "_static").mkdir(parents=True, exist_ok=True)
+        add_global_html_resources(app, None)
+
+
 def setup(app):
+    from sphinx.search import IndexBuilder
+
+    if not getattr(IndexBuilder.feed, "cspbook_escapes", False):  # once per process
+        IndexBuilder.feed = _escaping_feed(IndexBuilder.feed)
     app.connect("html-page-context", _escape_pagetitle, priority=900)  # after the theme's (500)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
+    app.connect("builder-inited", _copy_mystnb_css_early)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "2"}

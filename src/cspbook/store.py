@@ -7,7 +7,6 @@ Datastore when needed); :func:`dataset` loads it.
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,17 +63,28 @@ def ensure(mirror: Path | None = None, offline: bool = False, notice=None) -> di
     mirror = mirror or config.mirror_from_env()
     have_cache = config.manifest_path().exists()
     if offline:
-        return read_manifest()
+        return verified_manifest(why="with --offline nothing is fetched")
     try:
         if have_cache and fetch.cache_is_current(mirror=mirror):
-            return read_manifest()
+            return verified_manifest()
         fetch.fetch(mirror=mirror)
     except CspbookError as exc:
         if have_cache and mirror is None:
             notice(f"notice: could not check the London Datastore for new data ({exc}); using the cached data")
-            return read_manifest()
+            return verified_manifest(why="the London Datastore could not be reached to fetch it again")
         raise
-    return read_manifest()
+    return verified_manifest()
+
+
+def verified_manifest(cache: Path | None = None, why: str = "") -> dict:
+    """The cache manifest, once every file it lists has been checked against its sha256
+    (DataFileError, exit 2, naming the file, both hashes and the fix, when one differs)."""
+    from cspbook import integrity
+
+    cache = cache or config.cache_dir()
+    manifest = read_manifest(cache)
+    integrity.check_raw(manifest, cache, cache / "manifest.json", why)
+    return manifest
 
 
 _MEMO: dict = {}
@@ -88,7 +98,7 @@ def dataset(cache: Path | None = None) -> Dataset:
     in a few hundredths of a second what the first process computed in about a second.
     """
     cache = cache or config.cache_dir()
-    manifest = read_manifest(cache)
+    manifest = verified_manifest(cache)  # the files' bytes, read now, are the manifest's
     key = (str(cache), tuple(f["sha256"] for f in manifest.get("files", [])))
     if key not in _MEMO:
         _MEMO.clear()
@@ -115,6 +125,10 @@ def saved_path(manifest: dict, cache: Path) -> Path:
     return config.work_dir() / "dataset" / f"{key}.pickle"
 
 
+def _shas(manifest: dict) -> list[str]:
+    return [f.get("sha256") for f in manifest.get("files", [])]
+
+
 def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
     """The pickled Dataset when there is one for these inputs; else build it and save it.
 
@@ -123,21 +137,23 @@ def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
     """
     import pickle
 
+    from cspbook import integrity
+
     path = saved_path(manifest, cache)
-    try:
-        with open(path, "rb") as fh:
-            data = pickle.load(fh)
-        if isinstance(data, Dataset):
-            return data
-    except Exception:  # noqa: BLE001 - any unreadable cache file is rebuilt below
-        pass
+    payload, problem = integrity.read_sealed(path)
+    if payload is not None:
+        try:
+            data = pickle.loads(payload)
+            if isinstance(data, Dataset) and _shas(data.manifest) == _shas(manifest):
+                return data
+            problem = "it holds another dataset than its key says"
+        except Exception as exc:  # noqa: BLE001 - any unreadable cache file is rebuilt below
+            problem = f"it cannot be unpickled ({type(exc).__name__})"
+    if problem:
+        print(f"discarding the damaged dataset cache {path}: {problem}; computing the dataset again", file=sys.stderr)
     data = build(manifest, cache)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        integrity.write_sealed(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
         for old in path.parent.glob("*.pickle"):  # keep only the current one
             if old != path:
                 old.unlink(missing_ok=True)
