@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from cspbook import periods
+from cspbook import periods, words
 
 
 def _missing(value) -> bool:
@@ -140,7 +140,7 @@ def _percent_sentence(row, threshold) -> str:
     if abs(points) < 0.05:
         return f"{label} remained static at {number(value, 'percent')}."
     word = "rose" if points > 0 else "fell"
-    return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {abs(points):g} percentage points)."
+    return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {words.plural(abs(points), 'percentage point', shown=f'{abs(points):g}')})."
 
 
 def significance(row) -> str:

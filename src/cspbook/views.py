@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cspbook import definitions, indicators, narrative, periods, plots, reconcile, targets
+from cspbook import definitions, indicators, narrative, periods, plots, reconcile, targets, words
 from cspbook.page import HTML, Context, esc, figure, html_table, indicator_rows, target_legend
 
 
@@ -59,15 +59,34 @@ def overview(ctx: Context) -> View:
     view = View(glue={
         "aim": ctx.report.aim,
         "partnership": ctx.report.partnership,
-        "n_headline": str(len(head)),
-        "n_improved": str(improved),
-        "n_partner": str(int((head["source"] == "partner").sum())),
-        "n_mps": str(len(mps)),
+        "headline_measures": words.plural(len(head), "headline measure"),
+        "n_improved": words.number(improved),
+        "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum())),
         "priority_list": "; ".join(p.title for p in ctx.report.priorities),
     })
     view.parts.append(HTML(f'<ul class="cspbook-headline">{bullets}</ul>'))
     view.parts.extend(_table_parts(ctx, head, f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {periods.label(ctx.year - 1)}"))
     return view
+
+
+def sources_sentence(n_mps: int, n_partner: int) -> str:
+    """Where the headline measures come from, in words that agree with the counts.
+
+    >>> sources_sentence(3, 6)
+    '3 of them are computed from police recorded crime published as open data; the other 6 were supplied by partner agencies and are marked as such.'
+    >>> sources_sentence(1, 1)
+    '1 of them is computed from police recorded crime published as open data; the other was supplied by partner agencies and is marked as such.'
+    >>> sources_sentence(4, 0), sources_sentence(0, 2)
+    ('All of them are computed from police recorded crime published as open data.', 'All of them were supplied by partner agencies and are marked as such.')
+    """
+    mps = "computed from police recorded crime published as open data"
+    if not n_partner:
+        return f"All of them are {mps}."
+    if not n_mps:
+        return "All of them were supplied by partner agencies and are marked as such."
+    other = "the other" if n_partner == 1 else f"the other {words.number(n_partner)}"
+    return (f"{words.number(n_mps)} of them {words.form(n_mps, 'is', 'are')} {mps}; {other} "
+            f"{words.form(n_partner, 'was', 'were')} supplied by partner agencies and {words.form(n_partner, 'is', 'are')} marked as such.")
 
 
 def priority(ctx: Context, priority_id: str) -> View:
@@ -79,13 +98,14 @@ def priority(ctx: Context, priority_id: str) -> View:
     rows = _rows(ctx, prio.indicators)
     thr = ctx.report.static_threshold_pct
     sentences = [narrative.headline_bullet(r, thr) for _, r in rows.iterrows()]
+    n_partner = int((rows["source"] == "partner").sum())
     view = View(glue={
         "title": prio.title,
         "focus": prio.focus,
         "summary_text": prio.summary,
         "summary": " ".join(sentences),
-        "n_indicators": str(len(rows)),
-        "n_partner": str(int((rows["source"] == "partner").sum())),
+        "measures": words.plural(len(rows), "measure"),
+        "n_partner": words.number(n_partner) if n_partner else "none",
     })
     view.parts.extend(_table_parts(ctx, rows, f"{prio.title}: indicators for {ctx.borough}, {ctx.year_label}"))
     view.indicators = rows
@@ -147,7 +167,7 @@ def next_priorities(ctx: Context) -> View:
         f"<li><strong>{esc(p['title'])}</strong>: {esc(p['text'])}</li>" for p in ctx.report.next_priorities
     )
     return View(
-        glue={"next_year": periods.label(ctx.year + 1), "n_next": str(len(ctx.report.next_priorities))},
+        glue={"next_year": periods.label(ctx.year + 1), "next_priorities": words.plural(len(ctx.report.next_priorities), "priority")},
         parts=[HTML(f'<ol class="cspbook-next">{items}</ol>')],
     )
 
@@ -183,7 +203,7 @@ def data_sources(ctx: Context) -> View:
         "Fetched (UTC)": [f.get("fetched_at", "") for f in files],
         "Months": [f"{f['first_month']} to {f['last_month']}" for f in files],
         "Months used": ["; ".join(ctx.data.supplied.get(f["name"], [])) or "none (a later file covers them)" for f in files],
-        "Rows": [str(f["rows"]) for f in files],
+        "Rows": [words.number(f["rows"]) for f in files],
         "Classification": [f.get("classification", "") for f in files],
         "SHA-256": [f["sha256"] for f in files],
     })
@@ -197,7 +217,7 @@ def data_sources(ctx: Context) -> View:
         f"<code>{esc(s.get('url', ''))}</code></li>" for s in ctx.report.data_sources
     )
     return View(
-        glue={"n_files": str(len(files)), "origin": manifest.get("origin", ""), "fetched_at": manifest.get("fetched_at", "")},
+        glue={"files": words.plural(len(files), "file"), "origin": manifest.get("origin", ""), "fetched_at": manifest.get("fetched_at", "")},
         parts=[HTML(f"<ul>{srcs}</ul>"),
                html_table(rows, caption="Files behind every MPS figure (from the cache manifest)"),
                html_table(partners, caption="Partner-supplied figures")],
@@ -213,15 +233,14 @@ def reconciliation(ctx: Context) -> View:
         "Published change": [narrative.signed_pct(v) for v in rec["published_change_pct"]],
         "Recomputed change": [narrative.signed_pct(v) for v in rec["recomputed_change_pct"]],
         "Difference (percentage points)": [("not available" if pd.isna(v) else f"{v:+.2f}") for v in rec["difference_pp"]],
-        "Status": rec["status"],
-        "Reason": rec["reason"],
+        "Status": [reconcile.status_text(s) for s in rec["status"]],  # the reason all rows share is said once, above
     })
-    n_ok = int((rec["status"] == "reconciled").sum())
+    n_ok, tol = int((rec["status"] == "reconciled").sum()), ctx.report.reconciliation_tolerance_pp
     return View(
         glue={
-            "n_published": str(len(rec)),
-            "n_reconciled": str(n_ok),
-            "tolerance": f"{ctx.report.reconciliation_tolerance_pp:g}",
+            "published_figures": words.plural(len(rec), "figure"),
+            "agreement": f"{words.number(n_ok) if n_ok else 'none'} of them {words.form(n_ok, 'agrees', 'agree')} within "
+                         f"{words.plural(tol, 'percentage point', shown=f'{tol:g}')}",
             "revision_reason": reconcile.REVISION_REASON,
         },
         parts=[html_table(shown, caption=f"Published and recomputed changes, {ctx.borough}, {ctx.year_label}")],
