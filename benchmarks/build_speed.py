@@ -152,7 +152,7 @@ class Bench:
 
     def cspbook_build(self, home: Path, book: dict, engine: str = "warm") -> dict:
         m = Measured(self.build_cmd(book), self.env(home, engine), home)
-        found = re.search(r"(\d+) notebook\(s\) executed, (\d+) reused, in ([\d.]+)s", m.output)
+        found = re.search(r"(\d+) notebooks? executed, (\d+) reused, in ([\d.]+)s", m.output)
         executed, reused, inside = (int(found[1]), int(found[2]), float(found[3])) if found else (None, None, None)
         return m.record(executed=executed, reused=reused, seconds_inside=inside,
                         jupyter_book_skipped="Jupyter Book not run" in m.output)

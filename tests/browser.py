@@ -1,6 +1,7 @@
 """Shared helpers for tests that read the book in a real browser: Debian's Chromium driven
 by playwright, the book served from a loopback HTTP server, and a record of everything a
-page did (console errors, failed requests, requests that tried to leave the server, dialogs).
+page did (console errors and warnings, failed requests, requests that tried to leave the
+server, dialogs), and axe-core's findings.
 
 Use in a test module with ``from browser import book_server, chromium  # noqa: F401``.
 Chromium is ``/usr/bin/chromium`` (Debian's package) or ``$CSPBOOK_CHROMIUM``. Without it the
@@ -34,21 +35,13 @@ REQUIRE_ENV = "CSPBOOK_REQUIRE_BROWSER"
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 390, "height": 844}  # a current phone, portrait
 
-# Console errors that the theme itself logs, allowed by their exact text.
-ALLOWED_CONSOLE_ERRORS = {
-    # pydata-sphinx-theme reads the colour mode from localStorage; on a first visit (a fresh
-    # browser profile, as every test context is) the key is empty, so it logs this with
-    # console.error and falls back to "auto". Harmless, and not ours to fix.
-    "Got invalid theme mode: . Resetting to auto.",
-}
-
-
 def book_pages(html: Path) -> list[str]:
-    """Every page of a built book, as paths relative to ``html`` (no _static, _sources, genindex)."""
+    """Every page of a built book, as paths relative to ``html`` (the landing page, search
+    and the index included; nothing under _static or _sources)."""
     pages = []
     for path in sorted(html.rglob("*.html")):
         rel = path.relative_to(html)
-        if rel.parts[0] in ("_static", "_sources") or rel.name == "genindex.html":
+        if rel.parts[0] in ("_static", "_sources"):
             continue
         pages.append(rel.as_posix())
     return pages
@@ -132,18 +125,19 @@ class Traffic:
     still in flight (to wait for a page to settle before leaving it)."""
 
     origin: str  # scheme://host:port of the book's server
-    console_errors: list = field(default_factory=list)
+    console: list = field(default_factory=list)  # console errors and warnings, uncaught errors
     failed: list = field(default_factory=list)
     outside: list = field(default_factory=list)
     dialogs: list = field(default_factory=list)
     pending: set = field(default_factory=set)
+    tool_urls: set = field(default_factory=set)  # addresses a test tool (axe-core) asks for that a reader never would
 
     def problems(self) -> list[str]:
-        return [*self.console_errors, *self.failed, *(f"request outside the book's server: {u}" for u in self.outside),
+        return [*self.console, *self.failed, *(f"request outside the book's server: {u}" for u in self.outside),
                 *(f"dialog: {d}" for d in self.dialogs)]
 
     def clear(self) -> None:
-        for items in (self.console_errors, self.failed, self.outside, self.dialogs):
+        for items in (self.console, self.failed, self.outside, self.dialogs):
             items.clear()
 
     def settle(self, page, quiet_ms: int = 60, timeout_ms: int = 10_000) -> None:
@@ -160,8 +154,8 @@ class Traffic:
 
 def watch(context, base_url: str) -> Traffic:
     """Route every request of ``context``: requests to the book's server go through, any
-    other is aborted and recorded. Record console errors, uncaught errors, failed requests,
-    HTTP errors and dialogs (which are dismissed)."""
+    other is aborted and recorded. Record console errors and warnings, uncaught errors,
+    failed requests, HTTP errors and dialogs (which are dismissed)."""
     parts = urlsplit(base_url)
     traffic = Traffic(f"{parts.scheme}://{parts.netloc}")
 
@@ -173,8 +167,10 @@ def watch(context, base_url: str) -> Traffic:
             r.abort("blockedbyclient")
 
     def console(msg):
-        if msg.type == "error" and msg.text not in ALLOWED_CONSOLE_ERRORS:
-            traffic.console_errors.append(f"console error on {msg.page.url if msg.page else '?'}: {msg.text} ({msg.location})")
+        if msg.location.get("url") in traffic.tool_urls and msg.text.startswith("Failed to load resource"):
+            return  # the tool's own request, recorded by `response` neither
+        if msg.type in ("error", "warning"):
+            traffic.console.append(f"console {msg.type} on {msg.page.url if msg.page else '?'}: {msg.text} ({msg.location})")
 
     def failed(request):
         traffic.pending.discard(request)
@@ -182,7 +178,7 @@ def watch(context, base_url: str) -> Traffic:
             traffic.failed.append(f"request failed: {request.url} ({request.failure})")
 
     def response(resp):
-        if resp.status >= 400:
+        if resp.status >= 400 and resp.url not in traffic.tool_urls:
             traffic.failed.append(f"HTTP {resp.status}: {resp.url}")
 
     def dialog(d):
@@ -195,7 +191,7 @@ def watch(context, base_url: str) -> Traffic:
     context.on("requestfailed", failed)
     context.on("response", response)
     context.on("console", console)
-    context.on("weberror", lambda err: traffic.console_errors.append(f"uncaught error: {err.error}"))
+    context.on("weberror", lambda err: traffic.console.append(f"uncaught error: {err.error}"))
     context.on("dialog", dialog)
     return traffic
 
@@ -253,3 +249,49 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- axe-core ------------------------------------------------------------------------------
+
+
+def misresolved_imports(page) -> set[str]:
+    """The addresses axe-core asks for when it re-reads the page's ``@import``-ed style sheets.
+
+    axe resolves each import against the page instead of the sheet that holds it
+    (``_static/styles/theme.css`` imports ``../basic.css``; from ``book/2011-12/asb.html`` axe
+    asks for ``book/basic.css`` and gets a 404). Only imports that the browser itself loaded
+    are listed, so a style sheet that is really missing is still reported."""
+    return set(page.evaluate("""() => {
+        const out = [];
+        for (const sheet of document.styleSheets) {
+            let rules;
+            try { rules = sheet.cssRules; } catch (e) { continue; }
+            for (const rule of rules) {
+                if (!(rule instanceof CSSImportRule) || !rule.styleSheet) continue;
+                let loaded;
+                try { loaded = rule.styleSheet.cssRules.length > 0; } catch (e) { loaded = false; }
+                const wrong = new URL(rule.href, location.href).href;
+                if (loaded && wrong !== rule.styleSheet.href) out.push(wrong);
+            }
+        }
+        return out;
+    }"""))
+
+
+def axe_violations(axe, page, traffic: Traffic) -> list[str]:
+    """Every axe-core violation on ``page``, whatever its impact, one line each.
+
+    The 404s of axe's misresolved ``@import`` requests (see :func:`misresolved_imports`), and
+    the console errors they cause, are the tool's, not the reader's: only those are left out
+    of ``traffic``; anything else that happens while axe runs stays recorded."""
+    traffic.tool_urls = misresolved_imports(page)
+    try:
+        result = axe.run(page)
+        traffic.settle(page)
+    finally:
+        traffic.tool_urls = set()
+    out = []
+    for v in result.response["violations"]:
+        targets = [" ".join(map(str, n["target"])) for n in v["nodes"][:5]]
+        out.append(f"{v['id']} ({v['impact']}): {v['help']}; {len(v['nodes'])} element(s), e.g. {targets}")
+    return out

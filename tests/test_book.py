@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import nbformat
@@ -75,9 +76,43 @@ def test_glued_sentences_come_from_the_numbers(built_book):
     # worked out by hand from the 2011-12 headline list: better = violence with injury -7.9%,
     # domestic violence -4%, vehicle crime -3.6%, ASB calls -16.4%, drug treatment 57% -> 63%,
     # confidence 42% -> 50%; worse = serious youth violence, burglary; static = first-time entrants
-    assert "Of the 9 headline measures, 6 moved in the right direction." in overview.get_text(" ", strip=True)
+    assert "Of the 9 headline measures, 6 moved in the right direction." in " ".join(overview.get_text().split())
     pasted = {span.get_text() for span in overview.select("span.pasted-text")}
     assert BOROUGH in pasted and "2011-12" in pasted and "April 2011 to March 2012" in pasted
+
+
+def test_no_page_writes_a_count_as_word_s(built_book):
+    """Counts read as a person writes them ("1 percentage point", "11 notebooks"): no "(s)"
+    anywhere a reader can see it, on any page of the book (code listings and scripts aside,
+    where "f(s)" is a call)."""
+    found = {}
+    for path in sorted(built_book.html.rglob("*.html")):
+        if "_static" in path.relative_to(built_book.html).parts:
+            continue
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for element in soup(["script", "style", "pre"]):
+            element.decompose()
+        hits = re.findall(r"\S*\(s\)", soup.get_text(" "))
+        if hits:
+            found[str(path.relative_to(built_book.html))] = hits
+    assert not found, found
+    overview = page(built_book, "overview").get_text(" ", strip=True)
+    assert "3 of them are computed from police recorded crime published as open data; the other 6 were supplied" in overview
+    assert "(up 6 percentage points)" in page(built_book, "reoffending").get_text(" ", strip=True)
+
+
+def test_reconciliation_says_the_common_reason_once(built_book):
+    from cspbook.reconcile import REVISION_REASON
+
+    soup = page(built_book, "reconciliation")
+    text = " ".join(soup.select_one("article").get_text().split())
+    assert text.count(REVISION_REASON) == 1, text
+    assert "3 of them agree within 1 percentage point." in text
+    table = soup.select_one("table.cspbook-table")
+    headers = [th.get_text(strip=True) for th in table.select("thead th")]
+    assert headers == ["Indicator", "Published change", "Recomputed change", "Difference (percentage points)", "Status"]
+    status = [tr.select("td")[-1].get_text(strip=True) for tr in table.select("tbody tr")]
+    assert status == ["reconciled"] * 3  # all within the tolerance: nothing of their own to add
 
 
 def test_no_parameters_cell_or_stderr_on_pages(built_book):
@@ -119,8 +154,12 @@ def test_csv_download_is_the_indicator_table(built_book):
 
 
 def test_unchanged_rebuild_executes_nothing_and_a_template_change_reruns_only_its_notebook(scratch_project):
-    first = build_in(scratch_project)
+    logged = []
+    first = build_in(scratch_project, log=logged.append)
     assert len(first.ran) == len(CHAPTERS) and not first.skipped_html
+    assert f"executing {len(CHAPTERS)} notebooks with 2 workers; reusing 0" in logged  # the build log counts as a person would
+    assert re.search(rf"built .*: {len(CHAPTERS)} notebooks executed, 0 reused, in ", logged[-1]), logged[-1]
+    assert not [line for line in logged if "(s)" in line], logged
     html_before = tree_digest(scratch_project / "_build" / "html")
     second = build_in(scratch_project)
     assert second.ran == [] and len(second.reused) == len(CHAPTERS) and second.skipped_html

@@ -354,8 +354,8 @@ def test_fetch_again_from_the_same_mirror_changes_nothing(fetched, mirror, capsy
     code, out, err = run_cli(capsys, "fetch", "--mirror", mirror)
     assert (code, err) == (0, "")
     assert out.splitlines()[:2] == [
-        "MPS_Borough_Level_Crime_Historic.csv: 1056 rows, 32 boroughs, 2008-01..2016-12, sha256 a09ccd09e533 (unchanged)",
-        "MPS_Borough_Level_Crime_most_recent_24_months.csv: 1050 rows, 32 boroughs, 2017-01..2018-12, "
+        "MPS_Borough_Level_Crime_Historic.csv: 1,056 rows, 32 boroughs, 2008-01..2016-12, sha256 a09ccd09e533 (unchanged)",
+        "MPS_Borough_Level_Crime_most_recent_24_months.csv: 1,050 rows, 32 boroughs, 2017-01..2018-12, "
         "sha256 af3822781bad (unchanged)",
     ]
     after = snapshot(fetched / "data" / "raw")

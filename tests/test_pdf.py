@@ -218,3 +218,53 @@ def test_pdf_help_has_an_example(capsys):
         cli.main(["pdf", "--help"])
     out = capsys.readouterr().out
     assert 'cspbook pdf --borough "Barking and Dagenham" --year 2011-12' in out
+
+
+# --- links on paper ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_links_in_print_name_their_target_and_its_page(pdfs):
+    """On paper a link cannot be followed: a link to another place in the book says where
+    it leads and on which page (checked against the page the target is printed on), the CSV
+    download its address in the HTML book, a web link its address."""
+    pages = pages_text(pdfs["report"])
+    text = flat("\n".join(pages))
+
+    # between chapters: the overview's link to the Methodology chapter gives its page
+    found = re.search(r"the Methodology \(page (\d+)\) page explains", text)
+    assert found, "the overview's link to Methodology has no page reference"
+    first_line = next(line.strip() for line in pages[int(found[1]) - 1].splitlines() if line.strip())
+    assert first_line == "Methodology", (found[1], first_line)  # the running header of that page
+
+    # within a chapter: each "How this is calculated" link names the indicator and its page
+    refs = re.findall(r"How this is calculated \(see “([^”]+)”, page (\d+)\)", text)
+    lib = pdfs["table"].set_index("indicator")
+    expected = [lib.loc[i, "label"] for p in pdfs["report_config"].priorities for i in p.indicators]
+    assert [label for label, _ in refs] == expected
+    for label, page in refs:
+        shown = flat(pages[int(page) - 1])  # the indicator's calculation: its label, then how it is computed or supplied
+        assert label in shown and any(m in shown for m in ("How this is calculated", "Computed from MPS", "Supplied by a partner")), (label, page)
+
+    # the CSV download and the web links are written out
+    csv = re.search(r"indicators\.csv \(in the HTML book: (_downloads/[0-9a-f]+/indicators\.csv)\)", text)
+    assert csv, "the CSV download link is not written out"
+    assert (pdfs["home"] / "_build" / "html" / csv[1]).is_file(), csv[1]
+    assert "(https://data.london.gov.uk/dataset/recorded_crime_summary)" in text
+    assert "page 00" not in text
+
+
+@pytest.mark.slow
+def test_every_link_of_the_print_page_is_written_out(pdfs):
+    """Every link in the page printed for the report, but a heading's own anchor and a web
+    address (the print style sheet writes those out), is followed by where it leads."""
+    from bs4 import BeautifulSoup
+
+    printed = pdfs["home"] / ".cspbook" / "singlehtml" / "_build" / "singlehtml" / "print-report.html"
+    soup = BeautifulSoup(printed.read_text(encoding="utf-8"), "html.parser")
+    links = [a for a in soup.select("article.bd-article a[href]")
+             if "headerlink" not in a.get("class", []) and not a["href"].startswith(("http:", "https:"))]
+    assert len(links) > 10
+    bare = [str(a)[:120] for a in links if not (a.find_next_sibling() is not None
+                                                 and "cspbook-print-ref" in a.find_next_sibling().get("class", []))]
+    assert not bare, bare

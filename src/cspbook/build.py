@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cspbook import book, definitions, lock, periods, reports, run, store
+from cspbook import book, definitions, lock, periods, reports, run, store, words
 
 
 def _stderr_line(msg: str) -> None:
@@ -65,7 +65,7 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
             outcome = run.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
             seconds = time.monotonic() - started
             log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
-            log(f"built {book.html_dir() / 'index.html'}: 0 notebook(s) executed, {len(planned)} reused, in {seconds:.1f}s")
+            log(f"built {book.html_dir() / 'index.html'}: {words.plural(0, 'notebook')} executed, {len(planned)} reused, in {seconds:.1f}s")
             return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], True, seconds)
         from cspbook import table  # pandas: only when something is rebuilt
 
@@ -82,6 +82,6 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
             book.build_html(digest, log=log)
             skipped = False
     seconds = time.monotonic() - started
-    log(f"built {book.html_dir() / 'index.html'}: {len(outcome['ran'])} notebook(s) executed, "
+    log(f"built {book.html_dir() / 'index.html'}: {words.plural(len(outcome['ran']), 'notebook')} executed, "
         f"{len(outcome['reused'])} reused, in {seconds:.1f}s")
     return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], skipped, seconds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cspbook import config, definitions, load, partner, periods, reconcile, reports
+from cspbook import config, definitions, load, partner, periods, reconcile, reports, words
 from cspbook.errors import DefinitionError
 
 
@@ -14,15 +14,15 @@ def run(files: list[Path] | None = None) -> list[str]:
     for path in files or _cached_files():
         wide = load.read_wide(path)
         info = load.describe(path, wide)
-        lines.append(f"ok  {path}: {info['rows']} rows, {info['boroughs']} boroughs, "
+        lines.append(f"ok  {path}: {words.plural(info['rows'], 'row')}, {words.plural(info['boroughs'], 'borough')}, "
                      f"{info['first_month']}..{info['last_month']} ({info['classification']}, series {info['series']})")
     if files:
         return lines
     base = config.definitions_dir()
     classes = definitions.classifications()
-    lines.append(f"ok  {base / 'classification.yml'}: {len(classes.by_id)} classifications in {len(classes.series)} series, "
-                 f"{len(classes.breaks)} breaks decided")
-    lines.append(f"ok  {base / 'indicators.yml'}: {len(definitions.indicators())} indicators")
+    lines.append(f"ok  {base / 'classification.yml'}: {words.plural(len(classes.by_id), 'classification')} in "
+                 f"{len(classes.series)} series, {words.plural(len(classes.breaks), 'break')} decided")
+    lines.append(f"ok  {base / 'indicators.yml'}: {words.plural(len(definitions.indicators()), 'indicator')}")
     _check_defaults(base / "reports")
     lines.append(f"ok  {base / 'reports' / 'defaults.yml'}")
     for path in sorted((base / "reports").glob("*.yml")):
@@ -35,10 +35,10 @@ def run(files: list[Path] | None = None) -> list[str]:
         if path.name == partner.TEMPLATE:
             continue
         _identity(path)
-        lines.append(f"ok  {path}: {len(partner.read(path))} figures")
+        lines.append(f"ok  {path}: {words.plural(len(partner.read(path)), 'figure')}")
     for path in sorted((base / "published").glob("*.csv")):
         _identity(path)
-        lines.append(f"ok  {path}: {len(reconcile.read_published(path))} figures")
+        lines.append(f"ok  {path}: {words.plural(len(reconcile.read_published(path)), 'figure')}")
     return lines
 
 

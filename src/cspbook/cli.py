@@ -133,12 +133,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from cspbook import config, fetch
+    from cspbook import config, fetch, words
 
     result = fetch.fetch(mirror=args.mirror or config.mirror_from_env())
     for entry in result.files:
         state = "updated" if entry["name"] in result.changed else "unchanged"
-        print(f"{entry['name']}: {entry['rows']} rows, {entry['boroughs']} boroughs, "
+        print(f"{entry['name']}: {words.plural(entry['rows'], 'row')}, {words.plural(entry['boroughs'], 'borough')}, "
               f"{entry['first_month']}..{entry['last_month']}, sha256 {entry['sha256'][:12]} ({state})")
     print(f"manifest: {config.manifest_path()}")
     return 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cspbook import partner, periods, reconcile, targets, views
+from cspbook import partner, periods, reconcile, targets, views, words
 from cspbook.page import HTML, Context, esc, html_table, indicator_rows, target_legend
 
 OTHER_HEADINGS = {
@@ -162,6 +162,8 @@ def target_summary(status: pd.DataFrame | None) -> str:
     >>> frame = pd.DataFrame({"status": ["met", "not met", "not met", "not comparable", "no target"]})
     >>> target_summary(frame)
     '<p>The Partnership set targets for 4 of the 5 headline measures at the beginning of the year: 1 was met, 2 were not met and 1 could not be compared.</p>'
+    >>> target_summary(pd.DataFrame({"status": ["met", "no target"]}))
+    '<p>The Partnership set a target for 1 of the 2 headline measures at the beginning of the year: 1 was met, 0 were not met and 0 could not be compared.</p>'
     >>> target_summary(None)
     '<p>The Partnership set no numeric targets for the headline measures this year.</p>'
     """
@@ -171,11 +173,11 @@ def target_summary(status: pd.DataFrame | None) -> str:
     total = sum(n.values())
 
     def verb(count: int) -> str:
-        return "was" if count == 1 else "were"
+        return words.form(count, "was", "were")
 
-    return (f"<p>The Partnership set targets for {total} of the {len(status)} headline measures at the beginning of "
-            f"the year: {n[targets.MET]} {verb(n[targets.MET])} met, {n[targets.NOT_MET]} {verb(n[targets.NOT_MET])} "
-            f"not met and {n[targets.NOT_COMPARABLE]} could not be compared.</p>")
+    return (f"<p>The Partnership set {words.form(total, 'a target', 'targets')} for {total} of the "
+            f"{words.plural(len(status), 'headline measure')} at the beginning of the year: {n[targets.MET]} {verb(n[targets.MET])} "
+            f"met, {n[targets.NOT_MET]} {verb(n[targets.NOT_MET])} not met and {n[targets.NOT_COMPARABLE]} could not be compared.</p>")
 
 
 def next_priorities(ctx: Context) -> str:

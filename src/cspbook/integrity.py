@@ -25,6 +25,7 @@ import os
 import re
 from pathlib import Path
 
+from cspbook import words
 from cspbook.errors import DataFileError
 
 CHUNK = 1 << 16
@@ -116,7 +117,7 @@ def notebook_problem(data: bytes, template: Path) -> str:
     wanted = glue_names(expected)
     missing = sorted(wanted - glued)
     if missing:
-        return f"the glued value(s) {missing} that its text shows are missing"
+        return f"the {words.form(len(missing), 'glued value')} {missing} that its text shows {words.form(len(missing), 'is', 'are')} missing"
     return ""
 
 
@@ -231,7 +232,7 @@ def check_raw(manifest: dict, cache: Path, manifest_path: Path, why: str = "") -
     if not bad:
         return
     path, expected, actual = bad[0]
-    more = f" ({len(bad) - 1} other file(s) too)" if len(bad) > 1 else ""
+    more = f" ({words.plural(len(bad) - 1, 'other file')} too)" if len(bad) > 1 else ""
     found = "the file is missing" if actual is None else f"its sha256 is {actual}"
     raise DataFileError(
         path,

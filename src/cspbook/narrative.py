@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from cspbook import periods
+from cspbook import periods, words
 
 
 def _missing(value) -> bool:
@@ -176,7 +176,7 @@ def _percent_sentence(row, threshold) -> str:
     if abs(points) < threshold:
         return f"{label} remained static ({number(prev, 'percent')} to {number(value, 'percent')})."
     word = "rose" if points > 0 else "fell"
-    return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {abs(points):g} percentage points)."
+    return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {words.plural(abs(points), 'percentage point', shown=f'{abs(points):g}')})."
 
 
 def significance(row) -> str:

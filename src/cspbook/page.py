@@ -15,9 +15,10 @@ import inspect
 import os
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from cspbook import config, definitions, narrative, periods, reports, store, table, targets
+from cspbook import config, definitions, narrative, periods, reports, store, table, targets, words
 from cspbook.errors import CspbookError
 
 
@@ -104,7 +105,7 @@ def _fmt_change(row) -> str:
     if row["unit"] == "percent":
         if pd.isna(row["change"]):
             return "not available"
-        return f"{row['change']:+g} points"
+        return words.plural(row["change"], "point", shown=f"{row['change']:+g}")
     mark = " (interpret with caution)" if isinstance(row.get("caution"), str) and row["caution"] else ""
     return narrative.signed_pct(row["change_pct"]) + mark
 
@@ -139,12 +140,23 @@ def target_legend() -> HTML:
     return HTML(f'<div class="cspbook-target-legend"><p>Targets set at the beginning of the year:</p><ul>{items}</ul></div>')
 
 
+def _cell(value):
+    """A table cell's value as written: a count with thousands separators ("1,414").
+
+    >>> _cell(1414), _cell(pd.Series([2225]).iloc[0]), _cell(100.0), _cell("2008-09"), _cell(True)
+    ('1,414', '2,225', 100.0, '2008-09', True)
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return words.number(int(value))
+    return value
+
+
 def html_table(frame: pd.DataFrame, caption: str = "", classes: str = "cspbook-table") -> HTML:
     """An escaped, accessible HTML table (caption, column headers with scope)."""
     head = "".join(f'<th scope="col">{esc(c)}</th>' for c in frame.columns)
     body = "".join(
         "<tr>" + "".join(
-            (f'<th scope="row">{esc(v)}</th>' if i == 0 else f"<td>{esc(v)}</td>") for i, v in enumerate(row)
+            (f'<th scope="row">{esc(_cell(v))}</th>' if i == 0 else f"<td>{esc(_cell(v))}</td>") for i, v in enumerate(row)
         ) + "</tr>"
         for row in frame.itertuples(index=False)
     )

@@ -25,6 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from urllib.parse import unquote
+
 import yaml
 
 from cspbook import book, build, config, cover, definitions, lock, periods, run
@@ -71,7 +73,7 @@ def pdf(borough: str, year: str, years: str | None = None, jobs: int | None = No
     with lock.held(run.work_dir() / "build.lock"):
         page = singlehtml(log)
         html = page.read_text(encoding="utf-8")
-        whole = _write_print_page(page, "print-report.html", prepare(html, title=cover.report_title(name, periods.label(start))))
+        whole = page_references(browser, _write_print_page(page, "print-report.html", prepare(html, title=cover.report_title(name, periods.label(start)))), log)
         paper = _write_print_page(page, "print-cover-paper.html", prepare(html, only=f"book/{periods.label(start)}/cover_paper"))
         log(f"printing the PDFs with {browser}")
         targets = [pdf_dir() / report_name, pdf_dir() / paper_name]
@@ -168,8 +170,10 @@ def prepare(html: str, only: str | None = None, title: str | None = None) -> str
     """
     soup = _soup(html)
     found = _flatten(soup)
+    places = link_targets(found)
     if only is not None:
         found = _keep_only(found, only)
+    write_out_links(soup, places)
     if title:
         soup.select_one("article.bd-article").insert(0, _title_page(soup, title, headers(_titled(found))))
     for script in soup.find_all("script"):
@@ -181,6 +185,178 @@ def prepare(html: str, only: str | None = None, title: str | None = None) -> str
     style.string = _page_rules(found, bool(title))
     soup.head.append(style)
     return str(soup)
+
+
+# --- links written out for paper -------------------------------------------------------------
+
+HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
+
+
+def link_targets(found: list) -> dict[str, tuple[str, list[str]]]:
+    """Every place a link may lead to in the chapters ``found``: id -> (chapter title, the
+    headings from the chapter down to the place). Taken before any chapter is left out, so
+    a link into a chapter that is not printed can still name it."""
+    places = {}
+    for _, section in found:
+        chapter = _title(section)
+        for element in [section, *section.find_all(id=True)]:
+            if element.get("id"):
+                places[element["id"]] = (chapter, _headings(element, section))
+    return places
+
+
+def _headings(element, chapter) -> list[str]:
+    """The headings above ``element`` inside ``chapter`` (the chapter's own title left out),
+    and its own heading when it has one (a section, or a block that starts with one)."""
+    own = element if element.name in HEADINGS else element.find(HEADINGS) if element.name in ("section", "div") else None
+    path = [_text(own)] if own is not None and element is not chapter else []
+    for parent in element.parents:
+        if parent is chapter or parent is None:
+            break
+        if parent.name == "section" and parent.find(HEADINGS) is not None:
+            path.insert(0, _text(parent.find(HEADINGS)))
+    return path
+
+
+def _text(heading) -> str:
+    parts = [s for s in heading.find_all(string=True) if not s.find_parent("a", class_="headerlink")]
+    return " ".join("".join(parts).split())
+
+
+def write_out_links(soup, places: dict[str, tuple[str, list[str]]]) -> None:
+    """Write out, after its text, where each link leads, for a reader of paper. A link to
+    another place in the book gets that place's title and a page number (“Methodology”,
+    page 40; the number is left as ``00`` for :func:`page_references` to fill in, with
+    "below" or "above" as the fallback in the same chapter); a link into a chapter that is
+    not printed names it in the full report; a download (a file of the HTML book) gets its
+    address in that book. Web addresses are written out by the print style sheet
+    (``a[href^="http"]::after`` in ``book/_static/cspbook.css``).
+
+    >>> page = ('<html><head></head><body><article class="bd-article">'
+    ...         '<section id="o"><h1>Overview</h1><p>See <a href="#document-m">the method</a> (<a href="#m">Methodology</a>), '
+    ...         '<a class="reference download internal" href="_downloads/ab/indicators.csv">indicators.csv</a> and '
+    ...         '<a href="#calc-x">How this is calculated</a>.</p><section id="c"><h2>How this is calculated</h2>'
+    ...         '<div id="calc-x"><h3>Robbery</h3></div></section></section>'
+    ...         '<span id="document-m"></span><section id="m"><h1>Methodology</h1></section></article></body></html>')
+    >>> print(" ".join(_soup(prepare(page)).select_one("section#o p").get_text().split()))
+    See the method (see “Methodology”, page 00) (Methodology (page 00)), indicators.csv (in the HTML book: _downloads/ab/indicators.csv) and How this is calculated (see “Robbery”, page 00 below).
+    >>> alone = _soup(prepare(page, only=""))  # the overview printed alone: Methodology is not in it
+    >>> print(" ".join(alone.select_one("section#o p").get_text().split()).split(", ")[0])
+    See the method (see “Methodology” in the full report) (Methodology (in the full report))
+    """
+    article = soup.select_one("article.bd-article")
+    chapters = {id(section) for section in article.find_all("section", recursive=False)}
+    for link in article.find_all("a", href=True):
+        href = link["href"]
+        if "headerlink" in link.get("class", []) or re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
+            continue  # a heading's own anchor; a web address (the style sheet writes those out)
+        note = soup.new_tag("span", attrs={"class": "cspbook-print-ref"})
+        if href.startswith("#"):
+            anchor = unquote(href[1:])
+            text, direction = _where(link, anchor, soup, places, chapters)
+            if not text and direction is None:
+                continue
+            note.append(f" ({text}")
+            if direction is not None:
+                prefix = ", " if text else ""
+                number = soup.new_tag("span", attrs={"class": "cspbook-page", "data-cspbook-anchor": anchor,
+                                                     "data-cspbook-prefix": prefix})
+                number.string = f"{prefix}page 00"
+                fallback = soup.new_tag("span", attrs={"class": "cspbook-direction"})
+                fallback.string = f" {direction}" if direction else ""
+                note.extend([number, fallback])
+            note.append(")")
+        elif "download" in link.get("class", []) or href.startswith("_downloads/"):
+            note.string = f" (in the HTML book: {href})"
+        else:
+            continue
+        link.insert_after(note)
+
+
+def _where(link, anchor: str, soup, places, chapters) -> tuple[str, str | None]:
+    """Where an in-book link leads, as words, and "below", "above" or "" (another chapter)
+    for the page number to replace; None when there will be no page to give."""
+    if anchor not in places:
+        return "", None
+    chapter, path = places[anchor]
+    target = soup.find(id=anchor)
+    said = " ".join(link.get_text().split())
+    if target is None:
+        return ("in the full report" if said == chapter else f"see “{chapter}” in the full report"), None
+    path = [heading for heading in path if heading != said]  # "How this is calculated" says itself
+    if _chapter_of(link, chapters) is not _chapter_of(target, chapters):
+        if not path:
+            return ("" if said == chapter else f"see “{chapter}”"), ""
+        return f"see “{path[-1]}” in “{chapter}”", ""
+    if not path:
+        return "", None  # the start of the link's own chapter
+    return f"see “{': '.join(path)}”", "below" if link.find_next(id=anchor) is target else "above"
+
+
+def page_references(browser: str, page: Path, log) -> Path:
+    """Fill in the page number of every in-book link of a prepared print page (``page 00``
+    from :func:`write_out_links`): print a draft, read on which page each link target
+    landed (the PDF's named destinations, with poppler's ``pdfinfo -dests``), write the
+    numbers in, and print again until they stay put (at most three drafts). Without
+    ``pdfinfo`` the links keep their target's title and say "below" or "above" instead."""
+    soup = _soup(page.read_text(encoding="utf-8"))
+    numbers = soup.select("span.cspbook-page")
+    if not numbers:
+        return page
+    pdfinfo = shutil.which("pdfinfo")
+    if pdfinfo is None:
+        log("note: no pdfinfo (apt-get install poppler-utils) to find page numbers; links name their target only")
+        for number in numbers:
+            number.decompose()
+        return _write_print_page(page, page.name, _drop_empty_notes(soup))
+    for fallback in soup.select("span.cspbook-direction"):
+        fallback.decompose()
+    draft, written = page.with_name(page.stem + "-draft.pdf"), None
+    try:
+        for _ in range(3):
+            print_pdf(browser, page, draft)
+            found = {n["data-cspbook-anchor"]: destinations(pdfinfo, draft).get(n["data-cspbook-anchor"]) for n in numbers}
+            if found == written:
+                break
+            for number in numbers:
+                at = found[number["data-cspbook-anchor"]]
+                number.string = f"{number['data-cspbook-prefix']}page {at}" if at else ""
+            page, written = _write_print_page(page, page.name, _drop_empty_notes(soup)), found
+    finally:
+        draft.unlink(missing_ok=True)
+    return page
+
+
+def _drop_empty_notes(soup) -> str:
+    """The page as HTML, without notes left empty (a link named by its own text whose page
+    is not known)."""
+    for note in soup.select("span.cspbook-print-ref"):
+        if note.get_text().strip() == "()":
+            note.decompose()
+    return str(soup)
+
+
+def destinations(pdfinfo: str, pdf_path: Path) -> dict[str, int]:
+    """The page of each named destination of a PDF (Chromium writes one per element id).
+
+    >>> [(int(m[1]), m[2]) for m in _DEST.finditer('   4 [ XYZ    0  815 null      ] "document-book/2011-12/asb"')]
+    [(4, 'document-book/2011-12/asb')]
+    """
+    out = subprocess.run([pdfinfo, "-dests", str(pdf_path)], capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise BuildError(f"pdfinfo could not read the draft {pdf_path} (exit {out.returncode}): {out.stderr.strip()[-500:]}")
+    pages = {}
+    for match in _DEST.finditer(out.stdout):
+        pages.setdefault(match[2], int(match[1]))
+    return pages
+
+
+_DEST = re.compile(r'^\s*(\d+)\s+\[[^\]]*\]\s+"(.*)"\s*$', re.M)
+
+
+def _chapter_of(element, chapters: set[int]):
+    """The top-level chapter section holding ``element`` (``chapters``: their ``id()``)."""
+    return next((p for p in [element, *element.parents] if id(p) in chapters), None)
 
 
 def _flatten(soup) -> list[tuple[str, object]]:

@@ -71,10 +71,25 @@ def compare(published: pd.DataFrame, recomputed: pd.DataFrame, tolerance_pp: flo
     return out
 
 
+NO_CHANGE = "the data give no comparable change for this year"
+OTHER_DEFINITION = "the definition may also differ"
+
+
 def _reason(status: str, diff: float, tolerance: float) -> str:
     if status == "not recomputed":
-        return "the data give no comparable change for this year"
+        return NO_CHANGE
     size = f"{abs(diff):.2f} percentage points"
     if status == "reconciled":
         return f"within {tolerance:g} pp ({size}): {REVISION_REASON}"
-    return f"differs by {size}, more than {tolerance:g} pp: {REVISION_REASON}; the definition may also differ"
+    return f"differs by {size}, more than {tolerance:g} pp: {REVISION_REASON}; {OTHER_DEFINITION}"
+
+
+def status_text(status: str) -> str:
+    """A row's status and what only that row adds to the reason every figure shares
+    (:data:`REVISION_REASON`, which the book says once, above the table).
+
+    >>> status_text("reconciled"), status_text("outside tolerance")
+    ('reconciled', 'outside tolerance: the definition may also differ')
+    """
+    own = {"outside tolerance": OTHER_DEFINITION, "not recomputed": NO_CHANGE}.get(status)
+    return f"{status}: {own}" if own else status

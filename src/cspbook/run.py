@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from cspbook import config, fingerprint, periods
+from cspbook import config, fingerprint, periods, words
 from cspbook.errors import BuildError
 
 PRIORITY_PAGES = ("violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence")
@@ -86,7 +86,7 @@ def check_parameters(job: Job) -> None:
     unknown = sorted(set(job.parameters) - declared)
     if unknown:
         raise BuildError(
-            f"{job.template}: unknown parameter(s) {unknown}; the template's `parameters` cell declares {sorted(declared)}. "
+            f"{job.template}: {words.form(len(unknown), 'unknown parameter')} {unknown}; the template's `parameters` cell declares {sorted(declared)}. "
             "Add them to the parameters cell or stop passing them"
         )
 
@@ -129,12 +129,13 @@ def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = Non
         check_parameters(job)
     (work_dir() / "cache").mkdir(parents=True, exist_ok=True)
     if todo:
-        log(f"executing {len(todo)} notebook(s) with {min(workers, len(todo))} worker(s); reusing {len(reused)}")
+        log(f"executing {words.plural(len(todo), 'notebook')} with {words.plural(min(workers, len(todo)), 'worker')}; reusing {len(reused)}")
         if reused:
             log("  reused " + ", ".join(job.label for job in reused))
         _run_all(todo, workers, log, progress)
     else:
-        log(f"all {len(jobs)} notebooks are up to date; nothing executed")
+        log(f"all {words.plural(len(jobs), 'notebook')} are up to date; nothing executed" if len(jobs) != 1
+            else "the notebook is up to date; nothing executed")
     for job in jobs:
         _install(cached(job), job.output)
     return {"ran": todo, "reused": reused}

@@ -14,11 +14,17 @@ myst-nb copies its stylesheet into the output only when the build has finished, 
 pages written by a clean build link it without a ``?v=`` checksum and the pages rewritten by
 a later build with one: the same inputs gave different bytes. We copy it before any page is
 written, so every build links it the same way.
+
+The theme puts the book's title (a link to the landing page) in the primary sidebar
+outside any landmark, so a screen reader's list of regions misses it (axe-core: ``region``).
+We wrap it in a navigation landmark of its own (see :func:`_landmark_for_the_title`).
 """
 
 from __future__ import annotations
 
 import html
+
+import jinja2
 
 
 def _escape_pagetitle(app, pagename, templatename, context, doctree):
@@ -56,6 +62,25 @@ def _copy_mystnb_css_early(app):
         add_global_html_resources(app, None)
 
 
+# --- the book's title in a landmark --------------------------------------------------------
+
+# The theme's own template, included as it is ("!" searches the theme, not this loader).
+TITLE_TEMPLATE = (
+    '<nav class="cspbook-home" aria-label="Report home">'
+    '{% include "!components/navbar-logo.html" %}'
+    "</nav>"
+)
+
+
+def _landmark_for_the_title(app):
+    """Serve ``navbar-logo.html`` (the sidebar's book title) wrapped in ``<nav>``, ahead of
+    the theme's templates."""
+    templates = getattr(app.builder, "templates", None)
+    if templates is not None and hasattr(templates, "loaders"):
+        templates.loaders.insert(0, jinja2.DictLoader({"navbar-logo.html": TITLE_TEMPLATE}))
+        templates.templatepathlen += 1  # a "!" name still skips every loader before the theme's
+
+
 def setup(app):
     from sphinx.search import IndexBuilder
 
@@ -63,4 +88,5 @@ def setup(app):
         IndexBuilder.feed = _escaping_feed(IndexBuilder.feed)
     app.connect("html-page-context", _escape_pagetitle, priority=900)  # after the theme's (500)
     app.connect("builder-inited", _copy_mystnb_css_early)
+    app.connect("builder-inited", _landmark_for_the_title)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "2"}

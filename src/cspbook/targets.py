@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cspbook import definitions
+from cspbook import definitions, words
 from cspbook.errors import DefinitionError
 
 if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
@@ -65,14 +65,14 @@ class Target:
         ('reduce by 5%', 'at least 60%')
         >>> parse("no increase", "offences").text, parse("increase by 3 points", "percent").text
         ('no increase', 'increase by 3 percentage points')
-        >>> parse("at most 1600", "offences").text
-        'at most 1,600'
+        >>> parse("at most 1600", "offences").text, parse("increase by 1 point", "percent").text
+        ('at most 1,600', 'increase by 1 percentage point')
         """
         amount = f"{self.amount:,.10g}"
         if self.measure == "pct":
             return "no increase" if self.kind == "reduce" and self.amount == 0 else f"{self.kind} by {amount}%"
         if self.measure == "points":
-            return "no increase" if self.kind == "reduce" and self.amount == 0 else f"{self.kind} by {amount} percentage points"
+            return "no increase" if self.kind == "reduce" and self.amount == 0 else f"{self.kind} by {words.plural(self.amount, 'percentage point', shown=amount)}"
         return f"{self.kind} {amount}{'%' if self.percent else ''}"
 
 

@@ -9,7 +9,7 @@ import shutil
 import pandas as pd
 import tabulate as tabulate_module
 
-from cspbook import narrative
+from cspbook import narrative, words
 
 MISSING = "-"
 
@@ -49,7 +49,7 @@ def _change(row) -> str:
     if not row["comparable"]:
         return "n/a"
     if row["unit"] == "percent":
-        return MISSING if pd.isna(row["change"]) else f"{row['change']:+g} points"
+        return MISSING if pd.isna(row["change"]) else words.plural(row["change"], "point", shown=f"{row['change']:+g}")
     if pd.isna(row["change_pct"]):
         return MISSING
     return narrative.signed_pct(row["change_pct"]) + (" (caution)" if row.get("caution") else "")
@@ -61,7 +61,7 @@ def reconciliation(frame: pd.DataFrame, width: int | None = None) -> str:
         "Indicator": frame["label"].fillna(frame["indicator"]),
         "Published": [narrative.signed_pct(v) if pd.notna(v) else MISSING for v in frame["published_change_pct"]],
         "Recomputed": [narrative.signed_pct(v) if pd.notna(v) else MISSING for v in frame["recomputed_change_pct"]],
-        "Difference": [MISSING if pd.isna(v) else f"{v:+.2f} points" for v in frame["difference_pp"]],
+        "Difference": [MISSING if pd.isna(v) else words.plural(v, "point", shown=f"{v:+.2f}") for v in frame["difference_pp"]],
         "Status": frame["status"],
         "Reason": frame["reason"],
     })

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cspbook import definitions
+from cspbook import definitions, words
 from cspbook.errors import DataFileError
 
 _MONTH = re.compile(r"(\d{4})(0[1-9]|1[0-2])")
@@ -106,7 +106,7 @@ def field_counts(path: Path, header: list[str], rows) -> None:
     for i, (line, fields) in enumerate(rows):
         if len(fields) != width:
             last = i == len(rows) - 1
-            problem = f"the row has {len(fields)} fields but the header has {width}"
+            problem = f"the row has {words.plural(len(fields), 'field')} but the header has {width}"
             fix = (
                 "the file looks truncated (its last line is cut off); fetch it again with `cspbook fetch`"
                 if last and len(fields) < width

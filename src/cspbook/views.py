@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cspbook import definitions, indicators, narrative, periods, plots, reconcile, targets
+from cspbook import definitions, indicators, narrative, periods, plots, reconcile, targets, words
 from cspbook.page import HTML, Context, esc, figure, html_table, indicator_rows, target_legend
 
 
@@ -60,15 +60,34 @@ def overview(ctx: Context) -> View:
     view = View(glue={
         "aim": ctx.report.aim,
         "partnership": ctx.report.partnership,
-        "n_headline": str(len(head)),
-        "n_improved": str(improved),
-        "n_partner": str(int((head["source"] == "partner").sum())),
-        "n_mps": str(len(mps)),
+        "headline_measures": words.plural(len(head), "headline measure"),
+        "n_improved": words.number(improved),
+        "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum())),
         "priority_list": "; ".join(p.title for p in ctx.report.priorities),
     })
     view.parts.append(HTML(f'<ul class="cspbook-headline">{bullets}</ul>'))
     view.parts.extend(_table_parts(ctx, head, f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {periods.label(ctx.year - 1)}"))
     return view
+
+
+def sources_sentence(n_mps: int, n_partner: int) -> str:
+    """Where the headline measures come from, in words that agree with the counts.
+
+    >>> sources_sentence(3, 6)
+    '3 of them are computed from police recorded crime published as open data; the other 6 were supplied by partner agencies and are marked as such.'
+    >>> sources_sentence(1, 1)
+    '1 of them is computed from police recorded crime published as open data; the other was supplied by partner agencies and is marked as such.'
+    >>> sources_sentence(4, 0), sources_sentence(0, 2)
+    ('All of them are computed from police recorded crime published as open data.', 'All of them were supplied by partner agencies and are marked as such.')
+    """
+    mps = "computed from police recorded crime published as open data"
+    if not n_partner:
+        return f"All of them are {mps}."
+    if not n_mps:
+        return "All of them were supplied by partner agencies and are marked as such."
+    other = "the other" if n_partner == 1 else f"the other {words.number(n_partner)}"
+    return (f"{words.number(n_mps)} of them {words.form(n_mps, 'is', 'are')} {mps}; {other} "
+            f"{words.form(n_partner, 'was', 'were')} supplied by partner agencies and {words.form(n_partner, 'is', 'are')} marked as such.")
 
 
 def priority(ctx: Context, priority_id: str) -> View:
@@ -81,11 +100,12 @@ def priority(ctx: Context, priority_id: str) -> View:
     thr = ctx.report.static_threshold_pct
     sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
     sentences += [narrative.cautions(rows.to_dict("records"))]
+    n_partner = int((rows["source"] == "partner").sum())
     view = View(glue={
         "focus": prio.focus,
         "summary": " ".join(t for t in sentences if t),
-        "n_indicators": str(len(rows)),
-        "n_partner": str(int((rows["source"] == "partner").sum())),
+        "measures": words.plural(len(rows), "measure"),
+        "n_partner": words.number(n_partner) if n_partner else "none",
     })
     view.parts.extend(_table_parts(ctx, rows, f"{prio.title}: indicators for {ctx.borough}, {ctx.year_label}"))
     view.indicators = rows
@@ -150,7 +170,7 @@ def next_priorities(ctx: Context) -> View:
         f"<li><strong>{esc(p['title'])}</strong>: {esc(p['text'])}</li>" for p in ctx.report.next_priorities
     )
     return View(
-        glue={"next_year": periods.label(ctx.year + 1), "n_next": str(len(ctx.report.next_priorities))},
+        glue={"next_year": periods.label(ctx.year + 1), "next_priorities": words.plural(len(ctx.report.next_priorities), "priority")},
         parts=[HTML(f'<ol class="cspbook-next">{items}</ol>')],
     )
 
@@ -164,7 +184,7 @@ def methodology(ctx: Context) -> View:
         "other_areas": _and_list([f"'{a}'" for a in definitions.other_areas()]),
         "series_used": cls.series.get(series, series or "none"),
         "n_series": str(len(ctx.data.series)),
-        "n_breaks": str(len(cls.breaks)),
+        "breaks": words.plural(len(cls.breaks), "change"),
     }
     if len(example):
         r = example.iloc[0]
@@ -252,7 +272,7 @@ def data_sources(ctx: Context) -> View:
         "Series": [labels.get(f.get("series", ""), f.get("series", "")) for f in files],
         "Months used": ["; ".join(supplied.get(f["name"], {}).get("months", [])) or "none (a later file of its series covers them)" for f in files],
         f"Used for {ctx.year_label}": ["yes" if f.get("series") == series and _covers(supplied.get(f["name"], {}), ctx.year) else "no" for f in files],
-        "Rows": [str(f["rows"]) for f in files],
+        "Rows": [words.number(f["rows"]) for f in files],
         "SHA-256": [f["sha256"] for f in files],
     })
     partner_rows = ctx.table[ctx.table["source"] == "partner"]
@@ -265,7 +285,7 @@ def data_sources(ctx: Context) -> View:
         f"<code>{esc(s.get('url', ''))}</code></li>" for s in ctx.report.data_sources
     )
     return View(
-        glue={"n_files": str(len(files)), "origin": manifest.get("origin", ""), "fetched_at": manifest.get("fetched_at", ""),
+        glue={"files": words.plural(len(files), "file"), "origin": manifest.get("origin", ""), "fetched_at": manifest.get("fetched_at", ""),
               "series_used": labels.get(series, series or "none")},
         parts=[HTML(f"<ul>{srcs}</ul>"),
                html_table(rows, caption="Files behind every MPS figure (from the cache manifest)"),
@@ -288,15 +308,14 @@ def reconciliation(ctx: Context) -> View:
         "Published change": [narrative.signed_pct(v) for v in rec["published_change_pct"]],
         "Recomputed change": [narrative.signed_pct(v) for v in rec["recomputed_change_pct"]],
         "Difference (percentage points)": [("not available" if pd.isna(v) else f"{v:+.2f}") for v in rec["difference_pp"]],
-        "Status": rec["status"],
-        "Reason": rec["reason"],
+        "Status": [reconcile.status_text(s) for s in rec["status"]],  # the reason all rows share is said once, above
     })
-    n_ok = int((rec["status"] == "reconciled").sum())
+    n_ok, tol = int((rec["status"] == "reconciled").sum()), ctx.report.reconciliation_tolerance_pp
     return View(
         glue={
-            "n_published": str(len(rec)),
-            "n_reconciled": str(n_ok),
-            "tolerance": f"{ctx.report.reconciliation_tolerance_pp:g}",
+            "published_figures": words.plural(len(rec), "figure"),
+            "agreement": f"{words.number(n_ok) if n_ok else 'none'} of them {words.form(n_ok, 'agrees', 'agree')} within "
+                         f"{words.plural(tol, 'percentage point', shown=f'{tol:g}')}",
             "revision_reason": reconcile.REVISION_REASON,
         },
         parts=[html_table(shown, caption=f"Published and recomputed changes, {ctx.borough}, {ctx.year_label}")],
