@@ -265,10 +265,20 @@ out = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--print-to-pdf=
 count = os.path.join(os.environ["FAKE_DIR"], "prints")
 n = int(open(count).read()) + 1 if os.path.exists(count) else 1
 open(count, "w").write(str(n))
-if n == 2 and os.environ.get("FAKE_SLOW"):
+if "cover-paper" in os.path.basename(out) and os.environ.get("FAKE_SLOW"):  # the second of the two PDFs
     open(os.path.join(os.environ["FAKE_DIR"], "second-print"), "w").close()
     time.sleep(60)
-open(out, "wb").write(b"%PDF-1.4\\n% " + os.environ["FAKE_RUN"].encode() + b" " + sys.argv[-1].encode() + b"\\n")
+# a valid one-page PDF (poppler reads drafts for page numbers), marked with the run
+objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+           b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
+body, offsets = b"%PDF-1.4\\n% " + os.environ["FAKE_RUN"].encode() + b"\\n", []
+for number, obj in enumerate(objects, start=1):
+    offsets.append(len(body))
+    body += b"%d 0 obj\\n" % number + obj + b"\\nendobj\\n"
+xref = len(body)
+body += b"xref\\n0 4\\n0000000000 65535 f \\n" + b"".join(b"%010d 00000 n \\n" % o for o in offsets)
+body += b"trailer\\n<< /Size 4 /Root 1 0 R >>\\nstartxref\\n%d\\n%%%%EOF\\n" % xref
+open(out, "wb").write(body)
 """
 
 

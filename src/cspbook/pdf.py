@@ -15,6 +15,7 @@ chapter (``@page`` margin boxes; Chromium has no ``string-set``), so it is gener
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -315,7 +316,8 @@ def page_references(browser: str, page: Path, log) -> Path:
     try:
         for _ in range(3):
             print_pdf(browser, page, draft)
-            found = {n["data-cspbook-anchor"]: destinations(pdfinfo, draft).get(n["data-cspbook-anchor"]) for n in numbers}
+            landed = destinations(pdfinfo, draft)
+            found = {n["data-cspbook-anchor"]: landed.get(n["data-cspbook-anchor"]) for n in numbers}
             if found == written:
                 break
             for number in numbers:
@@ -330,6 +332,7 @@ def page_references(browser: str, page: Path, log) -> Path:
 def _drop_empty_notes(soup) -> str:
     """The page as HTML, without notes left empty (a link named by its own text whose page
     is not known)."""
+    soup = copy.copy(soup)  # the caller's soup keeps every note, to be filled by a later draft
     for note in soup.select("span.cspbook-print-ref"):
         if note.get_text().strip() == "()":
             note.decompose()
