@@ -213,6 +213,7 @@ def swap_in(built: Path) -> Path:
     target = html_dir()
     fresh = target.parent / f".html-new-{os.getpid()}"
     old = target.parent / f".html-old-{os.getpid()}"
+    swapped = False
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         for leftover in [*target.parent.glob(".html-new-*"), *target.parent.glob(".html-old-*")]:
@@ -224,6 +225,7 @@ def swap_in(built: Path) -> Path:
                 os.replace(target, old)
             try:
                 os.replace(fresh, target)
+                swapped = True
             except OSError:
                 if had:
                     os.replace(old, target)
@@ -231,5 +233,10 @@ def swap_in(built: Path) -> Path:
     except OSError as exc:
         shutil.rmtree(fresh, ignore_errors=True)
         raise _write_error(target, exc) from None
+    except KeyboardInterrupt as exc:  # a signal held back during the renames is delivered here
+        if swapped:
+            exc.outcome = f"the new book was published at {target} (the signal came as it was being swapped in)"
+            shutil.rmtree(old, ignore_errors=True)
+        raise
     shutil.rmtree(old, ignore_errors=True)
     return target
