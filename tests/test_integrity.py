@@ -123,16 +123,22 @@ def test_a_damaged_notebook_cache_entry_is_executed_again_and_never_published(la
 
 
 @pytest.mark.slow
-def test_a_changed_page_of_the_published_book_is_built_again(last_good):
+def test_a_changed_page_of_the_published_book_and_damaged_doctrees_are_built_again(last_good):
     page = last_good.home / "_build" / "html" / "book" / YEAR / "violent_crime.html"
     page.write_bytes(page.read_bytes()[: page.stat().st_size // 3])
+    jb = last_good.home / ".cspbook" / "jb"
+    environment = jb / "_build" / ".doctrees" / "environment.pickle"
+    os.truncate(environment, 100)
 
     result = cspbook(last_good.home)
 
     assert result.returncode == 0, result.stderr
-    assert lines_starting(result.stderr, "the book at") [0] == (
+    assert lines_starting(result.stderr, "the book at") == [
         f"the book at {page.parents[2]} is not what its build wrote (book/{YEAR}/violent_crime.html has changed "
-        "since the build); building it again")
+        "since the build); building it again"]
+    assert lines_starting(result.stderr, "discarding") == [
+        f"discarding Jupyter Book's working tree {jb}: it is not what the last build left "
+        "(.doctrees/environment.pickle has changed since the build); building from scratch"]
     last_good.assert_unchanged()
 
 

@@ -246,13 +246,15 @@ def check_raw(manifest: dict, cache: Path, manifest_path: Path, why: str = "") -
 
 
 def listing(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every file under ``folder`` (relative POSIX path) with its sha256, but ``skip``."""
+    """Every file under ``folder`` (relative POSIX path) with its sha256, but those named
+    in ``skip`` and those below a folder named there (``"html/"``)."""
     folder = Path(folder)
-    return {
-        p.relative_to(folder).as_posix(): sha256_file(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.relative_to(folder).as_posix() not in skip
-    }
+    found = {}
+    for p in sorted(folder.rglob("*")):
+        name = p.relative_to(folder).as_posix()
+        if p.is_file() and name not in skip and not name.startswith(tuple(s for s in skip if s.endswith("/"))):
+            found[name] = sha256_file(p)
+    return found
 
 
 def listing_problem(folder: Path, recorded: dict, skip: tuple[str, ...] = ()) -> str:
