@@ -4,12 +4,14 @@ Each of the five faults the issue found, reproduced as it was found, on the last
 (``lastgood.py``; every ``cspbook`` here is a real subprocess):
 
 1. a damaged executed-notebook cache entry (cut in half, not JSON, JSON that lost cells) is
-   discarded and executed again, with one log line naming it; never published;
+   discarded and executed again, with one log line naming it; never published; so are a
+   damaged dataset pickle, a changed page of the published book and damaged doctrees;
 2. a raw file edited after it was fetched is never used: exit 2 naming the file and both
    hashes (offline, or with the Datastore unreachable); a reachable source fetches it again;
 3. (the search page: ``test_browser.py::test_hostile_titles_found_by_search_run_no_script``);
 4. ``cspbook fetch`` and ``cspbook pdf`` stopped by SIGTERM between their renames or prints
-   leave all the old files or all the new ones, and say which;
+   leave all the old files or all the new ones, and say which (and so does the swap of the
+   book: a signal held back during it says that the new book was published);
 5. the published tree is exactly the output of the last successful build: the same inputs
    give the same bytes whether the book was built clean or after other builds (more years,
    a template changed and changed back, a build that failed writing to a full disk).

@@ -5,6 +5,12 @@ build succeeded (a failed build leaves the last good book as it was).
 Jupyter Book builds in ``.cspbook/jb`` (kept between builds, so Sphinx only re-reads
 changed pages); the finished HTML is copied beside ``_build/html`` and swapped in with
 renames. A build stamp in the HTML lets an unchanged rebuild skip Jupyter Book entirely.
+
+What is published is exactly the output of the last successful build: the stamp lists
+every file of the book with its sha256, and the book counts as up to date only while it
+holds exactly those bytes; the working tree is built on only when the last build there
+finished, with the same pages (Sphinx never deletes the pages of removed years or
+chapters) and with its files unchanged, else it is discarded with one log line.
 """
 
 from __future__ import annotations
