@@ -196,6 +196,18 @@ def test_the_raw_files_are_checked_against_the_manifest_whenever_the_data_are_lo
         store.dataset()
 
 
+def test_validate_refuses_a_cached_file_that_differs_from_its_manifest(fetched, capsys):
+    from conftest import run_cli
+
+    raw = fetched / "data" / "raw" / HISTORIC
+    recorded = sha256(raw)
+    add_to_count(raw, "Barnet", "Wounding/GBH", "201201", 3)
+    code, out, err = run_cli(capsys, "validate")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"cspbook: error: {raw}: its sha256 is {sha256(raw)}, but "
+                          f"{fetched / 'data' / 'raw' / 'manifest.json'} records sha256 {recorded}: ")
+
+
 def test_a_damaged_dataset_pickle_is_computed_again_with_one_line(fetched, capsys):
     from cspbook import store
 
