@@ -379,6 +379,42 @@ def test_a_signal_during_the_swap_of_the_book_says_the_new_book_was_published(tm
     assert proc.stdout == f"the new book was published at {html} (the signal came as it was being swapped in)\n"
 
 
+def test_a_single_page_build_that_did_not_finish_is_discarded_before_the_next(tmp_path, monkeypatch):
+    from cspbook import book, pdf
+    from cspbook.errors import BuildError
+
+    monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/2011-12/overview\n")
+    stage = tmp_path / ".cspbook" / "singlehtml"
+    calls = []
+
+    def failing(builder, output, failure):
+        (output / "_build" / "singlehtml").mkdir(parents=True)
+        (output / "_build" / "singlehtml" / ".buildinfo").write_text("")  # what a full disk leaves
+        calls.append("failed")
+        raise BuildError(failure)
+
+    def working(builder, output, failure):
+        assert not (output / "_build" / "singlehtml" / ".buildinfo").exists(), "the broken stage was reused"
+        page = output / "_build" / "singlehtml" / "book" / "2011-12" / "overview.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text("<html></html>")
+        calls.append("built")
+        return output / "_build" / "singlehtml"
+
+    monkeypatch.setattr(book, "jupyter_book", failing)
+    with pytest.raises(BuildError):
+        pdf.singlehtml(lambda msg: None)
+    monkeypatch.setattr(book, "jupyter_book", working)
+    said = []
+    assert pdf.singlehtml(said.append) == stage / "_build" / "singlehtml" / "book" / "2011-12" / "overview.html"
+    assert calls == ["failed", "built"]
+    assert said[0] == f"discarding {stage}: it was left by a build that did not finish; building from scratch"
+    said.clear()
+    pdf.singlehtml(said.append)  # finished last time: built on
+    assert not [line for line in said if line.startswith("discarding")]
+
+
 # --- 5. the published tree is exactly the output of the last successful build ---------------------------
 
 
