@@ -162,8 +162,8 @@ def test_an_edited_raw_file_is_never_used_and_a_reachable_source_repairs_it(last
     assert figures.returncode == 2, figures.stdout
     assert figures.stdout == ""
     assert figures.stderr == (
-        f"cspbook: error: {raw}: its sha256 is {edited}, but {manifest} records sha256 {recorded}: the file changed "
-        f"after it was fetched; with --offline nothing is fetched. {fix}")
+        f"cspbook: error: {raw}: its sha256 is {edited}, but {manifest} records sha256 {recorded}: the file is not the one "
+        f"fetched with that manifest (changed since, or a fetch was cut short); with --offline nothing is fetched. {fix}")
 
     offline = cspbook(last_good.home, *("build", "--borough", BOROUGH, "--year", YEAR, "--offline"))
     assert offline.returncode == 2 and offline.stderr.endswith(fix), offline.stderr
@@ -192,7 +192,7 @@ def test_the_raw_files_are_checked_against_the_manifest_whenever_the_data_are_lo
     with pytest.raises(DataFileError, match=f"{RECENT}: its sha256 is {sha256(raw)}, but .* records sha256"):
         store.dataset()
     raw.unlink()
-    with pytest.raises(DataFileError, match=f"{RECENT}: the file is missing, but .* records sha256"):
+    with pytest.raises(DataFileError, match=f"{RECENT}: the file is missing, but .*manifest.json lists it"):
         store.dataset()
 
 

@@ -232,11 +232,14 @@ def check_raw(manifest: dict, cache: Path, manifest_path: Path, why: str = "") -
         return
     path, expected, actual = bad[0]
     more = f" ({len(bad) - 1} other file(s) too)" if len(bad) > 1 else ""
-    found = "the file is missing" if actual is None else f"its sha256 is {actual}"
+    if actual is None:
+        problem = f"the file is missing, but {manifest_path} lists it (sha256 {expected})"
+    else:
+        problem = (f"its sha256 is {actual}, but {manifest_path} records sha256 {expected}: the file is not the one "
+                   "fetched with that manifest (changed since, or a fetch was cut short)")
     raise DataFileError(
         path,
-        f"{found}, but {manifest_path} records sha256 {expected}: the file changed after it was fetched{more}"
-        + (f"; {why}" if why else ""),
+        problem + more + (f"; {why}" if why else ""),
         fix="run `cspbook fetch` (with the network, or --mirror DIR) to fetch it again, or put back the file as fetched; "
             "the figures are not computed from a file that differs from its manifest",
     )
