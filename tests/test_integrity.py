@@ -4,12 +4,14 @@ Each of the five faults the issue found, reproduced as it was found, on the last
 (``lastgood.py``; every ``cspbook`` here is a real subprocess):
 
 1. a damaged executed-notebook cache entry (cut in half, not JSON, JSON that lost cells) is
-   discarded and executed again, with one log line naming it; never published;
+   discarded and executed again, with one log line naming it; never published; so are a
+   damaged dataset pickle, a changed page of the published book and damaged doctrees;
 2. a raw file edited after it was fetched is never used: exit 2 naming the file and both
    hashes (offline, or with the Datastore unreachable); a reachable source fetches it again;
 3. (the search page: ``test_browser.py::test_hostile_titles_found_by_search_run_no_script``);
 4. ``cspbook fetch`` and ``cspbook pdf`` stopped by SIGTERM between their renames or prints
-   leave all the old files or all the new ones, and say which;
+   leave all the old files or all the new ones, and say which (and so does the swap of the
+   book: a signal held back during it says that the new book was published);
 5. the published tree is exactly the output of the last successful build: the same inputs
    give the same bytes whether the book was built clean or after other builds (more years,
    a template changed and changed back, a build that failed writing to a full disk).
@@ -25,9 +27,9 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import nbformat
@@ -113,8 +115,9 @@ def test_a_damaged_notebook_cache_entry_is_executed_again_and_never_published(la
     nbformat.validate(nbformat.read(published, as_version=4))
     assert published.read_bytes() == entry.read_bytes()
     last_good.assert_unchanged()  # the same notebook again: the book it was built from stands
-
-    shutil.rmtree(last_good.home / "_build")  # the way the issue found it: every later build failed
+    if damage is not _not_json:
+        return
+    shutil.rmtree(last_good.home / "_build")  # the way the issue found it: every later build failed (NotJSONError)
     again = cspbook(last_good.home)
     assert again.returncode == 0, again.stderr
     assert "Traceback" not in again.stderr and executed(again.stderr) == []
@@ -122,16 +125,22 @@ def test_a_damaged_notebook_cache_entry_is_executed_again_and_never_published(la
 
 
 @pytest.mark.slow
-def test_a_changed_page_of_the_published_book_is_built_again(last_good):
+def test_a_changed_page_of_the_published_book_and_damaged_doctrees_are_built_again(last_good):
     page = last_good.home / "_build" / "html" / "book" / YEAR / "violent_crime.html"
     page.write_bytes(page.read_bytes()[: page.stat().st_size // 3])
+    jb = last_good.home / ".cspbook" / "jb"
+    environment = jb / "_build" / ".doctrees" / "environment.pickle"
+    os.truncate(environment, 100)
 
     result = cspbook(last_good.home)
 
     assert result.returncode == 0, result.stderr
-    assert lines_starting(result.stderr, "the book at") [0] == (
+    assert lines_starting(result.stderr, "the book at") == [
         f"the book at {page.parents[2]} is not what its build wrote (book/{YEAR}/violent_crime.html has changed "
-        "since the build); building it again")
+        "since the build); building it again"]
+    assert lines_starting(result.stderr, "discarding") == [
+        f"discarding Jupyter Book's working tree {jb}: it is not what the last build left "
+        "(.doctrees/environment.pickle has changed since the build); building from scratch"]
     last_good.assert_unchanged()
 
 
@@ -153,8 +162,8 @@ def test_an_edited_raw_file_is_never_used_and_a_reachable_source_repairs_it(last
     assert figures.returncode == 2, figures.stdout
     assert figures.stdout == ""
     assert figures.stderr == (
-        f"cspbook: error: {raw}: its sha256 is {edited}, but {manifest} records sha256 {recorded}: the file changed "
-        f"after it was fetched; with --offline nothing is fetched. {fix}")
+        f"cspbook: error: {raw}: its sha256 is {edited}, but {manifest} records sha256 {recorded}: the file is not the one "
+        f"fetched with that manifest (changed since, or a fetch was cut short); with --offline nothing is fetched. {fix}")
 
     offline = cspbook(last_good.home, *("build", "--borough", BOROUGH, "--year", YEAR, "--offline"))
     assert offline.returncode == 2 and offline.stderr.endswith(fix), offline.stderr
@@ -183,8 +192,20 @@ def test_the_raw_files_are_checked_against_the_manifest_whenever_the_data_are_lo
     with pytest.raises(DataFileError, match=f"{RECENT}: its sha256 is {sha256(raw)}, but .* records sha256"):
         store.dataset()
     raw.unlink()
-    with pytest.raises(DataFileError, match=f"{RECENT}: the file is missing, but .* records sha256"):
+    with pytest.raises(DataFileError, match=f"{RECENT}: the file is missing, but .*manifest.json lists it"):
         store.dataset()
+
+
+def test_validate_refuses_a_cached_file_that_differs_from_its_manifest(fetched, capsys):
+    from conftest import run_cli
+
+    raw = fetched / "data" / "raw" / HISTORIC
+    recorded = sha256(raw)
+    add_to_count(raw, "Barnet", "Wounding/GBH", "201201", 3)
+    code, out, err = run_cli(capsys, "validate")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"cspbook: error: {raw}: its sha256 is {sha256(raw)}, but "
+                          f"{fetched / 'data' / 'raw' / 'manifest.json'} records sha256 {recorded}: ")
 
 
 def test_a_damaged_dataset_pickle_is_computed_again_with_one_line(fetched, capsys):
@@ -310,7 +331,7 @@ def test_a_pdf_run_stopped_between_its_two_prints_leaves_both_old_pdfs_and_says_
 
 
 def test_the_two_pdfs_are_moved_in_together_even_when_a_signal_comes_between(tmp_path):
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import os, signal, sys
         from pathlib import Path
         from cspbook import pdf, signals
@@ -331,11 +352,77 @@ def test_the_two_pdfs_are_moved_in_together_even_when_a_signal_comes_between(tmp
     """)
     for name in ("a.pdf", "b.pdf"):
         (tmp_path / name).write_text("old")
-    proc = __import__("subprocess").run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
                                          timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert [(tmp_path / n).read_text() for n in ("a.pdf", "b.pdf")] == ["new", "new"]
     assert proc.stdout == f"the new PDFs were written to {tmp_path} (the signal came as they were being moved in)\n"
+
+
+def test_a_signal_during_the_swap_of_the_book_says_the_new_book_was_published(tmp_path):
+    script = textwrap.dedent("""
+        import os, signal, sys
+        from pathlib import Path
+        from cspbook import book, signals
+        home = Path(sys.argv[1])
+        real = os.replace
+        def replace(src, dst):
+            real(src, dst)
+            os.kill(os.getpid(), signal.SIGTERM)  # between moving the old book aside and the new one in
+        os.replace = replace
+        try:
+            with signals.handled():
+                book.swap_in(home / "new")
+        except KeyboardInterrupt as exc:
+            print(exc.outcome)
+    """)
+    html = tmp_path / "_build" / "html"
+    html.mkdir(parents=True)
+    (html / "index.html").write_text("old")
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "index.html").write_text("new")
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                                         timeout=60, env=dict(os.environ, CSPBOOK_HOME=str(tmp_path)))
+    assert proc.returncode == 0, proc.stderr
+    assert (html / "index.html").read_text() == "new"
+    assert sorted(p.name for p in html.parent.iterdir()) == ["html"]
+    assert proc.stdout == f"the new book was published at {html} (the signal came as it was being swapped in)\n"
+
+
+def test_a_single_page_build_that_did_not_finish_is_discarded_before_the_next(tmp_path, monkeypatch):
+    from cspbook import book, pdf
+    from cspbook.errors import BuildError
+
+    monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/2011-12/overview\n")
+    stage = tmp_path / ".cspbook" / "singlehtml"
+    calls = []
+
+    def failing(builder, output, failure):
+        (output / "_build" / "singlehtml").mkdir(parents=True)
+        (output / "_build" / "singlehtml" / ".buildinfo").write_text("")  # what a full disk leaves
+        calls.append("failed")
+        raise BuildError(failure)
+
+    def working(builder, output, failure):
+        assert not (output / "_build" / "singlehtml" / ".buildinfo").exists(), "the broken stage was reused"
+        page = output / "_build" / "singlehtml" / "book" / "2011-12" / "overview.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text("<html></html>")
+        calls.append("built")
+        return output / "_build" / "singlehtml"
+
+    monkeypatch.setattr(book, "jupyter_book", failing)
+    with pytest.raises(BuildError):
+        pdf.singlehtml(lambda msg: None)
+    monkeypatch.setattr(book, "jupyter_book", working)
+    said = []
+    assert pdf.singlehtml(said.append) == stage / "_build" / "singlehtml" / "book" / "2011-12" / "overview.html"
+    assert calls == ["failed", "built"]
+    assert said[0] == f"discarding {stage}: it was left by a build that did not finish; building from scratch"
+    said.clear()
+    pdf.singlehtml(said.append)  # finished last time: built on
+    assert not [line for line in said if line.startswith("discarding")]
 
 
 # --- 5. the published tree is exactly the output of the last successful build ---------------------------

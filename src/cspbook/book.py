@@ -5,6 +5,12 @@ build succeeded (a failed build leaves the last good book as it was).
 Jupyter Book builds in ``.cspbook/jb`` (kept between builds, so Sphinx only re-reads
 changed pages); the finished HTML is copied beside ``_build/html`` and swapped in with
 renames. A build stamp in the HTML lets an unchanged rebuild skip Jupyter Book entirely.
+
+What is published is exactly the output of the last successful build: the stamp lists
+every file of the book with its sha256, and the book counts as up to date only while it
+holds exactly those bytes; the working tree is built on only when the last build there
+finished, with the same pages (Sphinx never deletes the pages of removed years or
+chapters) and with its files unchanged, else it is discarded with one log line.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from cspbook.errors import BuildError
 from cspbook.run import Job
 
 STAMP = ".cspbook-build.json"
+WORK_STAMP = ".cspbook-work.json"  # in Jupyter Book's working tree: every file it keeps, with its sha256
 
 
 def html_dir() -> Path:
@@ -126,8 +133,9 @@ def documents(toc_path: Path | None = None) -> list[str]:
 
 def _reusable_work_tree(jb: Path, docs: list[str]) -> str:
     """'' when Jupyter Book's working tree can be built on; else why not. It must hold the
-    stamp of a build that finished (a failed or interrupted build leaves none), unchanged
-    since, and the same documents (Sphinx never deletes the pages of removed ones)."""
+    stamp of a build that finished (a failed or interrupted build leaves none), with the same
+    documents (Sphinx never deletes the pages of removed ones), and every file of its output,
+    environment and doctrees unchanged since."""
     from cspbook import integrity
 
     built = jb / "_build" / "html"
@@ -137,8 +145,13 @@ def _reusable_work_tree(jb: Path, docs: list[str]) -> str:
         return "it was left by a build that did not finish"
     if not isinstance(recorded, dict) or recorded.get("docs") != docs:
         return "the book's pages have changed (years or chapters added or removed)"
-    problem = integrity.listing_problem(built, recorded.get("files"), skip=(STAMP,))
-    return f"its output is not what the last build wrote ({problem})" if problem else ""
+    try:
+        work = json.loads((jb / WORK_STAMP).read_text())
+    except (OSError, ValueError):
+        return "it was left by a build that did not finish"
+    problem = (integrity.listing_problem(built, recorded.get("files"), skip=(STAMP,))
+               or integrity.listing_problem(jb / "_build", work, skip=("html/",)))
+    return f"it is not what the last build left ({problem})" if problem else ""
 
 
 def jupyter_book(builder: str, output: Path, failure: str) -> Path:
@@ -162,18 +175,22 @@ def build_html(digest: str, log=None) -> Path:
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     from cspbook import integrity
 
+    _REPORTED.clear()  # the book is built again: a later damage is news
     jb, docs = config.work_dir() / "jb", documents()
     if jb.exists():
         problem = _reusable_work_tree(jb, docs)
         if problem:
             log(f"discarding Jupyter Book's working tree {jb}: {problem}; building from scratch")
             shutil.rmtree(jb)
-        else:
-            (jb / "_build" / "html" / STAMP).unlink()  # until this build has finished
+        else:  # until this build has finished
+            (jb / "_build" / "html" / STAMP).unlink()
+            (jb / WORK_STAMP).unlink()
     log("building the HTML book with Jupyter Book (warnings are errors)")
     built = jupyter_book("html", jb, "Jupyter Book failed; the last good book is unchanged")
     files = integrity.listing(built, skip=(STAMP,))
     (built / STAMP).write_text(json.dumps({"stamp": digest, "docs": docs, "files": files}))
+    # Sphinx's environment and doctrees (they hold times, so they stay out of the published stamp)
+    (jb / WORK_STAMP).write_text(json.dumps(integrity.listing(jb / "_build", skip=("html/",))))
     return swap_in(built)
 
 
@@ -213,6 +230,7 @@ def swap_in(built: Path) -> Path:
     target = html_dir()
     fresh = target.parent / f".html-new-{os.getpid()}"
     old = target.parent / f".html-old-{os.getpid()}"
+    swapped = False
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         for leftover in [*target.parent.glob(".html-new-*"), *target.parent.glob(".html-old-*")]:
@@ -224,6 +242,7 @@ def swap_in(built: Path) -> Path:
                 os.replace(target, old)
             try:
                 os.replace(fresh, target)
+                swapped = True
             except OSError:
                 if had:
                     os.replace(old, target)
@@ -231,5 +250,10 @@ def swap_in(built: Path) -> Path:
     except OSError as exc:
         shutil.rmtree(fresh, ignore_errors=True)
         raise _write_error(target, exc) from None
+    except KeyboardInterrupt as exc:  # a signal held back during the renames is delivered here
+        if swapped:
+            exc.outcome = f"the new book was published at {target} (the signal came as it was being swapped in)"
+            shutil.rmtree(old, ignore_errors=True)
+        raise
     shutil.rmtree(old, ignore_errors=True)
     return target

@@ -54,7 +54,7 @@ def _cached_files() -> list[Path]:
         return []
     from cspbook import store
 
-    manifest = store.read_manifest()
+    manifest = store.verified_manifest()  # a file that differs from its manifest is an error here too
     return [config.cache_dir() / f["name"] for f in manifest.get("files", [])]
 
 

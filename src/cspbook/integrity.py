@@ -233,11 +233,14 @@ def check_raw(manifest: dict, cache: Path, manifest_path: Path, why: str = "") -
         return
     path, expected, actual = bad[0]
     more = f" ({words.plural(len(bad) - 1, 'other file')} too)" if len(bad) > 1 else ""
-    found = "the file is missing" if actual is None else f"its sha256 is {actual}"
+    if actual is None:
+        problem = f"the file is missing, but {manifest_path} lists it (sha256 {expected})"
+    else:
+        problem = (f"its sha256 is {actual}, but {manifest_path} records sha256 {expected}: the file is not the one "
+                   "fetched with that manifest (changed since, or a fetch was cut short)")
     raise DataFileError(
         path,
-        f"{found}, but {manifest_path} records sha256 {expected}: the file changed after it was fetched{more}"
-        + (f"; {why}" if why else ""),
+        problem + more + (f"; {why}" if why else ""),
         fix="run `cspbook fetch` (with the network, or --mirror DIR) to fetch it again, or put back the file as fetched; "
             "the figures are not computed from a file that differs from its manifest",
     )
@@ -247,13 +250,15 @@ def check_raw(manifest: dict, cache: Path, manifest_path: Path, why: str = "") -
 
 
 def listing(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every file under ``folder`` (relative POSIX path) with its sha256, but ``skip``."""
+    """Every file under ``folder`` (relative POSIX path) with its sha256, but those named
+    in ``skip`` and those below a folder named there (``"html/"``)."""
     folder = Path(folder)
-    return {
-        p.relative_to(folder).as_posix(): sha256_file(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.relative_to(folder).as_posix() not in skip
-    }
+    found = {}
+    for p in sorted(folder.rglob("*")):
+        name = p.relative_to(folder).as_posix()
+        if p.is_file() and name not in skip and not name.startswith(tuple(s for s in skip if s.endswith("/"))):
+            found[name] = sha256_file(p)
+    return found
 
 
 def listing_problem(folder: Path, recorded: dict, skip: tuple[str, ...] = ()) -> str:
