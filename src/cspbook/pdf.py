@@ -24,7 +24,6 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
 from urllib.parse import unquote
 
 import yaml
@@ -299,7 +298,8 @@ def page_references(browser: str, page: Path, log) -> Path:
     try:
         for _ in range(3):
             print_pdf(browser, page, draft)
-            found = {n["data-cspbook-anchor"]: destinations(pdfinfo, draft).get(n["data-cspbook-anchor"]) for n in numbers}
+            landed = destinations(pdfinfo, draft)
+            found = {n["data-cspbook-anchor"]: landed.get(n["data-cspbook-anchor"]) for n in numbers}
             if found == written:
                 break
             for number in numbers:
