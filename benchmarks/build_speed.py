@@ -54,6 +54,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests"))
 
 import indicators as indicators_bench  # noqa: E402  (benchmarks/indicators.py)
+from cspbook.words import plural  # noqa: E402
 
 BOROUGH = "Barking and Dagenham"
 BOOKS = {
@@ -164,7 +165,7 @@ class Bench:
     def c(self, home: Path, book: dict) -> dict:
         result = self.cspbook_build(home, book)
         if result["executed"] != 0 or not result["jupyter_book_skipped"]:
-            self.log(f"    warning: c executed {result['executed']} notebook(s); Jupyter Book skipped: {result['jupyter_book_skipped']}")
+            self.log(f"    warning: c executed {plural(result['executed'], 'notebook')}; Jupyter Book skipped: {result['jupyter_book_skipped']}")
         return result
 
     def d(self, home: Path, book: dict, edit: int) -> dict:
@@ -178,7 +179,7 @@ class Bench:
         result = self.cspbook_build(home, book)
         expected = len(self.years(book))
         if result["executed"] != expected:
-            self.log(f"    warning: d executed {result['executed']} notebook(s), expected {expected}")
+            self.log(f"    warning: d executed {plural(result['executed'], 'notebook')}, expected {expected}")
         return result
 
     def years(self, book: dict) -> list[str]:
@@ -345,7 +346,7 @@ def summary(results: dict) -> str:
     lines = []
     for label, r in results["books"].items():
         m, c, ratios = r["median_seconds"], r["median_cpu_seconds"], r["ratios"]
-        lines.append(f"{label} book ({r['runs']['a'][0]['executed']} notebooks), median of {len(r['runs']['a'])} run(s):")
+        lines.append(f"{label} book ({r['runs']['a'][0]['executed']} notebooks), median of {plural(len(r['runs']['a']), 'run')}:")
         names = {"a": "cspbook build, clean tree", "b": "plain Jupyter Book, execute force", "c": "rebuild, nothing changed",
                  "d": f"rebuild, {CHANGED_TEMPLATE} template changed", "e": "floor (empty papermill / workers + JB off)",
                  "a_papermill": "a with CSPBOOK_ENGINE=papermill"}

@@ -40,11 +40,13 @@ WIDTHS = pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["1280px", "
 # --- fixtures ------------------------------------------------------------------------------
 
 
-def new_context(chromium, viewport):
-    """A fresh browser context (a first visit: nothing stored); a phone when ``viewport`` is MOBILE."""
+def new_context(chromium, viewport, color_scheme: str = "light"):
+    """A fresh browser context (a first visit: nothing stored); a phone when ``viewport`` is
+    MOBILE; ``color_scheme`` is the colour mode the reader's system prefers."""
     if viewport == MOBILE:
-        return chromium.new_context(viewport=MOBILE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    return chromium.new_context(viewport=viewport)
+        return chromium.new_context(viewport=MOBILE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                    color_scheme=color_scheme)
+    return chromium.new_context(viewport=viewport, color_scheme=color_scheme)
 
 
 @pytest.fixture
@@ -406,11 +408,14 @@ def _violations(axe, page, traffic, where: str) -> list[str]:
 
 
 @WIDTHS
-def test_axe_finds_no_violation_of_any_impact_on_any_page(chromium, built_book, book_server, viewport):
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violation_of_any_impact_on_any_page(chromium, built_book, book_server, viewport, scheme):
+    """Every page, with its folded content open, for a reader whose system prefers a light
+    or a dark colour mode (the theme follows it)."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
-    context = new_context(chromium, viewport)
+    context = new_context(chromium, viewport, scheme)
     traffic = watch(context, book_server)
     page = context.new_page()
     found = {}
@@ -419,12 +424,15 @@ def test_axe_finds_no_violation_of_any_impact_on_any_page(chromium, built_book, 
             target = refresh_target(built_book.html / rel)
             lands_on = urljoin(book_server + rel, target) if target else None  # the landing page: the overview
             open_page(page, book_server + rel, traffic, lands_on=lands_on)
+            assert page.evaluate("document.documentElement.dataset.theme") == scheme, rel
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            animations_done(page)
             problems = _violations(axe, page, traffic, rel)
             if problems:
                 found[rel] = problems
     finally:
         context.close()
-    assert not found, f"axe-core at {viewport['width']} px:\n" + "\n".join(f"{rel}:\n  " + "\n  ".join(p) for rel, p in found.items())
+    assert not found, f"axe-core at {viewport['width']} px, {scheme} mode:\n" + "\n".join(f"{rel}:\n  " + "\n  ".join(p) for rel, p in found.items())
 
 
 def test_axe_on_a_phone_with_the_hidden_content_open(mobile, built_book, book_server):

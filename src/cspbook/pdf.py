@@ -25,7 +25,6 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
 from urllib.parse import unquote
 
 import yaml
