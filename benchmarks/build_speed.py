@@ -233,18 +233,25 @@ class Bench:
 PREPARE_PLAIN_BOOK = r"""
 import json, sys, time
 import papermill, yaml
-from cspbook import book, config, definitions, periods, reports, run, store, table
+from cspbook import config, definitions
+from cspbook.publish import book
+from cspbook.definitions import periods
+from cspbook.definitions import reports
+from cspbook.execute import plan
+from cspbook.compute import table
+from cspbook.compute import dataset
+from cspbook.data import rawcache
 borough, year, years = sys.argv[1], sys.argv[2], sys.argv[3]
 name = definitions.resolve_borough(borough)
 primary = periods.parse_year(year)
 all_years = sorted(set(periods.parse_year_range(years)) | {primary}) if years else [primary]
 configs = {y: reports.load(name, y) for y in all_years}
-manifest = store.ensure()
-data = store.dataset()
+manifest = rawcache.ensure()
+data = dataset.dataset()
 for y in all_years:  # the download the overview links to
     book.write_downloads(y, table.indicator_table(data, configs[y]).to_csv(index=False, lineterminator="\n"))
 titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
-jobs = run.plan(name, all_years, titles, manifest)
+jobs = plan.plan(name, all_years, titles, manifest)
 started = time.perf_counter()
 for job in jobs:
     job.output.parent.mkdir(parents=True, exist_ok=True)

@@ -42,13 +42,14 @@ def files(mirror: Path, editions: bool = False) -> list[Path]:
 
 
 def _load(paths):
-    from cspbook import load
+    from cspbook.data import load
 
     return load.load_files(paths)
 
 
 def _compute(wides):
-    from cspbook import definitions, indicators
+    from cspbook import definitions
+    from cspbook.compute import indicators
 
     defs = definitions.indicators()
     classes = definitions.classifications()
@@ -71,7 +72,7 @@ def measure(runs: int = 7, mirror: Path | None = None, editions: bool = True) ->
     started = time.perf_counter()
     import pandas  # noqa: F401 - imports are not what this measures
 
-    from cspbook import definitions, indicators, load  # noqa: F401
+    from cspbook.data import load# noqa: F401
 
     imports = time.perf_counter() - started
     (first_load, _), wides = _timed(_load, paths)

@@ -57,13 +57,12 @@ def _env(home: Path, mirror: Path | None = None) -> dict:
 def build_in(home: Path, borough: str = BOROUGH, year: str = YEAR, jobs: int = 2, mirror: Path | None = None, **kwargs):
     """Run ``cspbook build`` in-process against ``home`` (data from ``mirror``, default the
     2008-2018 files); return the BuildResult."""
-    from cspbook import build, definitions, store
+    from cspbook import caches
+    from cspbook.publish import build
 
     old = {k: os.environ.get(k) for k in ("CSPBOOK_HOME", "CSPBOOK_MIRROR")}
     os.environ.update(_env(home, mirror))
-    store._MEMO.clear()
-    for cached in (definitions._boroughs, definitions._classifications, definitions._indicators):
-        cached.cache_clear()
+    caches.clear()
     try:
         kwargs.setdefault("log", lambda msg: None)
         return build.build(borough, year, jobs=jobs, progress=False, **kwargs)

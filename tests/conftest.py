@@ -8,7 +8,7 @@ test that asks for no project tree gets ``CSPBOOK_HOME`` pointing at a folder th
 exist, so it cannot read or write the repository's own ``data/`` by accident.
 
 Caches. ``cspbook.definitions`` keeps lru_caches keyed by the absolute path of each YAML
-file (``cspbook.reports._composed`` by path and mtime), and ``cspbook.store._MEMO`` is keyed
+file (``cspbook.definitions.reports._composed`` by path and mtime), and ``cspbook.compute.dataset._MEMO`` is keyed
 by the cache folder and the sha256 of its files, so a test in a new tree can never see
 another tree's definitions or data. They are cleared
 anyway whenever a fixture switches ``CSPBOOK_HOME`` to a different tree (to keep memory flat
@@ -30,7 +30,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from cspbook import cli, config, definitions, reports, store
+from cspbook import caches, cli, config
+from cspbook.compute import dataset
 
 # The built book is a session fixture shared by every test module (defined here, not
 # imported into each module, so that it is built once per worker, not once per module).
@@ -71,9 +72,7 @@ def skip_or_fail(reason: str) -> None:
 
 def clear_caches() -> None:
     """Forget every definition read from YAML and the in-process dataset memo."""
-    store._MEMO.clear()
-    for cached in (definitions._boroughs, definitions._classifications, definitions._indicators, reports._composed):
-        cached.cache_clear()
+    caches.clear()
 
 
 def use_home(monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:
@@ -262,4 +261,4 @@ def real_home(_fetched_tree, monkeypatch) -> Path:
 @pytest.fixture
 def real_data(real_home):
     """The real dataset (both mirror files), built once per worker."""
-    return store.dataset()
+    return dataset.dataset()

@@ -7,7 +7,7 @@ exit code 2 and exactly one message that names the file, line and column, says w
 found and how to fix it, with no traceback; the cache (``data/raw``) and the book
 (``_build/html``) stay byte for byte as they were.
 
-The second half feeds :func:`cspbook.load.read_wide` hostile bytes (hypothesis): it returns
+The second half feeds :func:`cspbook.data.load.read_wide` hostile bytes (hypothesis): it returns
 a valid frame or raises a :class:`~cspbook.errors.CspbookError`, never anything else.
 """
 
@@ -31,7 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lastgood import cspbook, last_good  # noqa: F401 - a fixture
 
-from cspbook import definitions, load
+from cspbook import definitions
+from cspbook.data import load
 from cspbook.errors import CspbookError
 
 COUNTS_FIX = "Counts must be whole numbers of offences, 0 or more; correct the cell"

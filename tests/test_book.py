@@ -27,12 +27,16 @@ def library_table(home: Path):
     """The indicator table straight from the library, for the built book's tree."""
     import os
 
-    from cspbook import periods, reports, store, table
+    from cspbook import caches
+    from cspbook.definitions import periods
+    from cspbook.definitions import reports
+    from cspbook.compute import table
+    from cspbook.compute import dataset
 
     os.environ["CSPBOOK_HOME"] = str(home)
-    store._MEMO.clear()
+    caches.clear()
     report = reports.load(BOROUGH, periods.parse_year("2011-12"))
-    return table.indicator_table(store.dataset(), report)
+    return table.indicator_table(dataset.dataset(), report)
 
 
 def tree_digest(folder: Path) -> dict:
@@ -102,7 +106,7 @@ def test_no_page_writes_a_count_as_word_s(built_book):
 
 
 def test_reconciliation_says_the_common_reason_once(built_book):
-    from cspbook.reconcile import REVISION_REASON
+    from cspbook.compute.reconcile import REVISION_REASON
 
     soup = page(built_book, "reconciliation")
     text = " ".join(soup.select_one("article").get_text().split())

@@ -70,11 +70,14 @@ def mobile(chromium, book_server):
 @pytest.fixture
 def library(built_book, monkeypatch):
     """The library's results for the built book's tree: report, dataset, indicator table."""
-    from cspbook import periods, reports, store, table
+    from cspbook.definitions import periods
+    from cspbook.definitions import reports
+    from cspbook.compute import table
+    from cspbook.compute import dataset
 
     use_home(monkeypatch, built_book.home)
     report = reports.load(built_book.borough, periods.parse_year(built_book.year))
-    data = store.dataset()
+    data = dataset.dataset()
     return SimpleNamespace(report=report, data=data, table=table.indicator_table(data, report).set_index("indicator"))
 
 
@@ -221,7 +224,8 @@ def test_reviewer_goes_from_a_number_to_its_definition_and_code(desktop, built_b
 
 
 def _expected_chart(library, indicator: str, kind: str, borough: str, year: int) -> list[list]:
-    from cspbook import indicators, periods
+    from cspbook.compute import indicators
+    from cspbook.definitions import periods
 
     if kind == "monthly":
         s = indicators.month_series(library.data.monthly, indicator, borough, year)
@@ -242,7 +246,7 @@ def _parse_cell(text: str):
 
 
 def test_each_chart_has_alt_text_and_a_table_with_the_librarys_numbers(desktop, built_book, book_server, library):
-    from cspbook import periods
+    from cspbook.definitions import periods
 
     page, traffic = desktop
     year = periods.parse_year(built_book.year)

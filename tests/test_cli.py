@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import crime_csv, months, run_cli, snapshot
 
-from cspbook import definitions, cli, table
+from cspbook import definitions, cli
+from cspbook.compute import table
 from cspbook.errors import PeriodError, UnknownBoroughError
 
 BD = "Barking and Dagenham"

@@ -1,4 +1,4 @@
-"""cspbook.cover: the Cabinet cover paper. Its fixed text comes from the report configuration
+"""cspbook.pages.cover: the Cabinet cover paper. Its fixed text comes from the report configuration
 (validated, placeholders filled in, a borough file overriding one passage at a time); every
 number and list in it is written from the indicators, the configuration and the manifest."""
 
@@ -9,7 +9,10 @@ import dataclasses
 import pytest
 from bs4 import BeautifulSoup
 
-from cspbook import cover, narrative, page, reports
+from cspbook.pages import cover
+from cspbook.pages import narrative
+from cspbook.definitions import reports
+from cspbook.pages import context
 from cspbook.errors import DefinitionError
 
 BD = "Barking and Dagenham"
@@ -24,7 +27,7 @@ def text_of(part) -> str:
 
 @pytest.fixture
 def paper(real_home):
-    ctx = page.context(BD, "2011-12", str(real_home))
+    ctx = context.context(BD, "2011-12", str(real_home))
     return ctx, cover.paper(ctx)
 
 
@@ -92,7 +95,7 @@ def test_background_papers_come_from_the_manifest_and_the_configuration(paper):
 
 
 def test_configured_text_is_escaped(real_home, tmp_path, monkeypatch):
-    ctx = page.context(BD, "2011-12", str(real_home))
+    ctx = context.context(BD, "2011-12", str(real_home))
     text = dict(ctx.report.cover_paper.text, report_of="<script>alert(1)</script> & co")
     cp = reports.CoverPaperText(text, ctx.report.cover_paper.other, ("<b>paper</b>",))
     ctx.report = dataclasses.replace(ctx.report, cover_paper=cp)

@@ -29,7 +29,11 @@ import pandas as pd
 import pytest
 from conftest import run_cli, use_home
 
-from cspbook import definitions, indicators, reports, store, table
+from cspbook import definitions
+from cspbook.compute import indicators
+from cspbook.definitions import reports
+from cspbook.compute import table
+from cspbook.compute import dataset
 
 BD, HILLINGDON = "Barking and Dagenham", "Hillingdon"
 BY_HAND = {
@@ -50,9 +54,9 @@ def home_of(edition_tree, monkeypatch, name):
     return use_home(monkeypatch, edition_tree(name))
 
 
-def data_of(edition_tree, monkeypatch, name) -> store.Dataset:
+def data_of(edition_tree, monkeypatch, name) -> dataset.Dataset:
     home_of(edition_tree, monkeypatch, name)
-    return store.dataset()
+    return dataset.dataset()
 
 
 def csv_rows(capsys, borough, year) -> dict:
@@ -130,7 +134,7 @@ def test_unknown_and_the_airports_are_not_boroughs(edition_tree, monkeypatch, ca
         code, out, err = run_cli(capsys, "indicators", "--borough", name, "--year", "2024-25", "--offline")
         assert (code, out) == (2, "")
         assert err.startswith(f"cspbook: error: '{name}' is not a borough") and "Barking and Dagenham, Barnet" in err
-    data = store.dataset()
+    data = dataset.dataset()
     assert set(data.changes["borough"]) == set(definitions.boroughs())
     assert data.changes["london_rank"].max() == 32
 

@@ -1,4 +1,4 @@
-"""The warm-kernel engine (cspbook.engine) and the engine choice in cspbook.run.
+"""The warm-kernel engine (cspbook.execute.pool) and the engine choice in cspbook.execute.plan.
 
 Isolation is asserted inside a notebook: notebook A changes everything it can, notebook B
 asserts in its cells that none of it is visible, so a leak fails B's execution. B is also
@@ -26,7 +26,9 @@ import pytest
 from bookfixtures import build_in, make_project, mirror_dir
 from papermill.exceptions import PapermillExecutionError
 
-from cspbook import engine, periods, run
+from cspbook.definitions import periods
+from cspbook.execute import plan
+from cspbook.execute import pool as warm_pool
 from cspbook.errors import BuildError
 
 YEAR = periods.parse_year("2011-12")
@@ -67,12 +69,13 @@ logging.getLogger().addHandler(logging.NullHandler())
 logging.getLogger().setLevel(logging.DEBUG)
 get_ipython().display_formatter.formatters["text/plain"].for_type(complex, lambda o, p, c: p.text("leak"))
 from pathlib import Path
-from cspbook import definitions, store
-store._MEMO["leak"] = 1
+from cspbook import definitions
+from cspbook.compute import dataset
+dataset._MEMO["leak"] = 1
 Path("boroughs.yml").write_text("boroughs: [Somewhere]")
 definitions.boroughs(Path("boroughs.yml").resolve())
 import random
-from cspbook import narrative
+from cspbook.pages import narrative
 narrative.number = lambda value, unit="offences": "leak"
 narrative.LEAKED = 1
 np.seterr(all="raise")
@@ -89,7 +92,8 @@ import logging, os, sys, warnings
 import matplotlib as mpl, matplotlib.pyplot as plt, numpy as np, pandas as pd
 from IPython import get_ipython
 from matplotlib.colors import to_rgb
-from cspbook import definitions, store
+from cspbook import definitions
+from cspbook.compute import dataset
 assert "leaked_name" not in globals() and "fig" not in globals(), "a name leaked"
 assert 42 not in get_ipython().user_ns["Out"].values(), "an output leaked"
 assert pd.get_option("display.max_rows") == 60, "a pandas option leaked"
@@ -106,10 +110,10 @@ assert "/leak" not in sys.path, "sys.path leaked"
 assert not [h for h in logging.getLogger().handlers if isinstance(h, logging.NullHandler)], "a log handler leaked"
 assert logging.getLogger().level == logging.WARNING, "the log level leaked"
 assert complex not in get_ipython().display_formatter.formatters["text/plain"].type_printers, "a formatter leaked"
-assert "leak" not in store._MEMO, "the dataset memo leaked"
-assert definitions._boroughs.cache_info().currsize == 0, "a definitions cache leaked"
+assert "leak" not in dataset._MEMO, "the dataset memo leaked"
+assert sys.modules["cspbook.definitions.boroughs"]._boroughs.cache_info().currsize == 0, "a definitions cache leaked"
 import random
-from cspbook import narrative
+from cspbook.pages import narrative
 assert narrative.number(1234) == "1,234", "an attribute set on a cspbook module leaked"
 assert not hasattr(narrative, "LEAKED"), "a name added to a cspbook module leaked"
 assert np.geterr() == {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}, "numpy.seterr leaked"
@@ -127,7 +131,7 @@ def printed_pid(nb) -> int:
 @pytest.fixture
 def pool(tmp_path, monkeypatch):
     monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
-    with engine.Pool(1, tmp_path / "logs", env=run.KERNEL_ENV, cwd=tmp_path) as warm:
+    with warm_pool.Pool(1, tmp_path / "logs", env=plan.KERNEL_ENV, cwd=tmp_path) as warm:
         yield warm
 
 
@@ -159,11 +163,11 @@ def test_the_clean_notebook_passes_in_a_fresh_kernel(tmp_path, monkeypatch):
 @kernels
 def test_the_clean_notebook_catches_leaks_when_reset_is_off(tmp_path, monkeypatch):
     """Without the reset, B fails: its assertions do detect leaks."""
-    monkeypatch.setattr(engine, "RESET", "import os; os.chdir({cwd!r})")
+    monkeypatch.setattr(warm_pool, "RESET", "import os; os.chdir({cwd!r})")
     monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
     leaky = notebook(tmp_path / "a.ipynb", *LEAKY)
     clean = notebook(tmp_path / "b.ipynb", *CLEAN, parameters="expected_cwd = expected_home = None")
-    with engine.Pool(1, tmp_path / "logs", env=run.KERNEL_ENV, cwd=tmp_path) as pool:
+    with warm_pool.Pool(1, tmp_path / "logs", env=plan.KERNEL_ENV, cwd=tmp_path) as pool:
         pool.execute_notebook(leaky, tmp_path / "a.out.ipynb", {}, cwd=tmp_path)
         with pytest.raises(PapermillExecutionError, match="leaked"):
             pool.execute_notebook(clean, tmp_path / "b.out.ipynb", clean_parameters(tmp_path), cwd=tmp_path)
@@ -190,42 +194,42 @@ def test_a_dead_kernel_is_replaced(pool, tmp_path):
     assert printed_pid(out) == pool.pids()[-1] != pool.pids()[0]
 
 
-# -- through cspbook.run: both engines ------------------------------------------------
+# -- through cspbook.execute.plan: both engines ------------------------------------------------
 
 
-def job(home: Path, name: str, template: Path, **parameters) -> run.Job:
+def job(home: Path, name: str, template: Path, **parameters) -> plan.Job:
     output = home / "book" / periods.label(YEAR) / f"{name}.ipynb"
-    return run.Job(name, YEAR, name.title(), template, output, parameters, key=f"{name}-{os.urandom(8).hex()}")
+    return plan.Job(name, YEAR, name.title(), template, output, parameters, key=f"{name}-{os.urandom(8).hex()}")
 
 
 @kernels
 @pytest.mark.parametrize("name", ["warm", "papermill"])
 def test_engine_is_chosen_by_environment(tmp_path, monkeypatch, name):
     monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
-    monkeypatch.setenv(run.ENGINE_ENV, name)
+    monkeypatch.setenv(plan.ENGINE_ENV, name)
     template = notebook(tmp_path / "t.ipynb", "import os", "print(os.getpid())")
     jobs = [job(tmp_path, f"page{i}", template, marker=i) for i in range(3)]
-    outcome = run.execute(jobs, 1, log=lambda msg: None, progress=False)
+    outcome = plan.execute(jobs, 1, log=lambda msg: None, progress=False)
     assert len(outcome["ran"]) == 3
     pids = {printed_pid(nbformat.read(j.output, as_version=4)) for j in jobs}
     assert len(pids) == (1 if name == "warm" else 3)  # one warm kernel for all, or one kernel each
 
 
 def test_default_engine_is_warm_and_an_unknown_one_is_refused(monkeypatch):
-    monkeypatch.delenv(run.ENGINE_ENV, raising=False)
-    assert run.engine_name() == "warm"
-    monkeypatch.setenv(run.ENGINE_ENV, "fast")
+    monkeypatch.delenv(plan.ENGINE_ENV, raising=False)
+    assert plan.engine_name() == "warm"
+    monkeypatch.setenv(plan.ENGINE_ENV, "fast")
     with pytest.raises(BuildError, match="CSPBOOK_ENGINE='fast' is not a notebook engine; use one of: warm, papermill"):
-        run.engine_name()
+        plan.engine_name()
 
 
 def failure_message(tmp_path: Path, monkeypatch, name: str) -> str:
     home = tmp_path / name
     monkeypatch.setenv("CSPBOOK_HOME", str(home))
-    monkeypatch.setenv(run.ENGINE_ENV, name)
+    monkeypatch.setenv(plan.ENGINE_ENV, name)
     template = notebook(tmp_path / "templates" / "bad.ipynb", "x = 1", "y = x + 1\nraise ValueError(f'no good: {y}')")
     with pytest.raises(BuildError) as failed:
-        run.execute([job(home, "bad", template, marker=1)], 1, log=lambda msg: None, progress=False)
+        plan.execute([job(home, "bad", template, marker=1)], 1, log=lambda msg: None, progress=False)
     return str(failed.value).replace(str(home), "HOME")
 
 
@@ -245,17 +249,18 @@ INTERRUPTED = """
 import json, os, sys
 from pathlib import Path
 import nbformat, psutil
-from cspbook import periods, run
+from cspbook.definitions import periods
+from cspbook.execute import plan
 home = Path(sys.argv[1])
 nb = nbformat.v4.new_notebook()
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 nb.cells = [nbformat.v4.new_code_cell("marker = None"), nbformat.v4.new_code_cell("import time; time.sleep(120)")]
 nb.cells[0].metadata["tags"] = ["parameters"]
 nbformat.write(nb, home / "slow.ipynb")
-jobs = [run.Job(f"slow{i}", 2011, "Slow", home / "slow.ipynb", home / "book" / f"slow{i}.ipynb", {"marker": i}, f"k{i}")
+jobs = [plan.Job(f"slow{i}", 2011, "Slow", home / "slow.ipynb", home / "book" / f"slow{i}.ipynb", {"marker": i}, f"k{i}")
         for i in range(3)]
 try:
-    run.execute(jobs, 2, log=lambda msg: None, progress=False)
+    plan.execute(jobs, 2, log=lambda msg: None, progress=False)
 except KeyboardInterrupt:
     alive = [p.pid for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
     print(json.dumps({"alive_after_interrupt": alive}), flush=True)
@@ -293,7 +298,7 @@ def gone(pids: list[int], timeout: float = 10) -> bool:
 @kernels
 def test_keyboard_interrupt_stops_every_kernel(tmp_path):
     """In-process (no cspbook.signals handler): the warm pool kills its own kernels."""
-    env = dict(os.environ, CSPBOOK_HOME=str(tmp_path), **{run.ENGINE_ENV: "warm"})
+    env = dict(os.environ, CSPBOOK_HOME=str(tmp_path), **{plan.ENGINE_ENV: "warm"})
     proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED, str(tmp_path)], env=env, stdout=subprocess.PIPE, text=True)
     try:
         pids = wait_for_kernels(psutil.Process(proc.pid), 2)
@@ -302,7 +307,7 @@ def test_keyboard_interrupt_stops_every_kernel(tmp_path):
         out, _ = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert json.loads(out) == {"alive_after_interrupt": []}  # killed before KeyboardInterrupt left run.execute
+    assert json.loads(out) == {"alive_after_interrupt": []}  # killed before KeyboardInterrupt left plan.execute
     assert gone(pids)
 
 
@@ -312,7 +317,7 @@ def test_sigterm_during_a_build_leaves_no_kernel(tmp_path, engine_name):
     if not mirror_dir().exists():
         pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     home = make_project(tmp_path / "project")
-    env = dict(os.environ, CSPBOOK_HOME=str(home), CSPBOOK_MIRROR=str(mirror_dir()), **{run.ENGINE_ENV: engine_name})
+    env = dict(os.environ, CSPBOOK_HOME=str(home), CSPBOOK_MIRROR=str(mirror_dir()), **{plan.ENGINE_ENV: engine_name})
     cli = Path(sys.executable).with_name("cspbook")
     proc = subprocess.Popen([str(cli), "build", "--borough", "Barking and Dagenham", "--year", "2011-12", "--jobs", "2"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -331,7 +336,7 @@ def test_sigterm_during_a_build_leaves_no_kernel(tmp_path, engine_name):
 
 def outputs(path: Path, home: Path) -> str:
     """The cells' sources and outputs, without what differs from project to project anyway:
-    addresses in reprs (``<cspbook.page.HTML at 0x7f...>``), the project folder, the time
+    addresses in reprs (``<cspbook.pages.context.HTML at 0x7f...>``), the project folder, the time
     the data were fetched."""
     nb = nbformat.read(path, as_version=4)
     cells = [(c.source, [{k: v for k, v in o.items() if k != "execution_count"} for o in c.get("outputs", [])])
@@ -346,7 +351,7 @@ def test_both_engines_write_the_same_notebooks(tmp_path, monkeypatch):
         pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     homes = {}
     for name in ("warm", "papermill"):
-        monkeypatch.setenv(run.ENGINE_ENV, name)
+        monkeypatch.setenv(plan.ENGINE_ENV, name)
         homes[name] = make_project(tmp_path / name)
         result = build_in(homes[name])
         assert result.ran and not result.reused

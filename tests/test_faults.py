@@ -309,7 +309,7 @@ def test_sigterm_during_a_download_keeps_the_cache(last_good, mirror):
 
 
 def test_a_swap_that_fails_halfway_puts_the_last_good_book_back(tmp_path, monkeypatch):
-    from cspbook import book
+    from cspbook.publish import book
     from cspbook.errors import BuildError
 
     monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))

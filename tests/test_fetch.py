@@ -1,4 +1,4 @@
-"""Tests for cspbook.fetch: a fake CKAN server on 127.0.0.1, hand-made CSVs, the real mirror.
+"""Tests for cspbook.data.fetch: a fake CKAN server on 127.0.0.1, hand-made CSVs, the real mirror.
 
 Every test works in a scratch project tree (CSPBOOK_HOME), never in the real data/raw, and
 never touches the internet. Failure tests check the message and that the previous cache and
@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 from ckan_server import FakeCkan, ckan, closed_port_url, html_page, truncated  # noqa: F401 - ckan is a fixture
 
-from cspbook import config, fetch as fetch_module, load
+from cspbook import config
+from cspbook.data import load
 from cspbook.errors import DataFileError, FetchError
-from cspbook.fetch import cache_is_current, fetch, read_manifest
+from cspbook.data.fetch import cache_is_current, fetch
+from cspbook.data.manifests import read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 HISTORIC = "MPS_Borough_Level_Crime_Historic.csv"
@@ -375,7 +377,7 @@ def test_a_second_fetch_of_unchanged_files_keeps_them_and_refreshes_the_manifest
     fetch(mirror)
     for name in (HISTORIC, RECENT):
         os.utime(cache / name, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))  # 2001-09-09
-    monkeypatch.setattr(fetch_module, "utc_now", lambda: "2030-01-01T00:00:00Z")
+    monkeypatch.setattr("cspbook.data.fetch.utc_now", lambda: "2030-01-01T00:00:00Z")  # the recipe stamps the manifest
 
     result = fetch(mirror)
 

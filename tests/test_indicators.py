@@ -1,4 +1,4 @@
-"""cspbook.indicators on tiny hand-made files whose answers are worked out here by hand.
+"""cspbook.compute.indicators on tiny hand-made files whose answers are worked out here by hand.
 
 The main example: two boroughs, two financial years (2010-11 and 2011-12), residential
 burglary counted every month:
@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 from conftest import crime_csv, months
 
-from cspbook import indicators, load
+from cspbook.compute import indicators
+from cspbook.data import load
 from cspbook.definitions import Break, Indicator
 from cspbook.errors import PeriodError
 

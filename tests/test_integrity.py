@@ -39,7 +39,10 @@ from conftest import HISTORIC, RECENT, snapshot
 from lastgood import cspbook, last_good, start  # noqa: F401 - last_good is a fixture
 from test_faults import PROMPT_SECONDS, Watch
 
-from cspbook import config, periods, reports, run
+from cspbook import config
+from cspbook.definitions import periods
+from cspbook.definitions import reports
+from cspbook.execute import plan
 
 INDICATORS = ("indicators", "--borough", BOROUGH, "--year", YEAR, "--format", "csv")
 
@@ -182,18 +185,18 @@ def test_an_edited_raw_file_is_never_used_and_a_reachable_source_repairs_it(last
 
 
 def test_the_raw_files_are_checked_against_the_manifest_whenever_the_data_are_loaded(fetched):
-    from cspbook import store
+    from cspbook.compute import dataset
     from cspbook.errors import DataFileError
 
-    store.dataset()
+    dataset.dataset()
     raw = fetched / "data" / "raw" / RECENT
     add_to_count(raw, "Newham", "Burglary - Residential", "201801", 1)
-    store._MEMO.clear()
+    dataset._MEMO.clear()
     with pytest.raises(DataFileError, match=f"{RECENT}: its sha256 is {sha256(raw)}, but .* records sha256"):
-        store.dataset()
+        dataset.dataset()
     raw.unlink()
     with pytest.raises(DataFileError, match=f"{RECENT}: the file is missing, but .*manifest.json lists it"):
-        store.dataset()
+        dataset.dataset()
 
 
 def test_validate_refuses_a_cached_file_that_differs_from_its_manifest(fetched, capsys):
@@ -209,20 +212,20 @@ def test_validate_refuses_a_cached_file_that_differs_from_its_manifest(fetched, 
 
 
 def test_a_damaged_dataset_pickle_is_computed_again_with_one_line(fetched, capsys):
-    from cspbook import store
+    from cspbook.compute import dataset
 
-    first = store.dataset()
-    pickle = store.saved_path(first.manifest, config.cache_dir())
+    first = dataset.dataset()
+    pickle = dataset.saved_path(first.manifest, config.cache_dir())
     assert pickle.exists()
     pickle.write_bytes(pickle.read_bytes()[:1000])
-    store._MEMO.clear()
+    dataset._MEMO.clear()
     capsys.readouterr()
-    again = store.dataset()
+    again = dataset.dataset()
     assert capsys.readouterr().err == (f"discarding the damaged dataset cache {pickle}: its sha256 does not match its header "
                                        "(cut short or damaged); computing the dataset again\n")
     assert again.annual.equals(first.annual)
-    store._MEMO.clear()
-    store.dataset()
+    dataset._MEMO.clear()
+    dataset.dataset()
     assert capsys.readouterr().err == ""  # written again, whole
 
 
@@ -334,7 +337,8 @@ def test_the_two_pdfs_are_moved_in_together_even_when_a_signal_comes_between(tmp
     script = textwrap.dedent("""
         import os, signal, sys
         from pathlib import Path
-        from cspbook import pdf, signals
+        from cspbook import signals
+        from cspbook.publish import pdf
         folder = Path(sys.argv[1])
         printed = [folder / ".a.printed", folder / ".b.printed"]
         for path in printed:
@@ -363,7 +367,8 @@ def test_a_signal_during_the_swap_of_the_book_says_the_new_book_was_published(tm
     script = textwrap.dedent("""
         import os, signal, sys
         from pathlib import Path
-        from cspbook import book, signals
+        from cspbook import signals
+        from cspbook.publish import book
         home = Path(sys.argv[1])
         real = os.replace
         def replace(src, dst):
@@ -390,7 +395,8 @@ def test_a_signal_during_the_swap_of_the_book_says_the_new_book_was_published(tm
 
 
 def test_a_single_page_build_that_did_not_finish_is_discarded_before_the_next(tmp_path, monkeypatch):
-    from cspbook import book, pdf
+    from cspbook.publish import book
+    from cspbook.publish import pdf
     from cspbook.errors import BuildError
 
     monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
@@ -502,12 +508,12 @@ def test_a_build_that_failed_on_a_full_disk_leaves_nothing_that_breaks_the_next(
 
 
 def _keys(home: Path, borough: str = BOROUGH, year: str = YEAR, manifest: dict | None = None) -> dict[str, str]:
-    from cspbook import store
+    from cspbook.data import rawcache
 
     start_year = periods.parse_year(year)
     report = reports.load(borough, start_year)
-    planned = run.plan(borough, [start_year], {start_year: {p.id: p.title for p in report.priorities}},
-                       manifest or store.read_manifest())
+    planned = plan.plan(borough, [start_year], {start_year: {p.id: p.title for p in report.priorities}},
+                       manifest or rawcache.read_manifest())
     return {job.name: job.key for job in planned}
 
 
@@ -516,7 +522,7 @@ def _changed(before: dict, after: dict) -> set[str]:
 
 
 def test_a_change_reruns_exactly_the_notebooks_it_affects(fetched, monkeypatch, tmp_path):
-    from cspbook import store
+    from cspbook.data import rawcache
     from conftest import clear_caches
 
     shutil.copytree(Path(__file__).resolve().parents[1] / "book" / "templates", fetched / "book" / "templates")
@@ -526,7 +532,7 @@ def test_a_change_reruns_exactly_the_notebooks_it_affects(fetched, monkeypatch, 
 
     assert _keys(fetched) == base  # nothing changed: nothing runs
 
-    manifest = store.read_manifest()
+    manifest = rawcache.read_manifest()
     other = json.loads(json.dumps(manifest))
     other["files"][0]["sha256"] = "0" * 64
     assert _changed(base, _keys(fetched, manifest=other)) == every  # the data
@@ -556,6 +562,6 @@ def test_a_change_reruns_exactly_the_notebooks_it_affects(fetched, monkeypatch, 
 
     library = tmp_path / "library"
     shutil.copytree(config.PACKAGE_DIR, library, ignore=shutil.ignore_patterns("__pycache__"))
-    (library / "narrative.py").write_text((library / "narrative.py").read_text() + "\n# a change to the library\n")
+    (library / "pages" / "narrative.py").write_text((library / "pages" / "narrative.py").read_text() + "\n# a change to the library\n")
     monkeypatch.setattr(config, "PACKAGE_DIR", library)
     assert _changed(base, _keys(fetched)) == every  # the library

@@ -1,4 +1,4 @@
-"""cspbook.load: reading the wide MPS files of every edition, and which file supplies which month.
+"""cspbook.data.load: reading the wide MPS files of every edition, and which file supplies which month.
 
 Every expected frame below is written out by hand from the little files the tests make.
 """
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import crime_csv, months
 
-from cspbook import load
+from cspbook.data import load
 from cspbook.errors import DataFileError
 
 BD, BARNET, HEATHROW = "Barking and Dagenham", "Barnet", "London Heathrow and London City Airports"

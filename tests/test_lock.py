@@ -1,4 +1,4 @@
-"""cspbook.lock: one build at a time per tree; the holder's pid in the message; a lock left
+"""cspbook.publish.lock: one build at a time per tree; the holder's pid in the message; a lock left
 by a process that is gone is taken over (with a notice), even one killed with SIGKILL."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import textwrap
 
 import pytest
 
-from cspbook import lock
+from cspbook.publish import lock
 from cspbook.errors import BuildError
 
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from cspbook import lock
+    from cspbook.publish import lock
     with lock.held(Path(sys.argv[1])):
         print("held", flush=True)
         time.sleep(120)

@@ -1,4 +1,4 @@
-"""cspbook.partner: partner-supplied figures, read and checked cell by cell."""
+"""cspbook.definitions.partner: partner-supplied figures, read and checked cell by cell."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from cspbook import definitions, partner
+from cspbook import definitions
+from cspbook.definitions import partner
 from cspbook.errors import DefinitionError
 
 HEADER = "borough,year,indicator,previous_value,value,change_pct,supplied_by,source"

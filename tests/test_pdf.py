@@ -20,7 +20,13 @@ import pytest
 import yaml
 
 from bookfixtures import BOROUGH, REPO, YEAR
-from cspbook import cli, narrative, pdf, periods, reports, store, table
+from cspbook import cli
+from cspbook.pages import narrative
+from cspbook.publish import pdf
+from cspbook.definitions import periods
+from cspbook.definitions import reports
+from cspbook.compute import table
+from cspbook.compute import dataset
 from cspbook.errors import BuildError
 from conftest import clear_caches
 
@@ -73,7 +79,7 @@ def pdfs(built_book):  # noqa: F811
         report_name, paper_name = pdf.names(BOROUGH, periods.parse_year(YEAR))
         folder = built_book.home / "_build" / "pdf"
         config = reports.load(BOROUGH, periods.parse_year(YEAR))
-        lib = table.indicator_table(store.dataset(), config)
+        lib = table.indicator_table(dataset.dataset(), config)
         clear_caches()
     return {"code": code, "stdout": out.getvalue(), "report": folder / report_name, "paper": folder / paper_name,
             "home": built_book.home, "table": lib, "report_config": config}

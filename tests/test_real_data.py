@@ -22,7 +22,9 @@ import math
 import pytest
 from conftest import run_cli
 
-from cspbook import definitions, indicators, reports, table
+from cspbook import definitions
+from cspbook.definitions import reports
+from cspbook.compute import table
 from cspbook.errors import PeriodError
 
 BD = "Barking and Dagenham"

@@ -1,4 +1,4 @@
-"""cspbook.reconcile: published changes against recomputed ones, with the reason for each difference."""
+"""cspbook.compute.reconcile: published changes against recomputed ones, with the reason for each difference."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import math
 import pandas as pd
 import pytest
 
-from cspbook import reconcile, reports, store, table
+from cspbook.compute import reconcile
+from cspbook.definitions import reports
+from cspbook.compute import table
+from cspbook.compute import dataset
 from cspbook.errors import DefinitionError
 
 BD = "Barking and Dagenham"
@@ -112,7 +115,7 @@ def test_reconciliation_without_a_published_file_is_empty(real_data):
 def test_the_reports_tolerance_is_used(fetched):
     own = fetched / "data" / "reports" / "barking-and-dagenham-2011-12.yml"
     own.write_text(own.read_text() + "reconciliation_tolerance_pp: 0.5\n")
-    got = table.reconciliation(store.dataset(), reports.load(BD, 2011)).set_index("indicator")
+    got = table.reconciliation(dataset.dataset(), reports.load(BD, 2011)).set_index("indicator")
     # recomputed from the data: -7.86, +8.77, -3.57 against published -7.2, +7.8, -3.5
     assert got["difference_pp"].to_dict() == {"violence_with_injury": -0.66, "residential_burglary": 0.97, "vehicle_crime": -0.07}
     assert got["status"].to_dict() == {

@@ -1,4 +1,4 @@
-"""cspbook.reports: defaults.yml overridden by <borough-slug>-<year>.yml, validated when loaded.
+"""cspbook.definitions.reports: defaults.yml overridden by <borough-slug>-<year>.yml, validated when loaded.
 
 An error names the file the bad value came from (the borough's own file or defaults.yml)
 and, for an unknown id or key, the line it is on.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from cspbook import reports
+from cspbook.definitions import reports
 from cspbook.errors import DefinitionError
 
 BD = "Barking and Dagenham"

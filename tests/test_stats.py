@@ -1,4 +1,4 @@
-"""cspbook.stats: % change, the Poisson interval on the log rate ratio, significance.
+"""cspbook.compute.stats: % change, the Poisson interval on the log rate ratio, significance.
 
 Expected values are worked out here from the formula in the module docstring,
 ``exp(log(c / p) +/- 1.96 * sqrt(1/c + 1/p))``, with :mod:`math`, never by the code under test.
@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from cspbook import stats
+from cspbook.compute import stats
 
 
 def interval_by_hand(current: int, previous: int, z: float = 1.959963984540054) -> tuple[float, float]:

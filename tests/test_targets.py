@@ -1,4 +1,4 @@
-"""cspbook.targets: targets read from the report configuration, judged per indicator row,
+"""cspbook.definitions.targets: targets read from the report configuration, judged per indicator row,
 shown in the headline list and the chapters' tables; every bad target refused with a
 message that names the file, the line, the key and the fix."""
 
@@ -7,7 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cspbook import page, reports, table, targets, views
+from cspbook.definitions import reports
+from cspbook.compute import table
+from cspbook.definitions import targets
+from cspbook.pages import views
+from cspbook.pages import context
 from cspbook.errors import DefinitionError
 
 BD = "Barking and Dagenham"
@@ -198,7 +202,7 @@ def test_barking_and_dagenham_2011_12_targets(real_data):
 
 
 def test_the_headline_list_and_chapter_tables_show_the_status_with_a_legend(real_home):
-    ctx = page.context(BD, "2011-12", str(real_home))
+    ctx = context.context(BD, "2011-12", str(real_home))
     overview = "".join(p.markup for p in views.overview(ctx).parts)
     assert "Violence with injury fell by 7.9% (1,985 to 1,829), faster than across London (-7.5%). " \
            "Target: reduce by 5% (✓ met).</li>" in overview
@@ -213,7 +217,7 @@ def test_the_headline_list_and_chapter_tables_show_the_status_with_a_legend(real
 
 
 def test_a_report_without_targets_shows_no_target_column(real_home):
-    ctx = page.context("Newham", "2011-12", str(real_home))  # the defaults: no targets
+    ctx = context.context("Newham", "2011-12", str(real_home))  # the defaults: no targets
     assert ctx.report.targets == {}
     overview = "".join(p.markup for p in views.overview(ctx).parts)
     assert ">Target<" not in overview and "cspbook-target-legend" not in overview and "Target:" not in overview

@@ -1,4 +1,4 @@
-"""cspbook.validate (and the `cspbook validate` command): every bad raw file is refused with
+"""cspbook.data.validate (and the `cspbook validate` command): every bad raw file is refused with
 one message naming the file, the line as counted in the file (the header is line 1), the
 column, what was found and how to fix it; nothing in the cache changes.
 
@@ -13,7 +13,7 @@ import shutil
 import pytest
 from conftest import HISTORIC, RECENT, run_cli, snapshot
 
-from cspbook import load
+from cspbook.data import load
 from cspbook.errors import DataFileError
 
 HEADER = "Borough,Major Category,Minor Category,201104,201105"

@@ -1,5 +1,5 @@
-"""Content fingerprints for cache keys: the notebook cache (:mod:`cspbook.run`) and the
-dataset pickle (:mod:`cspbook.store`) both key on the bytes of files, never on mtimes."""
+"""Content fingerprints for cache keys: the notebook cache (:mod:`cspbook.execute.plan`) and the
+dataset pickle (:mod:`cspbook.compute.dataset`) both key on the bytes of files, never on mtimes."""
 
 from __future__ import annotations
 

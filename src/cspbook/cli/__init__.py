@@ -1,0 +1,222 @@
+"""The ``cspbook`` command line.
+
+Every command has an example in its ``--help``. A :class:`~cspbook.errors.CspbookError`
+becomes one clean message on stderr and exit code 2 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from cspbook import __version__
+from cspbook.errors import CspbookError
+
+EXAMPLES = {
+    "fetch": """examples:
+  cspbook fetch                              # from the London Datastore (CKAN API)
+  cspbook fetch --mirror ../shared/data      # from a local folder of the same files
+  CSPBOOK_MIRROR=../shared/data cspbook fetch""",
+    "validate": """examples:
+  cspbook validate                           # the cached data and every definition under data/
+  cspbook validate new_month.csv             # check a file before dropping it in""",
+    "indicators": """examples:
+  cspbook indicators --borough "Barking and Dagenham" --year 2011-12
+  cspbook indicators --borough Newham --year 2014-15 --format csv > newham.csv
+  CSPBOOK_MIRROR=../shared/data cspbook indicators --borough Camden --year 2012-13 --format json""",
+    "build": """examples:
+  cspbook build --borough "Barking and Dagenham" --year 2011-12
+  cspbook build --borough Newham --year 2012-13 --years 2010-11..2012-13 --jobs 2
+  CSPBOOK_MIRROR=../shared/data cspbook build --borough "Barking and Dagenham" --year 2011-12 --offline""",
+    "pdf": """examples:
+  cspbook pdf --borough "Barking and Dagenham" --year 2011-12
+      # _build/pdf/barking-and-dagenham-2011-12-report.pdf and ...-cover-paper.pdf
+  CSPBOOK_CHROMIUM=/usr/bin/chromium cspbook pdf --borough Newham --year 2012-13 --offline""",
+    "reconcile": """examples:
+  cspbook reconcile --borough "Barking and Dagenham" --year 2011-12""",
+}
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mirror", type=Path, metavar="DIR",
+                        help="take the raw files from this folder instead of the London Datastore (default: $CSPBOOK_MIRROR)")
+    parser.add_argument("--offline", action="store_true", help="use the cached data as it is; fetch nothing")
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--borough", required=True, help='borough name, e.g. "Barking and Dagenham"')
+    parser.add_argument("--year", required=True, help="financial year, e.g. 2011-12 (April 2011 to March 2012)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="cspbook",
+        description="The annual report of a London Community Safety Partnership, computed from open data.",
+        epilog="examples:\n  cspbook indicators --borough \"Barking and Dagenham\" --year 2011-12\n  cspbook COMMAND --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"cspbook {__version__}")
+    top.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def add(name, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES[name],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback on errors")
+        return p
+
+    p = add("fetch", "Fetch the MPS recorded crime files into the cache (data/raw/) with a manifest.")
+    p.add_argument("--mirror", type=Path, metavar="DIR", help="a local folder holding the files (default: $CSPBOOK_MIRROR)")
+    p.set_defaults(func=cmd_fetch)
+
+    p = add("validate", "Check raw crime files and every definition under data/, reporting the first problem.")
+    p.add_argument("files", nargs="*", type=Path, help="raw crime CSV files to check (default: the cached files)")
+    p.set_defaults(func=cmd_validate)
+
+    p = add("indicators", "Compute the indicators of one borough and financial year.")
+    _report_options(p)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format (default: table)")
+    _data_options(p)
+    p.set_defaults(func=cmd_indicators)
+
+    p = add("reconcile", "Compare the figures the report published with those recomputed from the data.")
+    _report_options(p)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format (default: table)")
+    _data_options(p)
+    p.set_defaults(func=cmd_reconcile)
+
+    p = add("build", "Build the HTML book: execute the notebooks with papermill and assemble them with Jupyter Book.")
+    _report_options(p)
+    p.add_argument("--years", metavar="FIRST..LAST", help="also build these years, e.g. 2010-11..2012-13 (a part per year)")
+    p.add_argument("--jobs", type=int, metavar="N", help="notebooks executed in parallel (default: the number of cores)")
+    _data_options(p)
+    p.set_defaults(func=cmd_build)
+
+    p = add("pdf", "Write the book and its Cabinet cover paper as two PDFs in _build/pdf/ (builds the book first if needed; "
+                   "prints with an installed Chromium).")
+    _report_options(p)
+    p.add_argument("--years", metavar="FIRST..LAST", help="also include these years, e.g. 2010-11..2012-13 (a part per year)")
+    p.add_argument("--jobs", type=int, metavar="N", help="notebooks executed in parallel (default: the number of cores)")
+    _data_options(p)
+    p.set_defaults(func=cmd_pdf)
+    return top
+
+
+AFTER_INTERRUPT = {"build": "; the last good book is unchanged", "fetch": "; the cache is unchanged",
+                   "pdf": "; the PDFs in _build/pdf are unchanged"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cspbook import signals
+
+    args = parser().parse_args(argv)
+    try:
+        with signals.handled():  # SIGINT/SIGTERM: stop kernels and Jupyter Book, unwind, release the lock
+            return args.func(args) or 0
+    except CspbookError as exc:
+        if args.debug:
+            raise
+        print(f"cspbook: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt as exc:  # also signals.Interrupted (SIGTERM)
+        signals.stop_children()
+        outcome = getattr(exc, "outcome", None)  # set when the work was done before the signal was delivered
+        print(f"cspbook: interrupted{'; ' + outcome if outcome else AFTER_INTERRUPT.get(args.command, '')}", file=sys.stderr)
+        return signals.exit_code(exc)
+    except BrokenPipeError:  # e.g. `cspbook indicators ... | head`: the reader left early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def cmd_fetch(args) -> int:
+    from cspbook import config, words
+    from cspbook.data import fetch
+
+    result = fetch.fetch(mirror=args.mirror or config.mirror_from_env())
+    for entry in result.files:
+        state = "updated" if entry["name"] in result.changed else "unchanged"
+        print(f"{entry['name']}: {words.plural(entry['rows'], 'row')}, {words.plural(entry['boroughs'], 'borough')}, "
+              f"{entry['first_month']}..{entry['last_month']}, sha256 {entry['sha256'][:12]} ({state})")
+    print(f"manifest: {config.manifest_path()}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from cspbook.cli import validate_command
+
+    for line in validate_command.run(args.files):
+        print(line)
+    return 0
+
+
+def _report(args):
+    from cspbook import definitions
+    from cspbook.compute import dataset
+    from cspbook.data import rawcache
+    from cspbook.definitions import periods, reports
+
+    borough = definitions.resolve_borough(args.borough)
+    year = periods.parse_year(args.year)
+    report = reports.load(borough, year)
+    rawcache.ensure(mirror=args.mirror, offline=args.offline)
+    return dataset.dataset(), report
+
+
+def _emit(frame, fmt: str, as_text) -> None:
+    """Write ``frame`` as CSV, JSON or a plain-text table (``as_text``, from :mod:`cspbook.pages.terminal`)."""
+    from cspbook.compute import table
+
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}"))
+    elif fmt == "json":
+        print(json.dumps(table.to_records(frame), indent=2))
+    else:
+        print(as_text(frame))
+
+
+def cmd_indicators(args) -> int:
+    from cspbook.compute import table
+    from cspbook.pages import terminal
+
+    data, report = _report(args)
+    _emit(table.indicator_table(data, report), args.format, terminal.indicators)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from cspbook.publish import build
+
+    if args.jobs is not None and args.jobs < 1:
+        raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
+    build.build(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
+    return 0
+
+
+def cmd_pdf(args) -> int:
+    from cspbook.publish import pdf
+
+    if args.jobs is not None and args.jobs < 1:
+        raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
+    result = pdf.pdf(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
+    print(result.report)
+    print(result.cover_paper)
+    return 0
+
+
+def cmd_reconcile(args) -> int:
+    from cspbook.compute import reconcile, table
+    from cspbook.pages import terminal
+
+    data, report = _report(args)
+    frame = table.reconciliation(data, report)
+    if frame.empty and args.format == "table":
+        path = reconcile.path_for(report.borough, report.year)
+        print(f"no published figures for {report.borough} {report.year_label}: {path} does not exist "
+              "(add it to compare the report's figures with the data)")
+        return 0
+    _emit(frame, args.format, terminal.reconciliation)
+    return 0

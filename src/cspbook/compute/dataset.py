@@ -1,0 +1,160 @@
+"""The dataset behind every figure: the cached files (checked against the manifest) read,
+validated and turned into indicator tables once per data version, memoised in the process
+and sealed on disk, so every notebook kernel unpickles in hundredths of a second what the
+first process computed."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cspbook import config, definitions, fingerprint
+from cspbook.data.rawcache import verified_manifest
+from cspbook.errors import DataFileError, FetchError
+
+if TYPE_CHECKING:  # annotations only: pandas is imported where it is used
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The indicator tables computed from the cached files (pandas frames).
+
+    ``monthly`` and ``annual`` hold every series in the cache; ``all_changes`` the changes
+    within each series; ``changes`` the one series used for each year
+    (:func:`cspbook.compute.indicators.select`); ``supplied`` the months each file supplies within
+    its series; ``series`` the series in the data, newest first.
+    """
+
+    supplied: dict
+    manifest: dict
+    monthly: pd.DataFrame
+    annual: pd.DataFrame
+    all_changes: pd.DataFrame
+    changes: pd.DataFrame
+    months: pd.PeriodIndex
+    series: tuple = ()
+
+    def series_for(self, year: int) -> str | None:
+        """The series the figures of ``year`` come from (None when no series covers it)."""
+        rows = self.changes.loc[self.changes["year"] == year, "series"]
+        return str(rows.iloc[0]) if len(rows) else None
+
+
+_MEMO: dict = {}
+
+
+def forget() -> None:
+    """Forget the dataset memoised in this process (see :func:`cspbook.caches.clear`)."""
+    _MEMO.clear()
+
+
+def dataset(cache: Path | None = None) -> Dataset:
+    """Load the cached files (per the manifest) and compute every indicator table.
+
+    Memoised in-process on the files' sha256, so notebooks and commands that ask twice pay
+    once; and on disk (:func:`saved_path`), so every notebook kernel of a build unpickles
+    in a few hundredths of a second what the first process computed in about a second.
+    """
+    cache = cache or config.cache_dir()
+    manifest = verified_manifest(cache)  # the files' bytes, read now, are the manifest's
+    key = (str(cache), tuple(f["sha256"] for f in manifest.get("files", [])))
+    if key not in _MEMO:
+        _MEMO.clear()
+        _MEMO[key] = _saved_or_built(manifest, cache)
+    return _MEMO[key]
+
+
+def saved_path(manifest: dict, cache: Path) -> Path:
+    """Where the computed Dataset is pickled: ``.cspbook/dataset/<key>.pickle``.
+
+    The key is the sha256 of everything the Dataset is computed from: the files' sha256 and
+    paths, the top-level definitions in ``data/`` (indicators, classifications, boroughs),
+    the library's source and the Python, pandas and numpy versions (a pickle is only read
+    back by the versions that wrote it).
+    """
+    import numpy as np
+    import pandas as pd
+
+    parts = [f"{cache / f['name']}:{f['sha256']}" for f in manifest.get("files", [])]
+    parts += [sys.version, pd.__version__, np.__version__,
+              fingerprint.tree(config.definitions_dir(), "*", recursive=False),
+              fingerprint.tree(config.PACKAGE_DIR, "*.py")]  # every stage package
+    key = fingerprint.digest(*(part.encode() for part in parts))
+    return config.work_dir() / "dataset" / f"{key}.pickle"
+
+
+def _shas(manifest: dict) -> list[str]:
+    return [f.get("sha256") for f in manifest.get("files", [])]
+
+
+def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
+    """The pickled Dataset when there is one for these inputs; else build it and save it.
+
+    A pickle that cannot be read (cut short, written by another version) is rebuilt; a
+    folder that cannot be written only costs the speed-up.
+    """
+    import pickle
+
+    from cspbook import integrity
+
+    path = saved_path(manifest, cache)
+    payload, problem = integrity.read_sealed(path)
+    if payload is not None:
+        try:
+            data = pickle.loads(payload)
+            if isinstance(data, Dataset) and _shas(data.manifest) == _shas(manifest):
+                return data
+            problem = "it holds another dataset than its key says"
+        except Exception as exc:  # noqa: BLE001 - any unreadable cache file is rebuilt below
+            problem = f"it cannot be unpickled ({type(exc).__name__})"
+    if problem:
+        print(f"discarding the damaged dataset cache {path}: {problem}; computing the dataset again", file=sys.stderr)
+    data = build(manifest, cache)
+    try:
+        integrity.write_sealed(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        for old in path.parent.glob("*.pickle"):  # keep only the current one
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return data
+
+
+def check_boroughs(wides, paths: list[Path], boroughs) -> None:
+    """Every file lists every borough: a borough missing from a file would otherwise count
+    as zero crimes and show as a 100% fall."""
+    for wide, path in zip(wides, paths):
+        present = set(wide["borough"])
+        missing = [b for b in boroughs if b not in present]
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise DataFileError(
+                path, f"no rows for the borough '{missing[0]}'{more}; a borough-level MPS file lists all {len(boroughs)} boroughs",
+                fix="Fetch the file again (`cspbook fetch`) or restore the missing rows",
+            )
+
+
+def build(manifest: dict, cache: Path) -> Dataset:
+    """Read the manifest's files and compute the indicator tables (no memo)."""
+    paths = [cache / f["name"] for f in manifest.get("files", [])]
+    if not paths:
+        raise FetchError(f"{cache / 'manifest.json'}: lists no files; run `cspbook fetch` again")
+    from cspbook.compute import indicators
+    from cspbook.data import load  # pandas: only when the data are read
+
+    wides = load.load_files(paths)
+    boroughs = definitions.boroughs()
+    check_boroughs(wides, paths, boroughs)
+    defs = definitions.indicators()
+    classes = definitions.classifications()
+    monthly = indicators.monthly(wides, defs, boroughs)
+    annual = indicators.annual(monthly)
+    all_changes = indicators.changes(annual, defs, classes.breaks)
+    order = indicators.series_order(monthly, classes.series)
+    supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
+                for w, m in zip(wides, load.supplies(wides))}
+    return Dataset(supplied, manifest, monthly, annual, all_changes, indicators.select(all_changes, order),
+                   indicators.data_months(monthly), tuple(order))

@@ -1,0 +1,367 @@
+"""Indicators computed from the validated MPS files: pure functions, no I/O.
+
+Pipeline: wide files -> :func:`monthly` (indicator x series x borough x month, each month
+of a series from the newest file of that series) -> :func:`annual` (financial years) ->
+:func:`changes` (year-on-year change within each series, Poisson interval, London change
+and rank, the breaks of ``data/classification.yml``) -> :func:`select` (for each year, the
+one series its figures come from); :func:`for_borough` picks one borough and year and checks
+that the data cover it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cspbook.compute import stats
+from cspbook.data import load
+from cspbook.definitions import Break, Indicator, periods
+from cspbook.errors import PeriodError
+
+MIXED = "mixed"
+
+
+def monthly(wides: list[pd.DataFrame], indicators: dict[str, Indicator], boroughs) -> pd.DataFrame:
+    """Monthly count of each MPS indicator for every borough, series and month in the data.
+
+    Columns: ``indicator, series, borough, month, count, classification, source``. Each
+    month of a series is counted from one file only (:func:`cspbook.data.load.supplies`); a
+    borough with no row for a category counts 0 for it (MPS files omit all-zero rows); rows
+    of areas that are not boroughs are left out.
+
+    >>> wide = pd.DataFrame({"borough": ["A", "A", "B", "Heathrow"], "major": ["Burglary"] * 4,
+    ...     "minor": ["Burglary in a Dwelling", "Burglary in Other Buildings", "Burglary in a Dwelling",
+    ...               "Burglary in a Dwelling"], "201104": [3, 4, 5, 100]})
+    >>> wide.attrs.update(classification="mps_previous", series="s", source="f.csv")
+    >>> ind = Indicator("burglary", "Burglary", "", "p", "mps", "offences", True,
+    ...     {"mps_previous": ("Burglary in a Dwelling",)})
+    >>> monthly([wide], {"burglary": ind}, ["A", "B", "C"])[["borough", "count"]].to_dict("list")
+    {'borough': ['A', 'B', 'C'], 'count': [3, 5, 0]}
+    """
+    boroughs = list(boroughs)
+    mps = [ind for ind in indicators.values() if ind.source == "mps"]
+    parts = []
+    for wide, supplied in zip(wides, load.supplies(wides)):
+        if not len(supplied) or not mps:
+            continue
+        cid = wide.attrs.get("classification", "")
+        codes = pd.Index(boroughs).get_indexer(wide["borough"])
+        in_borough = codes >= 0
+        columns = load.month_ordinals(wide)
+        keep = np.isin(columns, supplied)
+        counts = wide[[c for c in wide.columns if c not in load.KEYS]].to_numpy()[:, keep]
+        minors = wide["minor"].to_numpy()
+        # One matrix product per file: weights[indicator, borough, row] is 1 where the row is
+        # in the borough and counted by the indicator (exact: counts are far below 2**53).
+        weights = np.zeros((len(mps), len(boroughs), len(wide)))
+        for k, ind in enumerate(mps):
+            wanted = ind.categories.get(cid, ())
+            rows = in_borough & (True if wanted == "all" else np.isin(minors, list(wanted)))
+            weights[k, codes[rows], np.flatnonzero(rows)] = 1.0
+        sums = (weights.reshape(-1, len(wide)) @ counts.astype(np.float64)).round().astype(np.int64)
+        for k, ind in enumerate(mps):
+            block = sums[k * len(boroughs):(k + 1) * len(boroughs)]
+            parts.append((ind.id, wide.attrs.get("series", ""), cid, wide.attrs.get("source", ""), columns[keep], block))
+    return _long(parts, boroughs)
+
+
+def _long(parts, boroughs) -> pd.DataFrame:
+    """(indicator, series, classification, source, month ordinals, boroughs x months) blocks as
+    one frame; the text columns are categoricals (a few distinct values over many rows)."""
+    n = np.array([len(boroughs) * len(months) for *_, months, _ in parts], dtype=np.int64)
+
+    def label(i):
+        values = [p[i] for p in parts]
+        categories = list(dict.fromkeys(values))
+        codes = np.repeat(np.array([categories.index(v) for v in values], dtype=np.int32), n)
+        return pd.Categorical.from_codes(codes, categories=categories or [""])
+
+    ordinals = [np.tile(months, len(boroughs)) for *_, months, _ in parts]
+    codes = [np.repeat(np.arange(len(boroughs), dtype=np.int32), len(months)) for *_, months, _ in parts]
+    return pd.DataFrame({
+        "indicator": label(0),
+        "series": label(1),
+        "borough": pd.Categorical.from_codes(np.concatenate(codes) if parts else np.zeros(0, dtype=np.int32),
+                                             categories=list(boroughs)),
+        "month": pd.PeriodIndex.from_ordinals(np.concatenate(ordinals) if parts else np.zeros(0, dtype=np.int64), freq="M"),
+        "count": np.concatenate([sums.ravel() for *_, sums in parts]) if parts else np.zeros(0, dtype=np.int64),
+        "classification": label(2),
+        "source": label(3),
+    })
+
+
+def _fy(months: pd.Series) -> np.ndarray:
+    """The financial year (its first calendar year) of monthly Periods: April onwards."""
+    ordinals = months.array.asi8 if hasattr(months, "array") else np.asarray(months)
+    return (ordinals - 3) // 12 + 1970
+
+
+def annual(monthly_counts: pd.DataFrame) -> pd.DataFrame:
+    """Financial-year totals: columns ``indicator, series, borough, year, count, months,
+    classification, sources``.
+
+    ``year`` is the calendar year the financial year starts in (2011 for 2011-12); ``months``
+    is how many of its 12 months the series has; ``classification`` is 'mixed' when the year
+    spans a change of classification; ``sources`` lists the files its months came from.
+    """
+    frame = monthly_counts.assign(year=_fy(monthly_counts["month"]))
+    out = frame.groupby(["indicator", "series", "borough", "year"], sort=True, observed=True)["count"].sum().reset_index()
+    for column in ("indicator", "series", "borough"):
+        out[column] = out[column].astype(str)
+    out = out.sort_values(["indicator", "series", "borough", "year"], ignore_index=True)
+    return out.merge(_series_years(frame), on=["series", "year"], how="left")
+
+
+def _series_years(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per series and year: months present, the classification (or 'mixed') and the files."""
+    months = frame[["series", "year", "month", "classification", "source"]].drop_duplicates(["series", "month"])
+    rows = []
+    for (series, year), group in months.groupby(["series", "year"], sort=True, observed=True):
+        classes = group["classification"].unique()
+        rows.append((str(series), int(year), group["month"].nunique(), str(classes[0]) if len(classes) == 1 else MIXED,
+                     "; ".join(dict.fromkeys(map(str, group["source"])))))
+    return pd.DataFrame(rows, columns=["series", "year", "months", "classification", "sources"])
+
+
+def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], breaks=()) -> pd.DataFrame:
+    """Year-on-year change for every indicator, series, borough and complete financial year.
+
+    Adds ``previous_value, change, change_pct, ci_low_pct, ci_high_pct, significant,
+    london_value, london_previous, london_change_pct, london_rank, comparable, note, caution,
+    sources``. London is the sum of the boroughs of the series. ``london_rank`` is 1 for the
+    borough with the best change (the largest fall where a fall is good) among boroughs
+    whose change is comparable. Both years must be complete and in the same series.
+
+    ``breaks`` (:class:`cspbook.definitions.Break`) decide a change that spans one: *not
+    comparable* empties every change column and ``note`` gives the reason; *caution* keeps
+    the change and ``caution`` gives the reason; *comparable* flags nothing. A change whose
+    two years are counted in different classifications with no break decided between them
+    is not comparable.
+    """
+    full = annual_counts[annual_counts["months"] == 12]
+    prev = full.assign(year=full["year"] + 1).rename(
+        columns={"count": "previous_value", "classification": "previous_classification", "sources": "previous_sources"}
+    )[["indicator", "series", "borough", "year", "previous_value", "previous_classification", "previous_sources"]]
+    out = full.merge(prev, on=["indicator", "series", "borough", "year"], how="left")
+    out = out.rename(columns={"count": "value"}).drop(columns="months")
+    pairs = out[["sources", "previous_sources"]].drop_duplicates()
+    joined = {(a, b): _join_sources(b, a) for a, b in zip(pairs["sources"], pairs["previous_sources"])}
+    out["sources"] = [joined[(a, b)] for a, b in zip(out["sources"], out["previous_sources"])]
+    out["change"] = out["value"] - out["previous_value"]
+    out["change_pct"] = stats.change_pct(out["value"], out["previous_value"])
+    low, high = stats.poisson_change_interval(out["value"], out["previous_value"])
+    out["ci_low_pct"], out["ci_high_pct"] = low, high
+    out["significant"] = stats.significant(low, high)
+    out["comparable"] = out["previous_value"].notna()
+    out["note"] = np.where(out["comparable"], "", out["year"].map(
+        lambda y: f"no complete data for {periods.label(y - 1)}, so no change is shown"))
+    out["caution"] = ""
+    _apply_breaks(out, breaks)
+    london = out.groupby(["indicator", "series", "year"])[["value", "previous_value"]].sum(min_count=1)
+    london.columns = ["london_value", "london_previous"]
+    london["london_change_pct"] = stats.change_pct(london["london_value"], london["london_previous"])
+    out = out.merge(london.reset_index(), on=["indicator", "series", "year"], how="left")
+    out["london_rank"] = _rank(out, indicators)
+    for col in ("change", "ci_low_pct", "ci_high_pct", "change_pct", "london_change_pct"):
+        out.loc[~out["comparable"], col] = np.nan
+    out.loc[~out["comparable"], "significant"] = False
+    return out.drop(columns=["previous_sources"])
+
+
+def _join_sources(previous, current) -> str:
+    names = [] if pd.isna(previous) else str(previous).split("; ")
+    return "; ".join(dict.fromkeys(names + str(current).split("; ")))
+
+
+def spans(brk: Break, year) -> np.ndarray:
+    """Whether the change of ``year`` against the year before spans ``brk``: its month falls
+    after April of the earlier year and no later than March at the end of ``year``.
+
+    >>> from cspbook.definitions import Break
+    >>> b = Break("b", "2017-04", "all", "all", "caution", "", "", "")
+    >>> spans(b, np.array([2015, 2016, 2017, 2018])).tolist()
+    [False, False, True, False]
+    """
+    month = pd.Period(brk.month, "M")
+    index = month.year * 12 + month.month - 1
+    year = np.asarray(year)
+    return ((year - 1) * 12 + 3 < index) & (index <= (year + 1) * 12 + 2)
+
+
+def _apply_breaks(out: pd.DataFrame, breaks) -> None:
+    """Mark, in place, each change that spans a decided break; refuse a change of
+    classification that no break decides."""
+    decided = np.zeros(len(out), dtype=bool)
+    for brk in breaks:
+        hit = (spans(brk, out["year"].to_numpy()) & out["comparable"].to_numpy()
+               & (True if brk.series == "all" else out["series"].isin(brk.series).to_numpy())
+               & (True if brk.indicators == "all" else out["indicator"].isin(brk.indicators).to_numpy()))
+        decided |= hit
+        if brk.decision == "not_comparable":
+            out.loc[hit, "comparable"] = False
+            out.loc[hit, "note"] = f"not comparable: {brk.reason}"
+        elif brk.decision == "caution":
+            joined = out.loc[hit, "caution"].map(lambda c: f"{c}; " if c else "")
+            out.loc[hit, "caution"] = joined + brk.reason
+    changed = out["comparable"].to_numpy() & ~decided & (
+        (out["classification"] == MIXED) | (out["previous_classification"] == MIXED)
+        | (out["classification"] != out["previous_classification"])).to_numpy()
+    out.loc[changed, "comparable"] = False
+    out.loc[changed, "note"] = out.loc[changed, "year"].map(
+        lambda y: f"not comparable: {periods.label(y - 1)} and {periods.label(y)} are counted in different crime "
+        "categories and no decision about the change is recorded in data/classification.yml")
+
+
+def _rank(frame: pd.DataFrame, indicators: dict[str, Indicator]) -> pd.Series:
+    sign = frame["indicator"].map(lambda i: 1.0 if indicators[i].lower_is_better else -1.0)
+    score = (frame["change_pct"] * sign).where(frame["comparable"])
+    return score.groupby([frame["indicator"], frame["series"], frame["year"]]).rank(method="min").astype("Int64")
+
+
+def series_order(monthly_counts: pd.DataFrame, known) -> list[str]:
+    """The series in the data, newest first: the one reaching the latest month, ties broken by
+    the order of ``known`` (``data/classification.yml``, oldest first)."""
+    last = monthly_counts.groupby("series")["month"].max()
+    rank = {sid: i for i, sid in enumerate(known)}
+    return sorted(last.index, key=lambda sid: (last[sid], rank.get(sid, -1)), reverse=True)
+
+
+def select(change_table: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """For each year, the rows of one series: the newest (first in ``order``) that covers
+    both the year and the year before; where none does, the newest that covers the year.
+    A change is therefore never computed across two series, and no year is counted twice."""
+    rank = {sid: i for i, sid in enumerate(order)}
+    cover = change_table.groupby(["year", "series"])["previous_value"].apply(lambda v: bool(v.notna().any())).reset_index()
+    cover["rank"] = cover["series"].map(rank)
+    chosen = cover.sort_values(["year", "previous_value", "rank"], ascending=[True, False, True]).drop_duplicates("year")
+    keys = set(zip(chosen["year"], chosen["series"]))
+    mask = [(y, s) in keys for y, s in zip(change_table["year"], change_table["series"])]
+    return change_table[mask].reset_index(drop=True)
+
+
+def data_months(monthly_counts: pd.DataFrame) -> pd.PeriodIndex:
+    return pd.PeriodIndex(sorted(monthly_counts["month"].unique()), freq="M")
+
+
+def check_year(available: pd.PeriodIndex, year: int) -> None:
+    """Raise a PeriodError unless every month of financial year ``year`` is in the data.
+
+    >>> have = pd.period_range("2008-01", "2010-12", freq="M")
+    >>> check_year(have, 2011)
+    Traceback (most recent call last):
+    ...
+    cspbook.errors.PeriodError: 2011-12 needs April 2011 to March 2012; the data ends December 2010 (it covers January 2008 to December 2010). Fetch newer data (`cspbook fetch`) or choose an earlier year
+    """
+    need = periods.months(year)
+    label = periods.label(year)
+    span = f"{periods.describe_month(need[0])} to {periods.describe_month(need[-1])}"
+    if len(available) == 0:
+        raise PeriodError(f"{label} needs {span}; there is no data. Run `cspbook fetch`")
+    covers = f"it covers {periods.describe_month(available.min())} to {periods.describe_month(available.max())}"
+    if need[-1] > available.max():
+        raise PeriodError(
+            f"{label} needs {span}; the data ends {periods.describe_month(available.max())} ({covers}). "
+            "Fetch newer data (`cspbook fetch`) or choose an earlier year"
+        )
+    if need[0] < available.min():
+        raise PeriodError(
+            f"{label} needs {span}; the data starts {periods.describe_month(available.min())} ({covers}). "
+            "Choose a later year or add an older file to the data"
+        )
+    missing = need.difference(available)
+    if len(missing):
+        raise PeriodError(
+            f"{label} needs {span}; the data has a gap: {_spans(missing)} missing "
+            f"({covers}). Add a file that covers those months (`cspbook fetch`)"
+        )
+
+
+def _spans(months) -> str:
+    """Months as readable runs.
+
+    >>> _spans(pd.PeriodIndex(["2011-04", "2011-05", "2011-06", "2011-09"], freq="M"))
+    'April 2011 to June 2011, September 2011'
+    """
+    runs: list[list[pd.Period]] = []
+    for month in sorted(months):
+        if runs and month == runs[-1][-1] + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(
+        periods.describe_month(run[0]) + (f" to {periods.describe_month(run[-1])}" if len(run) > 1 else "")
+        for run in runs
+    )
+
+
+def for_borough(change_table: pd.DataFrame, available: pd.PeriodIndex, borough: str, year: int) -> pd.DataFrame:
+    """The change rows of one borough and year, after checking the data cover the year."""
+    check_year(available, year)
+    rows = change_table[(change_table["borough"] == borough) & (change_table["year"] == year)]
+    return rows.reset_index(drop=True)
+
+
+def comparable_since(change_table: pd.DataFrame, indicator: str, series: str, year: int) -> int:
+    """The first year of the unbroken run of comparable changes that ends at ``year`` in
+    ``series``: the years a trend chart may join up.
+
+    >>> t = pd.DataFrame({"indicator": "a", "series": "s", "borough": "B", "year": [2014, 2015, 2016, 2017],
+    ...                   "comparable": [False, True, False, True]})
+    >>> comparable_since(t, "a", "s", 2017), comparable_since(t, "a", "s", 2015)
+    (2016, 2014)
+    """
+    rows = change_table[(change_table["indicator"] == indicator) & (change_table["series"] == series)]
+    comparable = rows.drop_duplicates("year").set_index("year")["comparable"]
+    first = year
+    while bool(comparable.get(first, False)):
+        first -= 1
+    return first
+
+
+def trend(annual_counts: pd.DataFrame, indicator: str, borough: str, year: int, years: int = 5,
+          series: str | None = None, since: int | None = None) -> pd.DataFrame:
+    """The borough's and London's annual counts for up to ``years`` complete years ending at
+    ``year``, from one ``series`` (default: the only one), from year ``since`` on (default:
+    all; see :func:`comparable_since`).
+
+    Columns: ``year, label, value, london_value, index, london_index, classification``;
+    the two index columns are 100 in the first year shown, so borough and London can share
+    an axis.
+    """
+    rows = annual_counts[(annual_counts["indicator"] == indicator) & (annual_counts["months"] == 12)]
+    if series is not None:
+        rows = rows[rows["series"] == series]
+    first = max(year - years + 1, since if since is not None else year - years + 1)
+    rows = rows[(rows["year"] <= year) & (rows["year"] >= first)]
+    own = rows[rows["borough"] == borough].set_index("year")
+    london = rows.groupby("year")["count"].sum()
+    out = pd.DataFrame({"value": own["count"], "london_value": london, "classification": own["classification"]})
+    if year not in out.index:
+        out = out.iloc[0:0]
+    out = out.reset_index().rename(columns={"index": "year"})
+    out.insert(1, "label", out["year"].map(periods.label))
+    if len(out):
+        out["index"] = out["value"] / out["value"].iloc[0] * 100
+        out["london_index"] = out["london_value"] / out["london_value"].iloc[0] * 100
+    else:
+        out["index"] = out["london_index"] = pd.Series(dtype="float64")
+    return out
+
+
+def month_series(monthly_counts: pd.DataFrame, indicator: str, borough: str, year: int, years_before: int = 1,
+                 series: str | None = None) -> pd.DataFrame:
+    """Monthly counts from April of ``year - years_before`` to March after ``year``, from one
+    ``series`` (default: the only one).
+
+    Columns: ``month, count, london_count, in_year`` (``in_year`` marks the reported year).
+    """
+    first = periods.months(year - years_before)[0]
+    last = periods.months(year)[-1]
+    rows = monthly_counts[(monthly_counts["indicator"] == indicator) & monthly_counts["month"].between(first, last)]
+    if series is not None:
+        rows = rows[rows["series"] == series]
+    own = rows[rows["borough"] == borough].set_index("month")["count"]
+    london = rows.groupby("month")["count"].sum()
+    out = pd.DataFrame({"count": own, "london_count": london}).reset_index()
+    out["in_year"] = out["month"] >= periods.months(year)[0]
+    return out

@@ -1,0 +1,107 @@
+"""The indicator table of one borough and year: MPS indicators computed from the data and
+partner-supplied figures, in the report's order, with stable columns for CSV and JSON."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cspbook import definitions
+from cspbook.compute import indicators, reconcile
+from cspbook.compute.dataset import Dataset
+from cspbook.definitions import partner, periods, targets
+from cspbook.definitions.reports import Report
+
+COLUMNS = [
+    "indicator", "label", "priority", "source", "year", "value", "previous_value", "change",
+    "change_pct", "ci_low_pct", "ci_high_pct", "significant", "london_change_pct", "london_rank",
+    "comparable", "note", "caution", "unit", "lower_is_better", "borough", "target", "target_status",
+    "series", "source_files",
+]
+
+
+def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every indicator of ``report`` for its borough and year, one row each, columns ``COLUMNS``.
+
+    MPS rows come from ``data.changes``; partner rows from ``partner_figures`` (read from
+    ``data/partner/`` when not given). A partner indicator with no figure for the year is
+    listed with empty values and a note saying so.
+    """
+    mps = indicators.for_borough(data.changes, data.months, report.borough, report.year)
+    if partner_figures is None:
+        partner_figures = partner.for_borough(report.borough, report.year)
+    rows = pd.concat([mps, partner.as_changes(partner_figures)], ignore_index=True)
+    defs = definitions.indicators()
+    wanted = report.indicator_ids()
+    rows = rows[rows["indicator"].isin(wanted)].set_index("indicator").reindex(wanted).reset_index()
+    missing = rows["value"].isna() & rows["change_pct"].isna() & rows["note"].isna()
+    rows.loc[missing, "note"] = "no figure supplied for this year (add it to data/partner/)"
+    rows["label"] = rows["indicator"].map(lambda i: defs[i].label)
+    rows["priority"] = rows["indicator"].map(lambda i: defs[i].priority)
+    rows["source"] = rows["indicator"].map(lambda i: defs[i].source)
+    rows["unit"] = rows["indicator"].map(lambda i: defs[i].unit)
+    rows["lower_is_better"] = rows["indicator"].map(lambda i: defs[i].lower_is_better)
+    rows["borough"] = report.borough
+    rows["year"] = periods.label(report.year)
+    rows["comparable"] = rows["comparable"].fillna(False).astype(bool)
+    rows["note"] = rows["note"].fillna("")
+    rows["caution"] = rows["caution"].fillna("") if "caution" in rows else ""
+    rows["series"] = rows["series"].fillna("") if "series" in rows else ""
+    rows["source_files"] = [_files(data.manifest, names) for names in (rows["sources"] if "sources" in rows else [None] * len(rows))]
+    rows["significant"] = rows["significant"].astype("boolean")
+    rows["london_rank"] = rows["london_rank"].astype("Int64")
+    for col in ("value", "previous_value", "change"):
+        rows[col] = rows[col].astype("float64")
+    for col in ("change_pct", "ci_low_pct", "ci_high_pct", "london_change_pct"):
+        rows[col] = rows[col].astype("float64").round(2)
+    status = targets.assess(rows, report.targets)
+    rows["target"] = status["target"].to_numpy()
+    rows["target_status"] = status["status"].to_numpy()
+    return rows[COLUMNS]
+
+
+def _files(manifest: dict, names) -> str:
+    """The files a figure came from, each with its SHA-256 (from the manifest).
+
+    >>> _files({"files": [{"name": "a.csv", "sha256": "ab" * 32}]}, "a.csv")
+    'a.csv (sha256 abababababababababababababababababababababababababababababababab)'
+    >>> _files({}, None)
+    ''
+    """
+    if not isinstance(names, str) or not names:
+        return ""
+    sha = {f["name"]: f.get("sha256", "") for f in manifest.get("files", [])}
+    return "; ".join(f"{name} (sha256 {sha.get(name, 'unknown')})" for name in names.split("; "))
+
+
+def reconciliation(data: Dataset, report: Report) -> pd.DataFrame:
+    """Published vs recomputed for every published figure of the borough and year; a year the
+    data do not cover raises PeriodError, as for :func:`indicator_table`."""
+    indicators.check_year(data.months, report.year)
+    path = reconcile.path_for(report.borough, report.year)
+    if not path.exists():
+        return reconcile.compare(
+            pd.DataFrame(columns=reconcile.COLUMNS), pd.DataFrame(columns=["indicator", "label", "change_pct"])
+        )
+    published = reconcile.read_published(path)
+    return reconcile.compare(published, _recomputed(data, report, published), report.reconciliation_tolerance_pp)
+
+
+def _recomputed(data, report, published) -> pd.DataFrame:
+    """Recomputed changes for the published indicators, even those not in the report's table."""
+    rows = indicators.for_borough(data.changes, data.months, report.borough, report.year)
+    rows = rows[rows["indicator"].isin(published["indicator"])]
+    defs = definitions.indicators()
+    return pd.DataFrame({
+        "indicator": rows["indicator"],
+        "label": rows["indicator"].map(lambda i: defs[i].label),
+        "change_pct": rows["change_pct"].astype("float64"),
+    })
+
+
+def to_records(table: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: NaN and NA become None, numpy scalars plain Python."""
+    out = []
+    for row in table.astype(object).where(table.notna(), None).to_dict("records"):
+        out.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()})
+    return out

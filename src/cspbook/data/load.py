@@ -1,0 +1,197 @@
+"""Read MPS borough-level crime files (wide, one column per month) and say which file
+supplies which month of each series.
+
+Stage: raw file -> validated wide frame (:func:`read_wide`, checks in :mod:`cspbook.data.validate`)
+-> the months each file supplies within its series (:func:`supplies`).
+
+Every published layout is accepted: the key columns are found by name, in any order and in
+any of the spellings listed under ``columns`` in ``data/classification.yml`` (``Borough``,
+``LookUp_BoroughName``, ``BoroughName``; ``Major Category``, ``MajorText``; ``Minor
+Category``, ``MinorText``); the other columns are months (``YYYYMM``). CRLF or LF line ends;
+UTF-8 with or without a byte-order mark; names with commas quoted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import operator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cspbook import definitions
+from cspbook.data import validate
+from cspbook.definitions.csvfile import locate_byte
+from cspbook.errors import DataFileError
+
+KEYS = ["borough", "major", "minor"]
+LINE = "line"  # the wide frame's index: the line number of the row in the file
+
+
+def read_text(path: Path) -> str:
+    """The file's text, UTF-8 with or without BOM; reject empty, HTML and non-UTF-8 files."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataFileError(path, "file not found", fix="run `cspbook fetch` to download the data") from None
+    if not raw.removeprefix(b"\xef\xbb\xbf").strip():  # nothing, or only a byte-order mark and blanks
+        raise DataFileError(path, "the file is empty", fix="fetch it again (`cspbook fetch`) or replace it with a complete export")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line, column = locate_byte(raw, exc.start)
+        char = raw[exc.start : exc.start + 1].decode("cp1252", errors="replace")
+        raise DataFileError(
+            path,
+            f"found byte 0x{raw[exc.start]:02x} ('{char}' in Latin-1 or Windows-1252), which is not UTF-8",
+            line=line,
+            column=column,
+            fix="save the file as UTF-8 (in Excel: 'CSV UTF-8'), then run the command again",
+        ) from None
+    head = text.lstrip()[:512].lower()
+    if head.startswith("<") or "<html" in head or "<!doctype" in head:
+        raise DataFileError(
+            path,
+            "the file is an HTML page, not a CSV (a website error page was saved instead of the data)",
+            line=1,
+            fix="fetch it again with `cspbook fetch`, or download the CSV from the London Datastore",
+        )
+    return text
+
+
+def _rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise DataFileError(path, "the file is empty", fix="fetch it again (`cspbook fetch`) or replace it with a complete export")
+    rows = []
+    for fields in reader:
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        rows.append((reader.line_num, fields))
+    return [h.strip() for h in header], rows
+
+
+def read_wide(path: Path) -> pd.DataFrame:
+    """Read and validate one file; return a wide frame.
+
+    Columns: ``borough, major, minor`` (categories spelled as in ``data/classification.yml``)
+    then one int64 column per month named ``YYYYMM``; the index (named ``line``) is each
+    row's line number in the file, so later checks can point at it. Rows for areas that are
+    not boroughs (e.g. Heathrow) are kept; the caller decides. ``attrs`` holds the file's
+    ``classification``, its ``series`` and its ``path``. Raises
+    :class:`~cspbook.errors.DataFileError` naming file, line and column.
+    """
+    path = Path(path)
+    text = read_text(path)
+    header, rows = _rows(path, text)
+    classes = definitions.classifications()
+    roles = validate.key_columns(path, header, classes.columns)
+    month_at = [i for i in range(len(header)) if i not in roles.values()]
+    month_columns = [header[i] for i in month_at]
+    validate.month_headers(path, month_columns)
+    validate.field_counts(path, header, rows)
+    if not rows:
+        raise DataFileError(path, "the file has a header but no data rows", line=2, fix="fetch it again or replace it with a complete export")
+    lines = [line for line, _ in rows]
+    keys = {role: [fields[i].strip() for _, fields in rows] for role, i in roles.items()}
+    take = operator.itemgetter(*month_at) if len(month_at) > 1 else (lambda fields: (fields[month_at[0]],))
+    counts = validate.counts(path, lines, [",".join(take(fields)) for _, fields in rows], month_columns)
+    frame = pd.DataFrame(counts, columns=month_columns, index=pd.Index(lines, name=LINE))
+    for position, role in enumerate(KEYS):
+        frame.insert(position, role, keys[role])
+    key_columns = [header[roles[role]] for role in KEYS]
+    validate.areas(path, frame, key_columns[0])
+    classification = validate.categories(path, frame, key_columns)
+    canonical = classes.by_id[classification].canonical
+    pairs = [canonical[(definitions.name_key(ma), definitions.name_key(mi))] for ma, mi in zip(frame["major"], frame["minor"])]
+    frame["major"] = [ma for ma, _ in pairs]
+    frame["minor"] = [mi for _, mi in pairs]
+    validate.no_duplicates(path, frame, key_columns)
+    frame.attrs.update(classification=classification, series=classes.by_id[classification].series, path=str(path))
+    return frame
+
+
+def month_ordinals(wide: pd.DataFrame) -> np.ndarray:
+    """The months of a wide frame as months since January 1970 (pandas' monthly ordinals).
+
+    >>> month_ordinals(pd.DataFrame(columns=["borough", "major", "minor", "197001", "201104"]))
+    array([  0, 495])
+    """
+    cols = [c for c in wide.columns if c not in KEYS]
+    return np.array([(int(c[:4]) - 1970) * 12 + int(c[4:]) - 1 for c in cols], dtype=np.int64)
+
+
+def months_of(wide: pd.DataFrame) -> pd.PeriodIndex:
+    """The months a wide frame covers, as monthly Periods."""
+    return pd.PeriodIndex.from_ordinals(month_ordinals(wide), freq="M")
+
+
+def describe(path: Path, wide: pd.DataFrame) -> dict:
+    """Summary for the manifest: rows, boroughs, month range, classification and series."""
+    months = months_of(wide)
+    return {
+        "rows": int(len(wide)),
+        "boroughs": int(wide["borough"].isin(validate.known_boroughs()).groupby(wide["borough"]).any().sum()),
+        "first_month": str(months.min()),
+        "last_month": str(months.max()),
+        "classification": wide.attrs.get("classification"),
+        "series": wide.attrs.get("series"),
+    }
+
+
+def supplies(wides: list[pd.DataFrame]) -> list[np.ndarray]:
+    """For each wide frame, the months (ordinals) it supplies within its series.
+
+    Files of one series restate the same months: where they overlap, the later publication
+    wins, so no month of a series is counted twice. A file's publication order is its last
+    month, then its first month (a file that reaches further is newer). Files of different
+    series never compete: each series keeps its own months (see
+    :func:`cspbook.compute.indicators.select` for which series a figure uses).
+    """
+    months = [month_ordinals(w) for w in wides]
+    order = sorted(range(len(wides)), key=lambda i: (months[i].max(), months[i].min()) if len(months[i]) else (-1, -1))
+    owner: dict[tuple[str, int], int] = {}
+    for i in order:
+        for month in months[i]:
+            owner[(wides[i].attrs.get("series", ""), int(month))] = i
+    return [np.array([m for m in months[i] if owner[(wides[i].attrs.get("series", ""), int(m))] == i], dtype=np.int64)
+            for i in range(len(wides))]
+
+
+def ranges(ordinals) -> list[str]:
+    """Consecutive months folded into ranges.
+
+    >>> ranges([pd.Period("2011-01", "M").ordinal, pd.Period("2011-02", "M").ordinal, pd.Period("2011-04", "M").ordinal])
+    ['2011-01..2011-02', '2011-04..2011-04']
+    """
+    out, start, prev = [], None, None
+    for month in sorted(int(m) for m in ordinals):
+        if start is None:
+            start = prev = month
+        elif month == prev + 1:
+            prev = month
+        else:
+            out.append(f"{_label(start)}..{_label(prev)}")
+            start = prev = month
+    if start is not None:
+        out.append(f"{_label(start)}..{_label(prev)}")
+    return out
+
+
+def _label(ordinal: int) -> str:
+    return f"{1970 + ordinal // 12}-{ordinal % 12 + 1:02d}"
+
+
+def load_files(paths: list[Path]) -> list[pd.DataFrame]:
+    """Read and validate several files (see :func:`read_wide`); each frame's ``attrs`` also
+    names its ``source`` (the file name)."""
+    wides = []
+    for path in paths:
+        wide = read_wide(path)
+        wide.attrs["source"] = Path(path).name
+        wides.append(wide)
+    return wides

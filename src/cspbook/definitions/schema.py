@@ -1,0 +1,48 @@
+"""Reading the YAML definitions: a syntax error names the line; a missing or mistyped key,
+or a value not among those allowed, names the file, the entry and what is allowed."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import yaml
+
+from cspbook.errors import DefinitionError
+
+
+def read_yaml(path: Path):
+    """Parse a YAML file, turning syntax errors into a DefinitionError that names the line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DefinitionError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        raise DefinitionError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+
+
+def require(mapping, key, path, where, kind=str):
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise DefinitionError(f"{path}: {where}: missing '{key}'")
+    value = mapping[key]
+    if not isinstance(value, kind):
+        raise DefinitionError(
+            f"{path}: {where}: '{key}' must be {kind.__name__}, found {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def choice(value, allowed, path, where, key):
+    if value not in allowed:
+        hint = difflib.get_close_matches(str(value), list(allowed), n=1)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        raise DefinitionError(
+            f"{path}: {where}: {key} '{value}' is not one of {sorted(allowed)}{suggestion}"
+        )
+    return value

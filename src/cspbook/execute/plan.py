@@ -1,0 +1,316 @@
+"""Execute the book's notebooks with papermill: plan the jobs, key each on its inputs,
+reuse what is cached, run the rest in parallel, and surface a failing cell clearly.
+
+A job's key is the sha256 of everything that can change its output: the template, the
+parameters, the title, the data files (sha256 from the manifest), the definitions under
+``data/`` and the library's own source. An executed notebook is stored under
+``.cspbook/cache/<key>.ipynb``; a second build with nothing changed executes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from cspbook import config, fingerprint, words
+from cspbook.definitions import periods
+from cspbook.errors import BuildError
+
+PRIORITY_PAGES = ("violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence")
+# The closing pages of each year; the Cabinet cover paper last (it is printed on its own by `cspbook pdf`).
+AFTER_PAGES = ("next_priorities", "methodology", "data_sources", "reconciliation", "cover_paper")
+TITLES = {"overview": "Overview", "next_priorities": "Next year's priorities", "methodology": "Methodology",
+          "data_sources": "Data sources", "reconciliation": "Reconciliation", "cover_paper": "Cabinet cover paper"}
+KERNEL_ENV = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PLATFORM_DIRS": "1", "PYTHONWARNINGS": "ignore"}
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # template stem, e.g. violent_crime
+    year: int
+    title: str
+    template: Path
+    output: Path
+    parameters: dict
+    key: str
+
+    @property
+    def label(self) -> str:
+        return f"{periods.label(self.year)}/{self.name}"
+
+
+def templates_dir() -> Path:
+    return config.home() / "book" / "templates"
+
+
+def work_dir() -> Path:
+    return config.work_dir()
+
+
+def inputs_digest(manifest: dict) -> bytes:
+    """What every notebook depends on besides its template: data, definitions, library."""
+    data = json.dumps([f["sha256"] for f in manifest.get("files", [])]).encode()
+    defs = fingerprint.tree(config.definitions_dir(), "*.*", skip=("raw",))
+    lib = fingerprint.tree(config.PACKAGE_DIR, "*.py")
+    return fingerprint.digest(data, defs.encode(), lib.encode()).encode()
+
+
+def plan(borough: str, years: list[int], titles: dict[int, dict[str, str]], manifest: dict) -> list[Job]:
+    """One job per page per year: overview, the priority chapters, then the closing pages."""
+    common = inputs_digest(manifest)
+    jobs = []
+    for year in years:
+        names = ["overview", *[n for n in titles[year] if n in PRIORITY_PAGES], *AFTER_PAGES]
+        for name in names:
+            template = templates_dir() / f"{name}.ipynb"
+            if not template.exists():
+                raise BuildError(f"template {template} is missing; the book needs one notebook per page in book/templates/")
+            params = {"borough": borough, "year": periods.label(year), "home": str(config.home())}
+            title = titles[year].get(name) or TITLES[name]
+            key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common)
+            output = config.home() / "book" / periods.label(year) / f"{name}.ipynb"
+            jobs.append(Job(name, year, title, template, output, params, key))
+    return jobs
+
+
+def check_parameters(job: Job) -> None:
+    """Reject a parameter the template does not declare (papermill would only warn)."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(job.template)))
+    unknown = sorted(set(job.parameters) - declared)
+    if unknown:
+        raise BuildError(
+            f"{job.template}: {words.form(len(unknown), 'unknown parameter')} {unknown}; the template's `parameters` cell declares {sorted(declared)}. "
+            "Add them to the parameters cell or stop passing them"
+        )
+
+
+def cached(job: Job) -> Path:
+    return work_dir() / "cache" / f"{job.key}.ipynb"
+
+
+def cache_problem(job: Job) -> str | None:
+    """None when the job's notebook is not cached, '' when the cached one is sound, else
+    what is wrong with it (see :func:`cspbook.integrity.entry_problem`)."""
+    from cspbook import integrity
+
+    return integrity.entry_problem(cached(job), job.template)
+
+
+def all_cached(jobs: list[Job]) -> bool:
+    """Every job's executed notebook is in the cache and sound (nothing would run)."""
+    return all(cache_problem(job) == "" for job in jobs)
+
+
+def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = None) -> dict[str, list[Job]]:
+    """Run every job whose output is not cached; install all outputs into the book tree.
+
+    Returns ``{"ran": [...], "reused": [...]}``. On the first failure the remaining jobs
+    are cancelled and a BuildError names the notebook, the cell and the error.
+    """
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    progress = sys.stderr.isatty() if progress is None else progress
+    from cspbook import integrity
+
+    todo, reused = [], []
+    for job in jobs:
+        problem = cache_problem(job)
+        if problem:
+            log(f"discarding the damaged cache entry {cached(job)} ({job.label}): {problem}; executing it again")
+            integrity.discard(cached(job))
+        (reused if problem == "" else todo).append(job)
+    for job in todo:
+        check_parameters(job)
+    (work_dir() / "cache").mkdir(parents=True, exist_ok=True)
+    if todo:
+        log(f"executing {words.plural(len(todo), 'notebook')} with {words.plural(min(workers, len(todo)), 'worker')}; reusing {len(reused)}")
+        if reused:
+            log("  reused " + ", ".join(job.label for job in reused))
+        _run_all(todo, workers, log, progress)
+    else:
+        log(f"all {words.plural(len(jobs), 'notebook')} are up to date; nothing executed" if len(jobs) != 1
+            else "the notebook is up to date; nothing executed")
+    for job in jobs:
+        _install(cached(job), job.output)
+    return {"ran": todo, "reused": reused}
+
+
+ENGINE_ENV = "CSPBOOK_ENGINE"
+ENGINES = ("warm", "papermill")
+
+
+def engine_name() -> str:
+    """The notebook engine, from ``$CSPBOOK_ENGINE``: ``warm`` (the default; a pool of
+    kernels kept warm across notebooks, see :mod:`cspbook.execute.pool`) or ``papermill`` (a fresh
+    kernel per notebook)."""
+    name = (os.environ.get(ENGINE_ENV) or ENGINES[0]).strip().lower()
+    if name not in ENGINES:
+        raise BuildError(f"{ENGINE_ENV}={name!r} is not a notebook engine; use one of: {', '.join(ENGINES)}")
+    return name
+
+
+def _run_all(todo: list[Job], workers: int, log, progress: bool) -> None:
+    workers = max(1, min(workers, len(todo)))
+    pool = None
+    if engine_name() == "warm":
+        from cspbook.execute import pool
+
+        pool = pool.Pool(workers, work_dir() / "running", env=KERNEL_ENV, cwd=config.home())
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as executor:
+            futures = {executor.submit(_run_one, job, i if progress else None, log, pool): job for i, job in enumerate(todo)}
+            try:
+                for future in as_completed(futures):
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                if pool is not None:
+                    pool.abort()  # kill the kernels now: notebooks still running stop, their workers return
+                raise
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _run_one(job: Job, position: int | None, log, pool=None) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from cspbook.execute import kernels
+
+    scratch = work_dir() / "running"
+    scratch.mkdir(parents=True, exist_ok=True)
+    out = scratch / f"{job.key}.ipynb"
+    bar = {"desc": job.label, "position": position, "leave": True} if position is not None else False
+    started = time.monotonic()
+    if position is None:
+        log(f"  run    {job.label}")
+    cwd = str(job.output.parent if job.output.parent.exists() else config.home())
+    try:
+        if pool is not None:  # the warm engine: same contract as papermill.execute_notebook
+            pool.execute_notebook(job.template, out, job.parameters, cwd=cwd, progress_bar=bar)
+        else:
+            # no `cwd=`: papermill would chdir the whole process from this worker thread;
+            # the notebooks do not depend on the folder they run in (they get `home`)
+            papermill.execute_notebook(
+                str(job.template), str(out), parameters=job.parameters, kernel_name="python3",
+                progress_bar=bar, request_save_on_cell_execute=False,
+                config=kernels.config(scratch / f"{periods.label(job.year)}-{job.name}.kernel.log", KERNEL_ENV),
+                kernel_manager_class=kernels.LoggedKernelManager,
+            )
+    except PapermillExecutionError as exc:
+        kept = _keep_failed(out, job)
+        number = _template_cell(job.template, exc.source, exc.cell_index + 1)
+        source = "    " + exc.source.replace("\n", "\n    ")
+        raise BuildError(
+            f"notebook {job.label} ({job.template}) failed in cell {number}:\n{source}\n"
+            f"{exc.ename}: {exc.evalue}\nthe executed notebook is kept at {kept}; correct the cell in the template"
+        ) from None
+    except Exception as exc:  # a template that is not valid JSON, a kernel that dies...
+        if isinstance(exc, BuildError):
+            raise
+        kept = _keep_failed(out, job)
+        raise BuildError(f"notebook {job.label} ({job.template}) could not run: {type(exc).__name__}: {exc}; see {kept}") from None
+    finalise(out, job)
+    _check_executed(out, job)
+    from cspbook import integrity
+
+    integrity.discard(cached(job))  # no checksum may vouch for the old bytes while they are replaced
+    os.replace(out, cached(job))
+    integrity.record(cached(job))
+    if position is None:
+        log(f"  done   {job.label} in {time.monotonic() - started:.1f}s")
+
+
+def _check_executed(out: Path, job: Job) -> None:
+    """BuildError when an executed notebook is not sound (see
+    :func:`cspbook.integrity.notebook_problem`): it is never cached or published."""
+    import nbformat
+
+    from cspbook import integrity
+
+    problem = integrity.notebook_problem(out.read_bytes(), job.template)
+    if not problem:
+        try:
+            nbformat.validate(nbformat.read(out, as_version=4))
+        except Exception as exc:  # noqa: BLE001 - nbformat's ValidationError and read errors alike
+            problem = f"it is not a valid nbformat 4 notebook ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+    if problem:
+        kept = _keep_failed(out, job)
+        raise BuildError(f"notebook {job.label} ({job.template}) ran but its result is not sound: {problem}; see {kept}")
+
+
+def _keep_failed(out: Path, job: Job) -> Path:
+    failed = work_dir() / "failed"
+    failed.mkdir(parents=True, exist_ok=True)
+    target = failed / f"{periods.label(job.year)}-{job.name}.ipynb"
+    if out.exists():
+        os.replace(out, target)
+    return target
+
+
+def _template_cell(template: Path, source: str, fallback: int) -> int:
+    """The number (from 1) of the template's cell whose source is ``source``: papermill
+    counts the cells of the executed notebook, which has the injected parameters cell too."""
+    try:
+        import nbformat
+
+        cells = nbformat.read(template, as_version=4).cells
+    except Exception:  # noqa: BLE001 - the message is still useful with papermill's count
+        return fallback
+    found = [i for i, cell in enumerate(cells) if cell.source == source]
+    return found[0] + 1 if len(found) == 1 else fallback
+
+
+def finalise(path: Path, job: Job) -> None:
+    """Make the executed notebook ready for the book: remove the parameter cells from the
+    page, set the title from the report configuration, drop stderr output and metadata
+    that changes from run to run."""
+    import nbformat  # imported here: the no-change build path never reads a notebook
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags or "parameters" in tags:
+            cell.metadata["tags"] = sorted(set(tags) | {"remove-cell"})
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    first = nb.cells[0]
+    if first.cell_type == "markdown" and first.source.lstrip().startswith("# "):
+        first.source = "# " + escape_markdown(job.title)
+    nb.metadata.get("papermill", {}).pop("start_time", None)
+    nb.metadata.get("papermill", {}).pop("end_time", None)
+    nb.metadata.get("papermill", {}).pop("duration", None)
+    nbformat.write(nb, path)
+
+
+def escape_markdown(text: str) -> str:
+    """Escape MyST/Markdown syntax in a one-line title.
+
+    >>> escape_markdown("Crime <script> & {{ x }} *y*")
+    'Crime \\\\<script\\\\> & \\\\{\\\\{ x \\\\}\\\\} \\\\*y\\\\*'
+    """
+    out = []
+    for ch in " ".join(str(text).split()):
+        out.append("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|$~:^=\"'" and ch not in " " else ch)
+    return "".join(out).replace("\\-", "-").replace("\\.", ".").replace("\\'", "'").replace("\\:", ":")
+
+
+def _install(source: Path, target: Path) -> None:
+    """Copy a cached notebook into the book tree unless it is already there, unchanged."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and target.read_bytes() == source.read_bytes():
+        return
+    tmp = target.with_suffix(".ipynb.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)

@@ -1,0 +1,41 @@
+"""The context every page is rendered from, loaded once per notebook: the report
+configuration of the borough and year, the dataset and the indicator table."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+
+from cspbook import config, definitions
+from cspbook.compute import dataset, table
+from cspbook.definitions import periods, reports
+
+
+def _use_home(home: str | None) -> None:
+    if home:
+        os.environ[config.HOME_ENV] = str(home)
+
+
+@dataclass
+class Context:
+    borough: str
+    year: int
+    report: reports.Report
+    data: dataset.Dataset
+    table: pd.DataFrame
+
+    @property
+    def year_label(self) -> str:
+        return periods.label(self.year)
+
+
+def context(borough: str, year: str, home: str | None = None) -> Context:
+    """Load the report configuration, the cached data and the indicator table."""
+    _use_home(home)
+    name = definitions.resolve_borough(borough)
+    start = periods.parse_year(year)
+    report = reports.load(name, start)
+    data = dataset.dataset()
+    return Context(name, start, report, data, table.indicator_table(data, report))

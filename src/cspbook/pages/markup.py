@@ -1,0 +1,181 @@
+"""The HTML pieces the pages share: glue that refuses a key twice and glues text as text,
+accessible tables, charts with their data one click away, the library code behind a figure,
+and the reader's indicator table.
+
+Everything that reaches the page as HTML is escaped here; text glued into prose is glued
+as plain text, so a name from the data can never become markup."""
+
+from __future__ import annotations
+
+import base64
+import html
+import inspect
+
+import numpy as np
+import pandas as pd
+
+from cspbook import words
+from cspbook.definitions import targets
+from cspbook.pages import narrative
+
+pass
+from cspbook.errors import CspbookError
+
+
+class Text(str):
+    """A string that glues as itself: its plain-text form has no quotes around it."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return html.escape(str(self))
+
+
+class Glue:
+    """Glue values into the notebook, refusing a key glued twice on the same page."""
+
+    def __init__(self):
+        self.keys: set[str] = set()
+
+    def __call__(self, key: str, value) -> None:
+        from myst_nb import glue
+
+        if key in self.keys:
+            raise CspbookError(f"glue key '{key}' used twice on this page; every glued value needs its own key")
+        self.keys.add(key)
+        if isinstance(value, str):
+            value = Text(value)
+        glue(key, value, display=False)
+
+    def all(self, values: dict) -> None:
+        for key, value in values.items():
+            self(key, value)
+
+
+class HTML:
+    """Raw HTML output for the page (already escaped by the caller)."""
+
+    def __init__(self, markup: str):
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+
+def esc(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt_value(value, unit) -> str:
+    return narrative.number(value, unit)
+
+
+def _fmt_change(row) -> str:
+    if not row["comparable"]:
+        return "not comparable"
+    if row["unit"] == "percent":
+        if pd.isna(row["change"]):
+            return "not available"
+        return words.plural(row["change"], "point", shown=f"{row['change']:+g}")
+    mark = " (interpret with caution)" if isinstance(row.get("caution"), str) and row["caution"] else ""
+    return narrative.signed_pct(row["change_pct"]) + mark
+
+
+def _fmt_sig(row) -> str:
+    if row["source"] == "partner":
+        return "not tested"
+    if not row["comparable"] or pd.isna(row["ci_low_pct"]):
+        return "not tested"
+    return "yes" if row["significant"] else "no"
+
+
+def indicator_rows(frame: pd.DataFrame, assessed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The reader's table: indicator, previous, current, change, significant, London change,
+    and the target and its status when ``assessed`` (:func:`cspbook.definitions.targets.assess`) is given."""
+    rows = pd.DataFrame({
+        "Indicator": [r["label"] + (" (partner-supplied)" if r["source"] == "partner" else "") for _, r in frame.iterrows()],
+        "Previous year": [_fmt_value(r["previous_value"], r["unit"]) for _, r in frame.iterrows()],
+        "This year": [_fmt_value(r["value"], r["unit"]) for _, r in frame.iterrows()],
+        "Change": [_fmt_change(r) for _, r in frame.iterrows()],
+        "Statistically significant": [_fmt_sig(r) for _, r in frame.iterrows()],
+        "London change": [narrative.signed_pct(r["london_change_pct"]) if r["source"] == "mps" and r["comparable"] else "-" for _, r in frame.iterrows()],
+    })
+    if assessed is not None:
+        rows["Target"] = [targets.cell(a) for a in assessed.to_dict("records")]
+    return rows
+
+
+def target_legend() -> HTML:
+    """What the target marks mean, in words and symbols (never colour alone)."""
+    items = "".join(f"<li><strong>{esc(mark)}</strong>: {esc(meaning)}</li>" for mark, meaning in targets.LEGEND)
+    return HTML(f'<div class="cspbook-target-legend"><p>Targets set at the beginning of the year:</p><ul>{items}</ul></div>')
+
+
+def _cell(value):
+    """A table cell's value as written: a count with thousands separators ("1,414").
+
+    >>> _cell(1414), _cell(pd.Series([2225]).iloc[0]), _cell(100.0), _cell("2008-09"), _cell(True)
+    ('1,414', '2,225', 100.0, '2008-09', True)
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return words.number(int(value))
+    return value
+
+
+def html_table(frame: pd.DataFrame, caption: str = "", classes: str = "cspbook-table") -> HTML:
+    """An escaped, accessible HTML table (caption, column headers with scope)."""
+    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(
+            (f'<th scope="row">{esc(_cell(v))}</th>' if i == 0 else f"<td>{esc(_cell(v))}</td>") for i, v in enumerate(row)
+        ) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    # A wide table scrolls sideways inside its wrapper (on a phone, most do); a keyboard user
+    # must be able to focus the scrolling region, and a screen reader announces it by name.
+    region = f'role="region" aria-label="{esc(caption or "Table")}" tabindex="0"'
+    return HTML(f'<div class="table-wrapper" {region}><table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
+
+
+def figure(chart, fig_id: str) -> HTML:
+    """A chart as an image with alt text, a caption and its data table one click away."""
+    data = base64.b64encode(chart.png).decode("ascii")
+    table_html = html_table(chart.table, caption=f"Data for: {chart.caption}").markup
+    return HTML(
+        f'<figure class="cspbook-chart" id="{esc(fig_id)}">'
+        f'<img src="data:image/png;base64,{data}" alt="{esc(chart.alt)}" style="max-width:100%;height:auto">'
+        f"<figcaption>{esc(chart.caption)}</figcaption></figure>"
+        f'<details class="cspbook-chart-data"><summary>Show the data in this chart as a table</summary>{table_html}</details>'
+    )
+
+
+def source(func) -> HTML:
+    """The source code of a library function, as a highlighted block with its file."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    code = inspect.getsource(func)
+    module = inspect.getmodule(func).__name__
+    block = highlight(code, PythonLexer(), HtmlFormatter(nowrap=True))
+    return HTML(
+        f'<p class="cspbook-source">From <code>{esc(module)}.{esc(func.__name__)}</code> '
+        f"(<code>src/{esc(module.replace('.', '/'))}.py</code>):</p>"
+        f'<div class="highlight-python notranslate"><div class="highlight"><pre>{block}</pre></div></div>'
+    )
+
+
+def show(*parts) -> None:
+    """Display page parts (HTML objects) as cell outputs."""
+    from IPython.display import display
+
+    for part in parts:
+        display(part)
+
+
+def source_details(*funcs) -> HTML:
+    """The source of library functions, folded away under a 'Show the code' summary."""
+    blocks = "".join(source(f).markup for f in funcs)
+    return HTML(f'<details class="cspbook-code"><summary>Show the library code that computes these figures</summary>{blocks}</details>')

@@ -1,0 +1,237 @@
+"""Plain-language sentences written from the numbers.
+
+The direction word ("rose", "fell", "remained static") and the comparison with London
+are chosen by code from the indicator row; the book glues the sentences into its prose.
+Every function takes one row of :func:`cspbook.compute.table.indicator_table` (a mapping) and
+returns text; none of them reads files.
+"""
+
+from __future__ import annotations
+
+import math
+
+from cspbook import words
+from cspbook.definitions import periods
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is _NA
+
+
+try:  # pandas.NA, without importing pandas at module import for doctests' sake
+    from pandas import NA as _NA
+except ImportError:  # pragma: no cover
+    _NA = object()
+
+
+def number(value, unit: str = "offences") -> str:
+    """A count or percentage as a resident reads it.
+
+    >>> number(1711), number(63.0, "percent"), number(None)
+    ('1,711', '63%', 'not available')
+    """
+    if _missing(value):
+        return "not available"
+    if unit == "percent":
+        return f"{value:g}%"
+    return f"{value:,.0f}"
+
+
+def signed_pct(value) -> str:
+    """A change in % with its sign, one decimal.
+
+    >>> signed_pct(4.963), signed_pct(-7.86), signed_pct(0.0), signed_pct(float("nan"))
+    ('+5.0%', '-7.9%', '0.0%', 'not available')
+    """
+    if _missing(value):
+        return "not available"
+    if round(value, 1) == 0:
+        return "0.0%"
+    return f"{value:+.1f}%"
+
+
+def direction(change_pct, threshold: float = 1.0) -> str:
+    """'rose', 'fell' or 'remained static' (a change smaller than ``threshold`` %).
+
+    >>> direction(8.77), direction(-3.57), direction(0.4), direction(-1.0)
+    ('rose', 'fell', 'remained static', 'fell')
+    """
+    if abs(change_pct) < threshold:
+        return "remained static"
+    return "rose" if change_pct > 0 else "fell"
+
+
+def judgement(change_pct, lower_is_better: bool, threshold: float = 1.0) -> str:
+    """'better', 'worse' or 'about the same', from the resident's point of view.
+
+    >>> judgement(-7.9, True), judgement(6.0, False), judgement(8.8, True), judgement(0.2, True)
+    ('better', 'better', 'worse', 'about the same')
+    """
+    if _missing(change_pct) or abs(change_pct) < threshold:
+        return "about the same"
+    improved = (change_pct < 0) == lower_is_better
+    return "better" if improved else "worse"
+
+
+def row_judgement(row, threshold: float = 1.0) -> str:
+    """:func:`judgement` of an indicator row: a share (unit percent, e.g. 57% to 63%) is
+    judged on its change in percentage points, a count on its change in %; a change that
+    is not comparable is 'not comparable'.
+
+    >>> row_judgement(dict(unit="percent", change=6.0, change_pct=float("nan"), lower_is_better=False, comparable=True))
+    'better'
+    >>> row_judgement(dict(unit="offences", change=138.0, change_pct=8.77, lower_is_better=True, comparable=True))
+    'worse'
+    >>> row_judgement(dict(unit="offences", change=float("nan"), change_pct=float("nan"), lower_is_better=True, comparable=False))
+    'not comparable'
+    """
+    if not row.get("comparable", True):
+        return "not comparable"
+    change = row["change"] if row["unit"] == "percent" else row["change_pct"]
+    return judgement(change, row["lower_is_better"], threshold)
+
+
+def _london_clause(change_pct, london_pct) -> str:
+    if _missing(london_pct):
+        return ""
+    borough_up, london_up = change_pct > 0, london_pct > 0
+    if abs(london_pct) < 0.05:
+        return ", while across London it was unchanged"
+    if borough_up == london_up:
+        word = "faster" if abs(change_pct) > abs(london_pct) else "more slowly"
+        return f", {word} than across London ({signed_pct(london_pct)})" if abs(change_pct) != abs(london_pct) else f", as across London ({signed_pct(london_pct)})"
+    return f", while across London it {'rose' if london_up else 'fell'} ({signed_pct(london_pct)})"
+
+
+def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
+    """One sentence about an indicator's change; a change to interpret with caution says so,
+    with its reason unless ``with_reason`` is false (a list that gives the reasons once).
+
+    >>> row = dict(label="Residential burglary", source="mps", unit="offences", value=1711.0,
+    ...     previous_value=1573.0, change_pct=8.77, london_change_pct=4.96, comparable=True,
+    ...     significant=True, year="2011-12", note="")
+    >>> sentence(row)
+    'Residential burglary rose by 8.8% (1,573 to 1,711), faster than across London (+5.0%).'
+    >>> sentence(dict(row, change_pct=0.3, value=1578.0, london_change_pct=-2.0))
+    'Residential burglary remained static (1,573 to 1,578), while across London it fell (-2.0%).'
+    >>> sentence(dict(label="Drug treatment completed", source="partner", unit="percent", value=63.0,
+    ...     previous_value=57.0, change_pct=float("nan"), london_change_pct=float("nan"), comparable=True, note=""))
+    'Drug treatment completed rose from 57% to 63% (up 6 percentage points).'
+    """
+    label = row["label"]
+    if not row.get("comparable", True):
+        return f"{label}: {number(row['value'], row['unit'])} in {row['year']}; no change is shown ({row['note']})."
+    if row["unit"] == "percent":
+        return _percent_sentence(row, threshold)
+    change = row["change_pct"]
+    if _missing(change):
+        return f"{label}: no figure for the change is available."
+    word = direction(change, threshold)
+    by = "" if word == "remained static" else f" by {abs(change):.1f}%"
+    counts = ""
+    if not _missing(row.get("value")) and not _missing(row.get("previous_value")):
+        counts = f" ({number(row['previous_value'])} to {number(row['value'])})"
+    text = f"{label} {word}{by}{counts}{_london_clause(change, row.get('london_change_pct'))}"
+    return f"{text}.{caution(row)}" if with_reason else f"{text}{'; interpret with caution' if caution(row) else ''}."
+
+
+def caution(row) -> str:
+    """The caution given with a change across a break in the series ('' when there is none).
+
+    >>> caution(dict(caution="the MPS moved to a new recording system"))
+    ' Interpret with caution: the MPS moved to a new recording system.'
+    >>> caution(dict(caution=""))
+    ''
+    """
+    text = row.get("caution")
+    return f" Interpret with caution: {text}." if isinstance(text, str) and text else ""
+
+
+def cautions(rows) -> str:
+    """The reasons to interpret changes with caution, each said once, for a list whose
+    sentences only mark them (see :func:`sentence`); '' when there are none.
+
+    >>> cautions([dict(caution="a new system"), dict(caution=""), dict(caution="a new system")])
+    'Changes marked "interpret with caution" span a break in the police data: a new system.'
+    """
+    reasons = list(dict.fromkeys(r.get("caution") for r in rows if isinstance(r.get("caution"), str) and r.get("caution")))
+    return f'Changes marked "interpret with caution" span a break in the police data: {"; ".join(reasons)}.' if reasons else ""
+
+
+def _percent_sentence(row, threshold) -> str:
+    """A share's change in percentage points; one smaller than ``threshold`` points is
+    static, as :func:`row_judgement` judges it.
+
+    >>> row = dict(label="Completed", previous_value=57.0, value=57.5)
+    >>> _percent_sentence(row, 1.0), _percent_sentence(row, 0.25)
+    ('Completed remained static (57% to 57.5%).', 'Completed rose from 57% to 57.5% (up 0.5 percentage points).')
+    >>> _percent_sentence(dict(row, value=57.0), 1.0)
+    'Completed remained static at 57%.'
+    """
+    label, prev, value = row["label"], row.get("previous_value"), row.get("value")
+    if _missing(prev) or _missing(value):
+        return f"{label}: {number(value, 'percent')}."
+    points = value - prev
+    if abs(points) < 0.05:
+        return f"{label} remained static at {number(value, 'percent')}."
+    if abs(points) < threshold:
+        return f"{label} remained static ({number(prev, 'percent')} to {number(value, 'percent')})."
+    word = "rose" if points > 0 else "fell"
+    return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {words.plural(abs(points), 'percentage point', shown=f'{abs(points):g}')})."
+
+
+def significance(row) -> str:
+    """Plain words for the significance test.
+
+    >>> significance(dict(source="mps", comparable=True, significant=True, ci_low_pct=1.58, ci_high_pct=16.48))
+    'This change is statistically significant: it is larger than chance variation alone would be expected to produce (95% interval +1.6% to +16.5%).'
+    >>> significance(dict(source="partner", comparable=True, significant=None))
+    'The partner agency did not supply the counts needed to test whether this change is more than chance.'
+    """
+    if row.get("source") == "partner":
+        return "The partner agency did not supply the counts needed to test whether this change is more than chance."
+    if not row.get("comparable", True) or _missing(row.get("ci_low_pct")):
+        return "No test of significance is possible for this change."
+    interval = f"95% interval {signed_pct(row['ci_low_pct'])} to {signed_pct(row['ci_high_pct'])}"
+    if row.get("significant"):
+        return f"This change is statistically significant: it is larger than chance variation alone would be expected to produce ({interval})."
+    return f"This change is not statistically significant: a change this size could arise by chance ({interval})."
+
+
+def rank_sentence(row, boroughs: int) -> str:
+    """Where the borough's change ranks among the ``boroughs`` London boroughs.
+
+    >>> rank_sentence(dict(london_rank=21, lower_is_better=True, borough="Barking and Dagenham", comparable=True), 32)
+    'Barking and Dagenham ranked 21st of 32 London boroughs for this change (1st = the largest fall).'
+    """
+    rank = row.get("london_rank")
+    if _missing(rank) or not row.get("comparable", True):
+        return ""
+    best = "the largest fall" if row.get("lower_is_better", True) else "the largest rise"
+    return f"{row['borough']} ranked {ordinal(int(rank))} of {boroughs} London boroughs for this change (1st = {best})."
+
+
+def ordinal(n: int) -> str:
+    """
+    >>> [ordinal(i) for i in (1, 2, 3, 4, 11, 12, 13, 21, 22, 32)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '32nd']
+    """
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def headline_bullet(row, threshold: float = 1.0, with_reason: bool = True) -> str:
+    """The headline list line: the sentence, marked when the figure came from a partner."""
+    text = sentence(row, threshold, with_reason)
+    if row.get("source") == "partner":
+        text = text[:-1] + " (partner-supplied figure)."
+    return text
+
+
+def year_span(year: int) -> str:
+    """
+    >>> year_span(2011)
+    'April 2011 to March 2012'
+    """
+    m = periods.months(year)
+    return f"{periods.describe_month(m[0])} to {periods.describe_month(m[-1])}"

@@ -1,0 +1,341 @@
+"""One function per kind of page in the book. Each returns a dict of values to glue
+(plain text or numbers) and the displayable parts (tables, charts) for that page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cspbook import definitions, words
+from cspbook.compute import indicators, reconcile
+from cspbook.definitions import periods, targets
+from cspbook.pages import narrative, plots
+from cspbook.pages.context import Context
+from cspbook.pages.markup import (
+    HTML,
+    esc,
+    figure,
+    html_table,
+    indicator_rows,
+    target_legend,
+)
+
+
+@dataclass
+class View:
+    glue: dict = field(default_factory=dict)
+    parts: list = field(default_factory=list)  # HTML objects, displayed in order
+    indicators: pd.DataFrame | None = None  # a chapter's indicator rows, for its detail sections
+
+
+def _rows(ctx: Context, ids) -> pd.DataFrame:
+    return ctx.table[ctx.table["indicator"].isin(list(ids))].set_index("indicator").loc[list(ids)].reset_index()
+
+
+def assessed(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame | None:
+    """The target status of ``rows``; None when the report sets no targets at all."""
+    return targets.assess(rows, ctx.report.targets) if ctx.report.targets else None
+
+
+def headline_bullets(ctx: Context, rows: pd.DataFrame) -> list[str]:
+    """The headline list: a sentence per indicator, then its target and status (when the
+    report sets targets)."""
+    thr = ctx.report.static_threshold_pct
+    sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
+    status = assessed(ctx, rows)
+    if status is not None:
+        sentences = [f"{text} {targets.sentence(a)}" for text, a in zip(sentences, status.to_dict("records"))]
+    note = narrative.cautions(rows.to_dict("records"))
+    return sentences + ([note] if note else [])
+
+
+def _table_parts(ctx: Context, rows: pd.DataFrame, caption: str) -> list[HTML]:
+    status = assessed(ctx, rows)
+    parts = [html_table(indicator_rows(rows, status), caption=caption)]
+    return parts + [target_legend()] if status is not None else parts
+
+
+def common(ctx: Context) -> dict:
+    """Values every page may glue: the borough and the year."""
+    return {"borough": ctx.borough, "year": ctx.year_label, "year_span": narrative.year_span(ctx.year)}
+
+
+def overview(ctx: Context) -> View:
+    """Landing page of a year: aim, what a CSP is, the headline list of changes."""
+    head = _rows(ctx, ctx.report.headline)
+    thr = ctx.report.static_threshold_pct
+    bullets = "".join(f"<li>{esc(text)}</li>" for text in headline_bullets(ctx, head))
+    mps = head[head["source"] == "mps"]
+    improved = sum(narrative.row_judgement(r, thr) == "better" for _, r in head.iterrows())
+    view = View(glue={
+        "aim": ctx.report.aim,
+        "partnership": ctx.report.partnership,
+        "headline_measures": words.plural(len(head), "headline measure"),
+        "n_improved": words.number(improved),
+        "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum())),
+        "priority_list": "; ".join(p.title for p in ctx.report.priorities),
+    })
+    view.parts.append(HTML(f'<ul class="cspbook-headline">{bullets}</ul>'))
+    view.parts.extend(_table_parts(ctx, head, f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {periods.label(ctx.year - 1)}"))
+    return view
+
+
+def sources_sentence(n_mps: int, n_partner: int) -> str:
+    """Where the headline measures come from, in words that agree with the counts.
+
+    >>> sources_sentence(3, 6)
+    '3 of them are computed from police recorded crime published as open data; the other 6 were supplied by partner agencies and are marked as such.'
+    >>> sources_sentence(1, 1)
+    '1 of them is computed from police recorded crime published as open data; the other was supplied by partner agencies and is marked as such.'
+    >>> sources_sentence(4, 0), sources_sentence(0, 2)
+    ('All of them are computed from police recorded crime published as open data.', 'All of them were supplied by partner agencies and are marked as such.')
+    """
+    mps = "computed from police recorded crime published as open data"
+    if not n_partner:
+        return f"All of them are {mps}."
+    if not n_mps:
+        return "All of them were supplied by partner agencies and are marked as such."
+    other = "the other" if n_partner == 1 else f"the other {words.number(n_partner)}"
+    return (f"{words.number(n_mps)} of them {words.form(n_mps, 'is', 'are')} {mps}; {other} "
+            f"{words.form(n_partner, 'was', 'were')} supplied by partner agencies and {words.form(n_partner, 'is', 'are')} marked as such.")
+
+
+def priority(ctx: Context, priority_id: str) -> View:
+    """A priority chapter: summary sentences, the indicator table, charts, definitions."""
+    prio = next((p for p in ctx.report.priorities if p.id == priority_id), None)
+    if prio is None:
+        known = ", ".join(p.id for p in ctx.report.priorities)
+        raise definitions.DefinitionError(f"priority '{priority_id}' is not in the report configuration for {ctx.borough} {ctx.year_label}; it has: {known}")
+    rows = _rows(ctx, prio.indicators)
+    thr = ctx.report.static_threshold_pct
+    sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
+    sentences += [narrative.cautions(rows.to_dict("records"))]
+    n_partner = int((rows["source"] == "partner").sum())
+    view = View(glue={
+        "focus": prio.focus,
+        "summary": " ".join(t for t in sentences if t),
+        "measures": words.plural(len(rows), "measure"),
+        "n_partner": words.number(n_partner) if n_partner else "none",
+    })
+    view.parts.extend(_table_parts(ctx, rows, f"{prio.title}: indicators for {ctx.borough}, {ctx.year_label}"))
+    view.indicators = rows
+    return view
+
+
+def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
+    """The detail of one indicator: sentence, significance, rank, charts, definition."""
+    defs = definitions.indicators()[row["indicator"]]
+    thr = ctx.report.static_threshold_pct
+    anchor = f"ind-{row['indicator']}"
+    texts = [narrative.sentence(row, thr), narrative.significance(row), narrative.rank_sentence(row, len(definitions.boroughs()))]
+    if row["source"] == "partner" and row["note"]:
+        texts.append(f"This figure was {row['note']}.")
+    parts = [HTML(
+        f'<section class="cspbook-indicator" id="{esc(anchor)}"><h3>{esc(row["label"])}</h3>'
+        + "".join(f"<p>{esc(t)}</p>" for t in texts if t)
+        + f'<p class="cspbook-definition"><strong>Definition:</strong> {esc(defs.definition)} '
+        f'<a href="#calc-{esc(row["indicator"])}">How this is calculated</a></p></section>'
+    )]
+    if charts and row["source"] == "mps":
+        series = ctx.data.series_for(ctx.year)
+        since = indicators.comparable_since(ctx.data.all_changes, row["indicator"], series, ctx.year)
+        monthly = indicators.month_series(ctx.data.monthly, row["indicator"], ctx.borough, ctx.year, series=series)
+        trend = indicators.trend(ctx.data.annual, row["indicator"], ctx.borough, ctx.year, series=series, since=since)
+        for chart in (plots.monthly(monthly, row["label"], ctx.borough, ctx.year),
+                      plots.trend(trend, row["label"], ctx.borough),
+                      plots.versus_london(trend, row["label"], ctx.borough)):
+            parts.append(figure(chart, f"fig-{row['indicator']}-{chart.name}"))
+    return parts
+
+
+def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
+    """'How this is calculated': definition, categories summed, formula, per indicator."""
+    series = ctx.data.series_for(ctx.year)
+    classes = {cid: c for cid, c in definitions.classifications().by_id.items() if c.series == series}
+    items = []
+    for _, row in rows.iterrows():
+        ind = definitions.indicators()[row["indicator"]]
+        if ind.source == "mps":
+            cats = "".join(
+                f"<li>{esc(classes[cid].label)}: {esc('all categories' if minors == 'all' else ', '.join(minors))}</li>"
+                for cid, minors in ind.categories.items() if cid in classes
+            )
+            how = (
+                f"<p>Computed from MPS recorded crime: the monthly counts of these categories are added up "
+                f"for {esc(ctx.borough)} over each financial year (April to March).</p><ul>{cats}</ul>"
+                "<p>Change = (this year &minus; last year) &divide; last year &times; 100. The 95% interval treats each "
+                f"year's count as Poisson (see Methodology). London is the sum of the {len(definitions.boroughs())} boroughs.</p>"
+            )
+        else:
+            how = f"<p>Supplied by a partner agency, not computed from open data: {esc(row['note'])}.</p>"
+        items.append(
+            f'<div class="cspbook-calc" id="calc-{esc(row["indicator"])}"><h3>{esc(ind.label)}</h3>'
+            f"<p>{esc(ind.definition)}</p>{how}</div>"
+        )
+    return HTML("".join(items))
+
+
+def next_priorities(ctx: Context) -> View:
+    items = "".join(
+        f"<li><strong>{esc(p['title'])}</strong>: {esc(p['text'])}</li>" for p in ctx.report.next_priorities
+    )
+    return View(
+        glue={"next_year": periods.label(ctx.year + 1), "next_priorities": words.plural(len(ctx.report.next_priorities), "priority")},
+        parts=[HTML(f'<ol class="cspbook-next">{items}</ol>')],
+    )
+
+
+def methodology(ctx: Context) -> View:
+    cls = definitions.classifications()
+    example = ctx.table[(ctx.table["source"] == "mps") & ctx.table["comparable"]].head(1)
+    series = ctx.data.series_for(ctx.year)
+    glue = {
+        "n_boroughs": str(len(definitions.boroughs())),
+        "other_areas": _and_list([f"'{a}'" for a in definitions.other_areas()]),
+        "series_used": cls.series.get(series, series or "none"),
+        "n_series": str(len(ctx.data.series)),
+        "breaks": words.plural(len(cls.breaks), "change"),
+    }
+    if len(example):
+        r = example.iloc[0]
+        glue["example"] = (
+            f"For example, {r['label'].lower()} in {ctx.borough} went from {narrative.number(r['previous_value'])} "
+            f"to {narrative.number(r['value'])}, a change of {narrative.signed_pct(r['change_pct'])} with a 95% interval "
+            f"of {narrative.signed_pct(r['ci_low_pct'])} to {narrative.signed_pct(r['ci_high_pct'])}."
+        )
+    else:
+        glue["example"] = "No comparable change is available for this year to use as an example."
+    decided = pd.DataFrame({
+        "Break": [f"{b.title} ({periods.describe_month(pd.Period(b.month, 'M'))})" for b in cls.breaks],
+        "Applies to": [_scope(b) for b in cls.breaks],
+        "Decision": [DECISION_WORDS[b.decision] for b in cls.breaks],
+        "Evidence": [b.evidence for b in cls.breaks],
+    })
+    in_data = pd.DataFrame({
+        "Series": [cls.series.get(sid, sid) for sid in ctx.data.series],
+        "Used for": [_years_using(ctx, sid) for sid in ctx.data.series],
+    })
+    mapping = pd.DataFrame(sorted(cls.old_to_new.items()), columns=["Previous MPS category", "Nearest Home Office category"])
+    return View(glue=glue, parts=[
+        html_table(in_data, caption="The series in the data, newest first, and the years whose figures each supplies"),
+        html_table(decided, caption="Breaks in the series, and what the book does with a change across each"),
+        html_table(mapping, caption="Nearest categories across the January 2017 renaming (2008-2018 files)"),
+    ])
+
+
+DECISION_WORDS = {
+    "not_comparable": "not comparable: no change is shown",
+    "caution": "interpret with caution: the change is shown with the reason, beside London's",
+    "comparable": "comparable: a renaming, nothing flagged",
+}
+
+
+def _scope(brk) -> str:
+    cls = definitions.classifications()
+    defs = definitions.indicators()
+    series = "every series" if brk.series == "all" else _and_list([cls.series.get(s, s) for s in brk.series])
+    which = "every indicator" if brk.indicators == "all" else _and_list([defs[i].label.lower() for i in brk.indicators])
+    return f"{which}; {series}"
+
+
+def _years_using(ctx: Context, series: str) -> str:
+    years = sorted(ctx.data.changes.loc[ctx.data.changes["series"] == series, "year"].unique())
+    if not years:
+        return "no year (a newer series covers every year it covers)"
+    return _and_list([f"{periods.label(a)} to {periods.label(b)}" if a != b else periods.label(a) for a, b in _runs(years)])
+
+
+def _runs(years) -> list[tuple[int, int]]:
+    """
+    >>> _runs([2008, 2009, 2010, 2012])
+    [(2008, 2010), (2012, 2012)]
+    """
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][1] + 1:
+            runs[-1][1] = y
+        else:
+            runs.append([y, y])
+    return [(a, b) for a, b in runs]
+
+
+def _and_list(items) -> str:
+    """
+    >>> _and_list(["a"]), _and_list(["a", "b"]), _and_list(["a", "b", "c"])
+    ('a', 'a and b', 'a, b and c')
+    """
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def data_sources(ctx: Context) -> View:
+    manifest = ctx.data.manifest
+    files = manifest.get("files", [])
+    labels = definitions.classifications().series
+    series = ctx.data.series_for(ctx.year)
+    supplied = ctx.data.supplied
+    rows = pd.DataFrame({
+        "File": [f["name"] for f in files],
+        "Source": [f.get("source", "") for f in files],
+        "Fetched (UTC)": [f.get("fetched_at", "") for f in files],
+        "Months": [f"{f['first_month']} to {f['last_month']}" for f in files],
+        "Series": [labels.get(f.get("series", ""), f.get("series", "")) for f in files],
+        "Months used": ["; ".join(supplied.get(f["name"], {}).get("months", [])) or "none (a later file of its series covers them)" for f in files],
+        f"Used for {ctx.year_label}": ["yes" if f.get("series") == series and _covers(supplied.get(f["name"], {}), ctx.year) else "no" for f in files],
+        "Rows": [words.number(f["rows"]) for f in files],
+        "SHA-256": [f["sha256"] for f in files],
+    })
+    partner_rows = ctx.table[ctx.table["source"] == "partner"]
+    partners = pd.DataFrame({
+        "Indicator": partner_rows["label"],
+        "Supplied by and published in": partner_rows["note"].replace("", "no figure supplied"),
+    })
+    srcs = "".join(
+        f"<li>{esc(s.get('name', ''))} ({esc(s.get('publisher', ''))}), {esc(s.get('licence', ''))}: "
+        f"<code>{esc(s.get('url', ''))}</code></li>" for s in ctx.report.data_sources
+    )
+    return View(
+        glue={"files": words.plural(len(files), "file"), "origin": manifest.get("origin", ""), "fetched_at": manifest.get("fetched_at", ""),
+              "series_used": labels.get(series, series or "none")},
+        parts=[HTML(f"<ul>{srcs}</ul>"),
+               html_table(rows, caption="Files behind every MPS figure (from the cache manifest)"),
+               html_table(partners, caption="Partner-supplied figures")],
+    )
+
+
+def _covers(info: dict, year: int) -> bool:
+    """Whether a file supplies any month of ``year`` or the year before (its months as ranges)."""
+    first, last = str(periods.months(year - 1)[0]), str(periods.months(year)[-1])
+    return any(a <= last and b >= first for a, b in (r.split("..") for r in info.get("months", [])))
+
+
+def reconciliation(ctx: Context) -> View:
+    from cspbook.compute import table as table_mod
+
+    rec = table_mod.reconciliation(ctx.data, ctx.report)
+    shown = pd.DataFrame({
+        "Indicator": rec["label"].fillna(rec["indicator"]),
+        "Published change": [narrative.signed_pct(v) for v in rec["published_change_pct"]],
+        "Recomputed change": [narrative.signed_pct(v) for v in rec["recomputed_change_pct"]],
+        "Difference (percentage points)": [("not available" if pd.isna(v) else f"{v:+.2f}") for v in rec["difference_pp"]],
+        "Status": [reconcile.status_text(s) for s in rec["status"]],  # the reason all rows share is said once, above
+    })
+    n_ok, tol = int((rec["status"] == "reconciled").sum()), ctx.report.reconciliation_tolerance_pp
+    return View(
+        glue={
+            "published_figures": words.plural(len(rec), "figure"),
+            "agreement": f"{words.number(n_ok) if n_ok else 'none'} of them {words.form(n_ok, 'agrees', 'agree')} within "
+                         f"{words.plural(tol, 'percentage point', shown=f'{tol:g}')}",
+            "revision_reason": reconcile.REVISION_REASON,
+        },
+        parts=[html_table(shown, caption=f"Published and recomputed changes, {ctx.borough}, {ctx.year_label}")],
+    )
+
+
+def indicator_sections(ctx: Context, rows: pd.DataFrame) -> list[HTML]:
+    """The detail sections of every indicator in ``rows``, in order."""
+    parts = []
+    for _, row in rows.iterrows():
+        parts.extend(indicator_section(ctx, row))
+    return parts

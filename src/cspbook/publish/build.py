@@ -1,0 +1,92 @@
+"""`cspbook build`: the whole report, as a recipe.
+
+lock -> check parameters -> data (fetch if needed) -> plan notebooks -> execute (cached,
+parallel) -> CSV downloads and _toc.yml -> Jupyter Book (strict) -> swap into _build/html.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cspbook import definitions, words
+from cspbook.compute import dataset
+from cspbook.data import rawcache
+from cspbook.definitions import periods, reports
+from cspbook.execute import plan
+from cspbook.publish import book, lock
+
+
+def _stderr_line(msg: str) -> None:
+    """One log line on stderr, written at once (notebooks finish in parallel threads)."""
+    sys.stderr.write(f"{msg}\n")
+    sys.stderr.flush()
+
+
+def _unchanged(planned: list, primary: int, years: list[int], log=None) -> bool:
+    """True when every notebook is cached and the HTML was built from exactly these inputs.
+
+    The CSV downloads need no recomputing then: they depend only on the data, definitions
+    and library that the notebooks' keys already cover.
+    """
+    if not plan.all_cached(planned):
+        return False
+    downloads = [book.download_path(y) for y in years]
+    if not all(path.exists() for path in downloads):
+        return False
+    book.write_toc(book.toc(planned, primary))
+    return book.up_to_date(book.stamp(planned, downloads), log=log)
+
+
+@dataclass
+class BuildResult:
+    html: Path
+    ran: list
+    reused: list
+    skipped_html: bool
+    seconds: float
+
+
+def build(borough: str, year: str, years: str | None = None, jobs: int | None = None,
+          mirror: Path | None = None, offline: bool = False, log=None, progress: bool | None = None) -> BuildResult:
+    """Build the book of ``borough`` for ``year`` (and the other ``years``, e.g. 2010-11..2012-13)."""
+    log = log or _stderr_line
+    started = time.monotonic()
+    name = definitions.resolve_borough(borough)
+    primary = periods.parse_year(year)
+    all_years = sorted(set(periods.parse_year_range(years)) | {primary}) if years else [primary]
+    configs = {y: reports.load(name, y) for y in all_years}
+    with lock.held(plan.work_dir() / "build.lock", notice=log):
+        book.check_writable()
+        manifest = rawcache.ensure(mirror=mirror, offline=offline, notice=log)
+        titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
+        planned = plan.plan(name, all_years, titles, manifest)
+        if _unchanged(planned, primary, all_years, log):
+            # Nothing that the book depends on changed: no data to load, no notebook to run,
+            # no Jupyter Book (and no pandas import: this path is nearly free).
+            outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
+            seconds = time.monotonic() - started
+            log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
+            log(f"built {book.html_dir() / 'index.html'}: {words.plural(0, 'notebook')} executed, {len(planned)} reused, in {seconds:.1f}s")
+            return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], True, seconds)
+        from cspbook.compute import table  # pandas: only when something is rebuilt
+
+        data = dataset.dataset()
+        tables = {y: table.indicator_table(data, configs[y]) for y in all_years}  # checks every year first
+        outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
+        downloads = [book.write_downloads(y, tables[y].to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}")) for y in all_years]
+        book.write_toc(book.toc(planned, primary))
+        digest = book.stamp(planned, downloads)
+        if book.up_to_date(digest, log=log):
+            log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
+            skipped = True
+        else:
+            book.build_html(digest, log=log)
+            skipped = False
+    seconds = time.monotonic() - started
+    log(f"built {book.html_dir() / 'index.html'}: {words.plural(len(outcome['ran']), 'notebook')} executed, "
+        f"{len(outcome['reused'])} reused, in {seconds:.1f}s")
+    return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], skipped, seconds)
