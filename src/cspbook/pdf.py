@@ -291,7 +291,7 @@ def page_references(browser: str, page: Path, log) -> Path:
         log("note: no pdfinfo (apt-get install poppler-utils) to find page numbers; links name their target only")
         for number in numbers:
             number.decompose()
-        return _write_print_page(page, page.name, _drop_empty_notes(soup))
+        return _rewrite(page, _drop_empty_notes(soup))
     for fallback in soup.select("span.cspbook-direction"):
         fallback.decompose()
     draft, written = page.with_name(page.stem + "-draft.pdf"), None
@@ -305,9 +305,16 @@ def page_references(browser: str, page: Path, log) -> Path:
             for number in numbers:
                 at = found[number["data-cspbook-anchor"]]
                 number.string = f"{number['data-cspbook-prefix']}page {at}" if at else ""
-            page, written = _write_print_page(page, page.name, _drop_empty_notes(soup)), found
+            page, written = _rewrite(page, _drop_empty_notes(soup)), found
     finally:
         draft.unlink(missing_ok=True)
+    return page
+
+
+def _rewrite(page: Path, html: str) -> Path:
+    tmp = page.with_name(page.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, page)
     return page
 
 
