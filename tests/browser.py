@@ -168,7 +168,7 @@ def watch(context, base_url: str) -> Traffic:
 
     def console(msg):
         if msg.location.get("url") in traffic.tool_urls and msg.text.startswith("Failed to load resource"):
-            return  # the tool's own request, recorded by `response` neither
+            return  # axe-core's own misresolved request (see `axe_violations`), not the reader's
         if msg.type in ("error", "warning"):
             traffic.console.append(f"console {msg.type} on {msg.page.url if msg.page else '?'}: {msg.text} ({msg.location})")
 
@@ -282,14 +282,12 @@ def axe_violations(axe, page, traffic: Traffic) -> list[str]:
     """Every axe-core violation on ``page``, whatever its impact, one line each.
 
     The 404s of axe's misresolved ``@import`` requests (see :func:`misresolved_imports`), and
-    the console errors they cause, are the tool's, not the reader's: only those are left out
-    of ``traffic``; anything else that happens while axe runs stays recorded."""
-    traffic.tool_urls = misresolved_imports(page)
-    try:
-        result = axe.run(page)
-        traffic.settle(page)
-    finally:
-        traffic.tool_urls = set()
+    the console errors they cause, are the tool's, not the reader's: only those addresses are
+    left out of ``traffic`` (for the rest of the context: an event may arrive late, and no
+    page of the book refers to them); anything else that happens while axe runs stays recorded."""
+    traffic.tool_urls |= misresolved_imports(page)
+    result = axe.run(page)
+    traffic.settle(page)
     out = []
     for v in result.response["violations"]:
         targets = [" ".join(map(str, n["target"])) for n in v["nodes"][:5]]

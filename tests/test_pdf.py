@@ -274,3 +274,21 @@ def test_every_link_of_the_print_page_is_written_out(pdfs):
     bare = [str(a)[:120] for a in links if not (a.find_next_sibling() is not None
                                                  and "cspbook-print-ref" in a.find_next_sibling().get("class", []))]
     assert not bare, bare
+
+
+def test_without_pdfinfo_links_name_their_target_and_say_where(tmp_path, monkeypatch):
+    page = tmp_path / "print-report.html"
+    page.write_text(pdf.prepare(
+        '<html><head></head><body><article class="bd-article"><section id="o"><h1>Overview</h1>'
+        '<p>See <a href="#document-m">Methodology</a> and <a href="#calc-x">How this is calculated</a>.</p>'
+        '<section id="c"><h2>How this is calculated</h2><div id="calc-x"><h3>Robbery</h3></div></section></section>'
+        '<span id="document-m"></span><section id="m"><h1>Methodology</h1></section></article></body></html>'))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pdfinfo, and no browser is started
+    notes = []
+    pdf.page_references("no-such-browser", page, notes.append)
+    from bs4 import BeautifulSoup
+
+    text = " ".join(BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select_one("section#o p").get_text().split())
+    # the link named by its own text gets nothing without a page; the other says where its target is
+    assert text == "See Methodology and How this is calculated (see “Robbery” below)."
+    assert notes == ["note: no pdfinfo (apt-get install poppler-utils) to find page numbers; links name their target only"]

@@ -35,6 +35,7 @@ from cspbook.pages import cover
 from cspbook.publish import book, build, lock
 from cspbook.publish.print_page import (
     _drop_empty_notes,
+    _rewrite,
     _soup,
     _write_print_page,
     prepare,
@@ -157,7 +158,7 @@ def page_references(browser: str, page: Path, log) -> Path:
         log("note: no pdfinfo (apt-get install poppler-utils) to find page numbers; links name their target only")
         for number in numbers:
             number.decompose()
-        return _write_print_page(page, page.name, _drop_empty_notes(soup))
+        return _rewrite(page, _drop_empty_notes(soup))
     for fallback in soup.select("span.cspbook-direction"):
         fallback.decompose()
     draft, written = page.with_name(page.stem + "-draft.pdf"), None
@@ -171,7 +172,7 @@ def page_references(browser: str, page: Path, log) -> Path:
             for number in numbers:
                 at = found[number["data-cspbook-anchor"]]
                 number.string = f"{number['data-cspbook-prefix']}page {at}" if at else ""
-            page, written = _write_print_page(page, page.name, _drop_empty_notes(soup)), found
+            page, written = _rewrite(page, _drop_empty_notes(soup)), found
     finally:
         draft.unlink(missing_ok=True)
     return page

@@ -315,3 +315,11 @@ def _write_print_page(page: Path, name: str, html: str) -> Path:
     tmp.write_text(html, encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def _rewrite(page: Path, html: str) -> Path:
+    """Write ``html`` over ``page`` in one rename (a reader of the page never sees half)."""
+    tmp = page.with_name(page.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, page)
+    return page
