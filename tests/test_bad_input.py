@@ -257,14 +257,14 @@ def test_a_report_configuration_with_an_unknown_indicator(last_good, monkeypatch
 
 @pytest.mark.slow
 def test_a_template_with_a_syntax_error_names_the_notebook_and_the_cell(last_good):
-    template = last_good.home / "book" / "templates" / "violent_crime.ipynb"
+    template = last_good.home / "book" / "templates" / "methodology.ipynb"
     nb = nbformat.read(template, as_version=4)
     nb.cells.insert(3, nbformat.v4.new_code_cell("def (:\n    pass"))
     nbformat.write(nb, template)
     result = cspbook(last_good.home)
-    kept = last_good.home / ".cspbook" / "failed" / "2011-12-violent_crime.ipynb"
+    kept = last_good.home / ".cspbook" / "failed" / "2011-12-methodology.ipynb"
     refused(result, last_good, re.compile(
-        re.escape(f"notebook 2011-12/violent_crime ({template}) failed in cell 4:\n    def (:\n        pass\n"
+        re.escape(f"notebook 2011-12/methodology ({template}) failed in cell 4:\n    def (:\n        pass\n"
                   "SyntaxError: invalid syntax (") + r"[^)]*\.py, line 1" + re.escape(
             f")\nthe executed notebook is kept at {kept}; correct the cell in the template\n")))
     executed = nbformat.read(kept, as_version=4)

@@ -170,28 +170,28 @@ def test_unchanged_rebuild_executes_nothing_and_a_template_change_reruns_only_it
     assert second.seconds < first.seconds / 5
     assert tree_digest(scratch_project / "_build" / "html") == html_before
 
-    template = scratch_project / "book" / "templates" / "asb.ipynb"
+    template = scratch_project / "book" / "templates" / "next_priorities.ipynb"
     nb = nbformat.read(template, as_version=4)
     nb.cells[2].source += "\nextra = 1  # a change to one template"
     nbformat.write(nb, template)
     third = build_in(scratch_project)
-    assert [job.name for job in third.ran] == ["asb"]
+    assert [job.name for job in third.ran] == ["next_priorities"]
     assert not third.skipped_html
 
 
 def test_failing_template_names_the_cell_and_leaves_the_last_good_book(scratch_project):
     build_in(scratch_project)
     before = tree_digest(scratch_project / "_build" / "html")
-    template = scratch_project / "book" / "templates" / "reoffending.ipynb"
+    template = scratch_project / "book" / "templates" / "methodology.ipynb"
     nb = nbformat.read(template, as_version=4)
     nb.cells.insert(3, nbformat.v4.new_code_cell("raise ValueError('broken on purpose')"))
     nbformat.write(nb, template)
     with pytest.raises(BuildError) as err:
         build_in(scratch_project)
     message = str(err.value)
-    assert "notebook 2011-12/reoffending" in message and "failed in cell 4" in message
+    assert "notebook 2011-12/methodology" in message and "failed in cell 4" in message
     assert "raise ValueError('broken on purpose')" in message and "ValueError: broken on purpose" in message
-    kept = scratch_project / ".cspbook" / "failed" / "2011-12-reoffending.ipynb"
+    kept = scratch_project / ".cspbook" / "failed" / "2011-12-methodology.ipynb"
     assert kept.exists()
     assert tree_digest(scratch_project / "_build" / "html") == before
 
@@ -223,3 +223,38 @@ def test_every_glued_value_is_shown_by_its_page(built_book):
                  for o in c.get("outputs", []) if "scrapbook" in o.get("metadata", {})}
         common = {"borough", "year", "year_span"}  # views.common: offered to every page, used by most
         assert glued - common <= used, (notebook.name, sorted(glued - common - used))
+
+
+def test_a_priority_added_in_the_definitions_gets_its_chapter_toc_entry_and_cover_paper_line(scratch_project):
+    """The pages of the book come from data: a priority added to indicators.yml and to the
+    report configuration is a chapter (from the one priority template), a TOC entry, a line
+    of the cover paper and an entry of the sidebar, with no code changed."""
+    import yaml
+
+    definitions_file = scratch_project / "data" / "indicators.yml"
+    definitions_file.write_text(definitions_file.read_text().replace("priorities:\n", (
+        "priorities:\n"
+        "  hate_crime:\n"
+        "    title: Hate crime\n"
+        "    summary: Crimes targeted at a person because of who they are.\n"), 1))
+    defaults = scratch_project / "data" / "reports" / "defaults.yml"
+    config = yaml.safe_load(defaults.read_text())
+    config["priorities"].append({"id": "hate_crime", "focus": "Reporting and support for victims.",
+                                 "indicators": ["total_notifiable_offences"]})
+    defaults.write_text(yaml.safe_dump(config, sort_keys=False))
+
+    build_in(scratch_project)
+
+    html = scratch_project / "_build" / "html" / "book" / "2011-12"
+    chapter = BeautifulSoup((html / "hate_crime.html").read_text(encoding="utf-8"), "html.parser")
+    assert chapter.select_one("h1").get_text(strip=True).startswith("Hate crime")
+    text = " ".join(chapter.get_text(" ").split())
+    assert "Crimes targeted at a person because of who they are." in text  # the introduction: the summary
+    assert "Reporting and support for victims." in text and "Total notifiable offences" in text
+    toc = yaml.safe_load((scratch_project / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert files.index("book/2011-12/hate_crime") == files.index("book/2011-12/confidence") + 1
+    sidebar = [a.get_text(strip=True) for a in chapter.select("nav.bd-docs-nav a.reference")]
+    assert "Hate crime" in sidebar
+    cover = " ".join(BeautifulSoup((html / "cover_paper.html").read_text(encoding="utf-8"), "html.parser").get_text(" ").split())
+    assert "Hate crime: Reporting and support for victims." in cover

@@ -449,13 +449,13 @@ def test_more_years_then_one_year_publishes_exactly_the_clean_one_year_book(last
 
 @pytest.mark.slow
 def test_an_incremental_rebuild_gives_the_bytes_of_a_clean_build(last_good):
-    template = last_good.home / "book" / "templates" / "asb.ipynb"
+    template = last_good.home / "book" / "templates" / "next_priorities.ipynb"
     original = template.read_bytes()
     nb = nbformat.read(template, as_version=4)
     nb.cells[2].source += "\nextra = 1  # a change to one template"
     nbformat.write(nb, template)
     changed = cspbook(last_good.home)
-    assert changed.returncode == 0 and executed(changed.stderr) == [f"{YEAR}/asb"], changed.stderr
+    assert changed.returncode == 0 and executed(changed.stderr) == [f"{YEAR}/next_priorities"], changed.stderr
     template.write_bytes(original)
 
     back = cspbook(last_good.home)  # Jupyter Book rewrites pages over its kept working tree
@@ -482,7 +482,7 @@ def test_a_build_that_failed_on_a_full_disk_leaves_nothing_that_breaks_the_next(
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(FULL_DISK)
-    template = last_good.home / "book" / "templates" / "asb.ipynb"
+    template = last_good.home / "book" / "templates" / "next_priorities.ipynb"
     original = template.read_bytes()
     nb = nbformat.read(template, as_version=4)
     nb.cells[2].source += "\nextra = 1  # a change to one template"
@@ -541,11 +541,19 @@ def test_a_change_reruns_exactly_the_notebooks_it_affects(fetched, monkeypatch, 
     other["fetched_at"] = other["files"][0]["fetched_at"] = "2030-01-01T00:00:00Z"
     assert _changed(base, _keys(fetched, manifest=other)) == set()  # a refetch of the same bytes
 
-    template = fetched / "book" / "templates" / "asb.ipynb"
+    template = fetched / "book" / "templates" / "next_priorities.ipynb"
     template.write_bytes(template.read_bytes().replace(b'"cells": [', b'"cells": [{"cell_type": "markdown", '
                                                        b'"metadata": {}, "source": "x"}, ', 1))
-    assert _changed(base, _keys(fetched)) == {"asb"}  # one template
-    shutil.copy(Path(__file__).resolve().parents[1] / "book" / "templates" / "asb.ipynb", template)
+    assert _changed(base, _keys(fetched)) == {"next_priorities"}  # one template
+    shutil.copy(Path(__file__).resolve().parents[1] / "book" / "templates" / "next_priorities.ipynb", template)
+    assert _keys(fetched) == base
+
+    priority = fetched / "book" / "templates" / "priority.ipynb"  # one template, every priority chapter
+    shutil.copy(Path(__file__).resolve().parents[1] / "book" / "templates" / "priority.ipynb", priority)
+    priority.write_bytes(priority.read_bytes().replace(b'"cells": [', b'"cells": [{"cell_type": "markdown", '
+                                                       b'"metadata": {}, "source": "x"}, ', 1))
+    assert _changed(base, _keys(fetched)) == {"violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence"}
+    shutil.copy(Path(__file__).resolve().parents[1] / "book" / "templates" / "priority.ipynb", priority)
     assert _keys(fetched) == base
 
     indicators = fetched / "data" / "indicators.yml"

@@ -54,6 +54,7 @@ class PriorityConfig:
     summary: str
     focus: str
     indicators: tuple[str, ...]
+    introduction: str = ""  # the chapter's opening paragraph; the priority's summary when not given
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,7 @@ def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, fi
             summary=prios[pid].summary,
             focus=str(entry.get("focus", "")),
             indicators=_indicator_ids(path, f"priority '{pid}', indicators", entry.get("indicators")),
+            introduction=" ".join(str(entry.get("introduction") or prios[pid].summary).split()),
         ))
     if not priorities:
         raise DefinitionError(f"{path}: priorities: at least one priority is needed")

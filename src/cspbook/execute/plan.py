@@ -22,7 +22,7 @@ from cspbook import config, fingerprint, words
 from cspbook.definitions import periods
 from cspbook.errors import BuildError
 
-PRIORITY_PAGES = ("violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence")
+PRIORITY_TEMPLATE = "priority"  # one template serves every priority of the report configuration
 # The closing pages of each year; the Cabinet cover paper last (it is printed on its own by `cspbook pdf`).
 AFTER_PAGES = ("next_priorities", "methodology", "data_sources", "reconciliation", "cover_paper")
 TITLES = {"overview": "Overview", "next_priorities": "Next year's priorities", "methodology": "Methodology",
@@ -62,16 +62,20 @@ def inputs_digest(manifest: dict) -> bytes:
 
 
 def plan(borough: str, years: list[int], titles: dict[int, dict[str, str]], manifest: dict) -> list[Job]:
-    """One job per page per year: overview, the priority chapters, then the closing pages."""
+    """One job per page per year: overview, one chapter per priority of the year's report
+    configuration (``titles[year]``: priority id -> title, in the report's order, all from
+    the one priority template), then the closing pages."""
     common = inputs_digest(manifest)
     jobs = []
     for year in years:
-        names = ["overview", *[n for n in titles[year] if n in PRIORITY_PAGES], *AFTER_PAGES]
-        for name in names:
-            template = templates_dir() / f"{name}.ipynb"
+        for name in ["overview", *titles[year], *AFTER_PAGES]:
+            priority = name in titles[year]
+            template = templates_dir() / f"{PRIORITY_TEMPLATE if priority else name}.ipynb"
             if not template.exists():
                 raise BuildError(f"template {template} is missing; the book needs one notebook per page in book/templates/")
             params = {"borough": borough, "year": periods.label(year), "home": str(config.home())}
+            if priority:
+                params["priority"] = name
             title = titles[year].get(name) or TITLES[name]
             key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common)
             output = config.home() / "book" / periods.label(year) / f"{name}.ipynb"

@@ -113,6 +113,7 @@ def priority(ctx: Context, priority_id: str) -> View:
     sentences += [narrative.cautions(rows.to_dict("records"))]
     n_partner = int((rows["source"] == "partner").sum())
     view = View(glue={
+        "introduction": prio.introduction,
         "focus": prio.focus,
         "summary": " ".join(t for t in sentences if t),
         "measures": words.plural(len(rows), "measure"),
