@@ -16,7 +16,7 @@ COLUMNS = [
     "indicator", "label", "priority", "source", "year", "value", "previous_value", "change",
     "change_pct", "ci_low_pct", "ci_high_pct", "significant", "london_change_pct", "london_rank",
     "comparable", "note", "caution", "unit", "lower_is_better", "borough", "target", "target_status",
-    "series", "source_files",
+    "target_reason", "series", "source_files",
 ]
 
 
@@ -57,6 +57,7 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     status = targets.assess(rows, report.targets)
     rows["target"] = status["target"].to_numpy()
     rows["target_status"] = status["status"].to_numpy()
+    rows["target_reason"] = status["reason"].to_numpy()
     return rows[COLUMNS]
 
 
@@ -74,17 +75,23 @@ def _files(manifest: dict, names) -> str:
     return "; ".join(f"{name} (sha256 {sha.get(name, 'unknown')})" for name in names.split("; "))
 
 
-def reconciliation(data: Dataset, report: Report) -> pd.DataFrame:
-    """Published vs recomputed for every published figure of the borough and year; a year the
-    data do not cover raises PeriodError, as for :func:`indicator_table`."""
+def reconciliation(data: Dataset, report: Report, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Published vs recomputed for every published figure of the borough and year (the
+    ``published`` figures, read from ``data/published/`` when not given); a year the data do
+    not cover raises PeriodError, as for :func:`indicator_table`."""
     indicators.check_year(data.months, report.year)
-    path = reconcile.path_for(report.borough, report.year)
-    if not path.exists():
-        return reconcile.compare(
-            pd.DataFrame(columns=reconcile.COLUMNS), pd.DataFrame(columns=["indicator", "label", "change_pct"])
-        )
-    published = reconcile.read_published(path)
+    if published is None:
+        published = published_figures(report)
+    if published.empty:
+        return reconcile.compare(published, pd.DataFrame(columns=["indicator", "label", "change_pct"]))
     return reconcile.compare(published, _recomputed(data, report, published), report.reconciliation_tolerance_pp)
+
+
+def published_figures(report: Report) -> pd.DataFrame:
+    """The figures the partnership published for the borough and year (empty, with the
+    columns, when there is no file)."""
+    path = reconcile.path_for(report.borough, report.year)
+    return reconcile.read_published(path) if path.exists() else pd.DataFrame(columns=reconcile.COLUMNS)
 
 
 def _recomputed(data, report, published) -> pd.DataFrame:

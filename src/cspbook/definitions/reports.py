@@ -77,6 +77,12 @@ class Report:
     def year_label(self) -> str:
         return periods.label(self.year)
 
+    @property
+    def title(self) -> str:
+        """The report's title, as the cover paper and the PDF give it: 'Newham Community
+        Safety Partnership Annual Report 2012-13'."""
+        return f"{self.borough} Community Safety Partnership Annual Report {self.year_label}"
+
     def indicator_ids(self) -> list[str]:
         """Every indicator the report uses, headline first, without repeats."""
         seen = dict.fromkeys(self.headline)

@@ -1,5 +1,7 @@
 """The context every page is rendered from, loaded once per notebook: the report
-configuration of the borough and year, the dataset and the indicator table."""
+configuration of the borough and year, the dataset, the partner and published figures, the
+indicator table (with each target judged) and the reconciliation. Page functions only
+format what is here: they read no file."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pandas as pd
 
 from cspbook import config, definitions
 from cspbook.compute import dataset, table
-from cspbook.definitions import periods, reports
+from cspbook.definitions import partner, periods, reports
 
 
 def _use_home(home: str | None) -> None:
@@ -25,6 +27,9 @@ class Context:
     report: reports.Report
     data: dataset.Dataset
     table: pd.DataFrame
+    partner: pd.DataFrame  # the partner-supplied figures of the borough and year
+    published: pd.DataFrame  # the figures the partnership published (for reconciliation)
+    reconciliation: pd.DataFrame
 
     @property
     def year_label(self) -> str:
@@ -32,10 +37,13 @@ class Context:
 
 
 def context(borough: str, year: str, home: str | None = None) -> Context:
-    """Load the report configuration, the cached data and the indicator table."""
+    """Load the report configuration, the cached data and the figures; compute the tables."""
     _use_home(home)
     name = definitions.resolve_borough(borough)
     start = periods.parse_year(year)
     report = reports.load(name, start)
     data = dataset.dataset()
-    return Context(name, start, report, data, table.indicator_table(data, report))
+    figures = partner.for_borough(name, start)
+    published = table.published_figures(report)
+    return Context(name, start, report, data, table.indicator_table(data, report, figures), figures, published,
+                   table.reconciliation(data, report, published))

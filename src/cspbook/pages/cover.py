@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cspbook import words
-from cspbook.compute import reconcile
-from cspbook.definitions import partner, periods, targets
+from cspbook.definitions import periods, targets
 from cspbook.pages import views
 from cspbook.pages.context import Context
 from cspbook.pages.markup import HTML, esc, html_table, indicator_rows, target_legend
@@ -74,15 +73,7 @@ def paper(ctx: Context) -> Paper:
 
 
 def title(ctx: Context) -> str:
-    return report_title(ctx.borough, ctx.year_label)
-
-
-def report_title(borough: str, year_label: str) -> str:
-    """
-    >>> report_title("Newham", "2012-13")
-    'Newham Community Safety Partnership Annual Report 2012-13'
-    """
-    return f"{borough} Community Safety Partnership Annual Report {year_label}"
+    return ctx.report.title
 
 
 def heading(ctx: Context) -> str:
@@ -205,16 +196,14 @@ def background_papers(ctx: Context) -> list[tuple[str, str]]:
     suppliers = partner_suppliers(ctx)
     if suppliers:
         papers.append((f"Figures supplied by partner agencies for {ctx.year_label}: {'; '.join(suppliers)}", ""))
-    published = reconcile.path_for(ctx.borough, ctx.year)
-    if published.exists():
-        papers.extend((source, "") for source in sorted(set(reconcile.read_published(published)["source"])))
+    papers.extend((source, "") for source in sorted(set(ctx.published["source"])))
     papers.extend((paper, "") for paper in ctx.report.cover_paper.background_papers)
     return list(dict.fromkeys(papers))
 
 
 def partner_suppliers(ctx: Context) -> list[str]:
     """Each partner agency that supplied a figure in the report, once, in the report's order."""
-    frame = partner.for_borough(ctx.borough, ctx.year)
+    frame = ctx.partner
     used = set(ctx.table["indicator"])
     return list(dict.fromkeys(frame.loc[frame["indicator"].isin(used), "supplied_by"].astype(str)))
 

@@ -34,8 +34,15 @@ def _rows(ctx: Context, ids) -> pd.DataFrame:
 
 
 def assessed(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame | None:
-    """The target status of ``rows``; None when the report sets no targets at all."""
-    return targets.assess(rows, ctx.report.targets) if ctx.report.targets else None
+    """The target status of ``rows`` as the indicator table judged it (targets are judged once,
+    in :func:`cspbook.compute.table.indicator_table`); None when the report sets no targets."""
+    if not ctx.report.targets:
+        return None
+    return pd.DataFrame({
+        "indicator": rows["indicator"].to_numpy(), "target": rows["target"].to_numpy(),
+        "status": rows["target_status"].to_numpy(), "mark": rows["target_status"].map(targets.MARKS).to_numpy(),
+        "reason": rows["target_reason"].to_numpy(),
+    })
 
 
 def headline_bullets(ctx: Context, rows: pd.DataFrame) -> list[str]:
@@ -312,9 +319,8 @@ def _covers(info: dict, year: int) -> bool:
 
 
 def reconciliation(ctx: Context) -> View:
-    from cspbook.compute import table as table_mod
 
-    rec = table_mod.reconciliation(ctx.data, ctx.report)
+    rec = ctx.reconciliation
     shown = pd.DataFrame({
         "Indicator": rec["label"].fillna(rec["indicator"]),
         "Published change": [narrative.signed_pct(v) for v in rec["published_change_pct"]],

@@ -28,10 +28,9 @@ from pathlib import Path
 import yaml
 
 from cspbook import config, definitions
-from cspbook.definitions import periods
+from cspbook.definitions import periods, reports
 from cspbook.errors import BuildError
 from cspbook.execute import plan
-from cspbook.pages import cover
 from cspbook.publish import book, build, lock
 from cspbook.publish.print_page import (
     _drop_empty_notes,
@@ -87,7 +86,7 @@ def pdf(borough: str, year: str, years: str | None = None, jobs: int | None = No
     with lock.held(plan.work_dir() / "build.lock"):
         page = singlehtml(log)
         html = page.read_text(encoding="utf-8")
-        whole = page_references(browser, _write_print_page(page, "print-report.html", prepare(html, title=cover.report_title(name, periods.label(start)))), log)
+        whole = page_references(browser, _write_print_page(page, "print-report.html", prepare(html, title=reports.load(name, start).title)), log)
         paper = _write_print_page(page, "print-cover-paper.html", prepare(html, only=f"book/{periods.label(start)}/cover_paper"))
         log(f"printing the PDFs with {browser}")
         targets = [pdf_dir() / report_name, pdf_dir() / paper_name]
