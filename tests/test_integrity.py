@@ -53,8 +53,11 @@ def sha256(path: Path) -> str:
 
 def cache_entry(home: Path, page: str) -> Path:
     """The executed-notebook cache entry of one page of the book (by its template)."""
+    def page_of(meta: dict) -> str:  # a priority chapter comes from the one priority template
+        return meta["parameters"].get("priority") or Path(meta["input_path"]).stem
+
     found = [p for p in (home / ".cspbook" / "cache").glob("*.ipynb")
-             if json.loads(p.read_bytes())["metadata"]["papermill"]["input_path"].endswith(f"/{page}.ipynb")]
+             if page_of(json.loads(p.read_bytes())["metadata"]["papermill"]) == page]
     assert len(found) == 1, found
     return found[0]
 
