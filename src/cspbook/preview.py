@@ -1,0 +1,566 @@
+"""``cspbook preview``: the analyst's edit loop. Build once, serve the book on 127.0.0.1,
+watch the sources, rebuild what changed, and reload the open pages.
+
+- **Build**: the recipe of :mod:`cspbook.build`, in this process, into its own folder
+  ``.cspbook/preview/`` (never ``_build/html``). Notebooks are rerun only when their cache
+  key changed (:func:`cspbook.run.plan`), on a pool of warm kernels opened once and kept
+  between rebuilds (:class:`cspbook.engine.Pool`). Sphinx runs in this process too, so
+  its modules stay loaded; its environment in ``.cspbook/preview/jb`` makes each rebuild
+  incremental. Measured on the 2-core machine, one changed page: 0.53 s in-process
+  against 1.6 s for ``jupyter-book build`` in a subprocess (the normal build's way).
+- **Serve**: Starlette's static files under uvicorn, from an immutable copy of the last
+  good HTML (``.cspbook/preview/site/<generation>``), switched atomically after a
+  successful rebuild. A small script (``livereload.js``) is added to each HTML page *as it
+  is served*, never written to disk, as sphinx-autobuild does; it listens for the preview's
+  state on Server-Sent Events: a new generation reloads the page, a failed rebuild shows
+  its error (notebook, cell, message) over the last good page.
+- **Watch**: ``watchfiles`` on ``book/templates``, ``book/_static``, ``data/`` (definitions,
+  report configuration, partner and published figures, the raw data cache) and
+  ``_config.yml``. Changes that come within :data:`QUIET_MS` of each other, and all those
+  made while a rebuild runs, make one rebuild.
+- **Stop**: Ctrl-C or SIGTERM (:mod:`cspbook.signals`) stops the watcher, the server and
+  every kernel, and exits 130 or 143.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import logging
+import os
+import queue
+import shutil
+import socket
+import sys
+import threading
+import time
+import webbrowser
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cspbook import book, config, definitions, lock, periods, reports, run, store
+from cspbook.errors import BuildError, CspbookError
+
+PREFIX = "/_cspbook-preview"  # the preview's own URLs (no page of the book starts with it)
+QUIET_MS = 150  # a burst of saves ends when nothing changed for this long
+MAX_BURST_MS = 2000  # ...or after this long, whatever happens
+KEEPALIVE_SECONDS = 15.0
+SCRIPT = Path(__file__).with_name("livereload.js")
+DEFAULT_PORT = 8000
+
+
+def preview_dir() -> Path:
+    return config.work_dir() / "preview"
+
+
+# --------------------------------------------------------------------------------------
+# What the server shows: the generation of the last good build and the last error.
+
+
+@dataclass
+class State:
+    generation: int = 0  # 0: no good build yet
+    site: Path | None = None  # the folder served
+    error: str | None = None
+    building: bool = False
+    listeners: list = field(default_factory=list)  # callables taking the state as JSON
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def as_json(self) -> str:
+        return json.dumps({"generation": self.generation, "error": self.error, "building": self.building})
+
+    def update(self, **changes) -> None:
+        with self.lock:
+            for key, value in changes.items():
+                setattr(self, key, value)
+            message = self.as_json()
+            listeners = list(self.listeners)
+        for listener in listeners:
+            listener(message)
+
+
+# --------------------------------------------------------------------------------------
+# Building.
+
+
+def sphinx_html(source: Path, work: Path) -> Path:
+    """Build the HTML book of ``source`` strictly with Sphinx in this process, incrementally
+    in ``work``, as ``jupyter-book build -W --keep-going`` does; the HTML folder."""
+    from jupyter_book.config import get_final_config
+    from sphinx.application import Sphinx
+    from sphinx.util import console
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    console.nocolor()
+    sphinx_config, _ = get_final_config(
+        user_yaml=source / "_config.yml",
+        cli_config={"external_toc_path": (source / "_toc.yml").as_posix(), "latex_individualpages": False},
+        sourcedir=source, use_external_toc=True,
+    )
+    html = work / "_build" / "html"
+    output = io.StringIO()
+    status = 1
+    root = logging.getLogger()
+    saved = root.level, list(root.handlers)  # Sphinx's extensions configure the root logger: put it back after
+    try:
+        with patch_docutils(source), docutils_namespace():
+            app = Sphinx(srcdir=source, confdir=None, outdir=html, doctreedir=work / "_build" / ".doctrees",
+                         buildername="html", confoverrides=sphinx_config, status=output, warning=output,
+                         freshenv=False, warningiserror=True, keep_going=True, parallel=1)
+            app.build(False, [])
+            status = app.statuscode
+    except Exception as exc:  # noqa: BLE001 - a Sphinx or extension error: report it like a warning
+        output.write(f"ERROR: {type(exc).__name__}: {exc}\n")
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+    problems = [line for line in output.getvalue().splitlines() if "WARNING" in line or "ERROR" in line]
+    if status or problems:
+        shown = "\n".join(problems[:20]) or output.getvalue()[-3000:]
+        raise BuildError(f"Jupyter Book (Sphinx) failed; the last good pages stay served:\n{shown}")
+    return html
+
+
+class Builder:
+    """Rebuilds the book of one borough and year(s) on demand, keeping its kernels warm."""
+
+    def __init__(self, borough: str, year: str, years: str | None, jobs: int, mirror: Path | None,
+                 offline: bool, log):
+        self.borough_arg, self.year_arg, self.years_arg = borough, year, years
+        self.jobs = jobs
+        self.mirror, self.offline = mirror, offline
+        self.log = log
+        self.pool = None
+        self.library = _library_digest()
+        self.served_stamp: str | None = None
+        self.builds = 0
+
+    def open_pool(self) -> None:
+        if run.engine_name() == "warm" and self.pool is None:
+            from cspbook import engine
+
+            self.pool = engine.Pool(self.jobs, run.work_dir() / "running", env=run.KERNEL_ENV, cwd=config.home())
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def build(self, reload_data: bool = True) -> Path | None:
+        """One rebuild; the new site folder, or None when the HTML would be unchanged.
+        Raises CspbookError (bad input, a failing cell, a Sphinx warning)."""
+        if _library_digest() != self.library:
+            raise BuildError("the cspbook library (src/cspbook) changed since the preview started; "
+                             "stop the preview (Ctrl-C) and start it again to use the new code")
+        _forget_definitions(reload_data)
+        name = definitions.resolve_borough(self.borough_arg)
+        primary = periods.parse_year(self.year_arg)
+        all_years = sorted(set(periods.parse_year_range(self.years_arg)) | {primary}) if self.years_arg else [primary]
+        configs = {y: reports.load(name, y) for y in all_years}
+        with lock.held(run.work_dir() / "build.lock", notice=self.log):
+            offline = self.offline or self.builds > 0  # fetch (when needed) once, at the start
+            manifest = store.ensure(mirror=self.mirror, offline=offline, notice=self.log)
+            titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
+            planned = run.plan(name, all_years, titles, manifest)
+            from cspbook import table
+
+            data = store.dataset()
+            tables = {y: table.indicator_table(data, configs[y]) for y in all_years}
+            if not run.all_cached(planned):
+                self.open_pool()
+            run.execute(planned, self.jobs, log=self.log, progress=False, pool=self.pool)
+            downloads = [book.write_downloads(y, tables[y].to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}"))
+                         for y in all_years]
+            book.write_toc(book.toc(planned, primary))
+            digest = book.stamp(planned, downloads)
+            self.builds += 1
+            if digest == self.served_stamp:
+                return None
+            html = sphinx_html(config.home(), preview_dir() / "jb")
+        site = preview_dir() / "site" / f"{time.time_ns()}"
+        shutil.copytree(html, site)
+        self.served_stamp = digest
+        return site
+
+
+def _library_digest() -> str:
+    from cspbook import fingerprint
+
+    return fingerprint.tree(config.PACKAGE_DIR, "*.py")
+
+
+def _forget_definitions(reload_data: bool) -> None:
+    """Forget what this process read from data/ (the lru caches of the definitions); with
+    ``reload_data`` also the dataset memo (its key is the raw files, not the definitions)."""
+    import functools
+
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not (module_name == "cspbook" or module_name.startswith("cspbook.")):
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, functools._lru_cache_wrapper):
+                value.cache_clear()
+    if reload_data:
+        store._MEMO.clear()
+
+
+# Changes under these (relative to the project) leave the computed dataset as it was.
+_DATASET_SAFE = ("book/", "data/partner/", "data/published/", "data/reports/", "_config.yml")
+
+
+def needs_data_reload(paths) -> bool:
+    """Whether a change of ``paths`` (relative, '/'-separated) may change the dataset.
+
+    >>> needs_data_reload(["book/templates/asb.ipynb", "data/partner/x.csv"])
+    False
+    >>> needs_data_reload(["data/indicators.yml"])
+    True
+    """
+    return any(not p.startswith(_DATASET_SAFE) for p in paths)
+
+
+# --------------------------------------------------------------------------------------
+# Watching.
+
+
+def watched(home: Path) -> tuple[list[Path], list[Path]]:
+    """(folders watched recursively, folders watched for their own files only)."""
+    deep = [home / "book" / "templates", home / "book" / "_static", home / "data"]
+    return [p for p in deep if p.is_dir()], [home]
+
+
+def relevant(home: Path, path: str) -> str | None:
+    """``path`` relative to ``home`` when a change there matters to the book, else None.
+
+    >>> relevant(Path("/p"), "/p/_config.yml"), relevant(Path("/p"), "/p/_toc.yml")
+    ('_config.yml', None)
+    >>> relevant(Path("/p"), "/p/data/raw/.staging-1/x.csv"), relevant(Path("/p"), "/p/book/templates/asb.ipynb")
+    (None, 'book/templates/asb.ipynb')
+    """
+    try:
+        rel = Path(path).relative_to(home).as_posix()
+    except ValueError:
+        return None
+    if rel == "_config.yml":
+        return rel
+    if not rel.startswith(("book/templates/", "book/_static/", "data/")):
+        return None
+    parts = rel.split("/")
+    if any(part.startswith(".") for part in parts) or parts[-1].endswith(("~", ".tmp", ".swp", ".swx")):
+        return None  # hidden files, a fetch's staging folder, editors' backups
+    if ".ipynb_checkpoints" in parts:
+        return None
+    return rel
+
+
+class Watcher:
+    """Two ``watchfiles`` watchers in threads (recursive for the folders, shallow for the
+    project root); the relevant changed paths go to :attr:`changes`."""
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.changes: queue.Queue = queue.Queue()
+        self.stop = threading.Event()
+        self.ready = threading.Barrier(3)
+        deep, shallow = watched(home)
+        self.threads = [threading.Thread(target=self._watch, args=(deep, True), name="cspbook-watch", daemon=True),
+                        threading.Thread(target=self._watch, args=(shallow, False), name="cspbook-watch-root", daemon=True)]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+        self.ready.wait(timeout=30)
+
+    def _watch(self, paths: list[Path], recursive: bool) -> None:
+        import watchfiles
+
+        filter_ = watchfiles.DefaultFilter()
+        started = False
+        try:
+            for batch in watchfiles.watch(*paths, watch_filter=filter_, debounce=MAX_BURST_MS, step=QUIET_MS,
+                                          stop_event=self.stop, rust_timeout=200, yield_on_timeout=True,
+                                          recursive=recursive, raise_interrupt=False):
+                if not started:
+                    started = True
+                    self._ready()
+                found = sorted(filter(None, (relevant(self.home, path) for _, path in batch)))
+                if found:
+                    self.changes.put(found)
+        finally:
+            if not started:
+                self._ready()
+
+    def _ready(self) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self.ready.wait(timeout=30)
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+    def next_batch(self, timeout: float) -> list[str] | None:
+        """The paths changed since the last call (all batches waiting merged), or None
+        after ``timeout`` seconds without a change."""
+        try:
+            paths = set(self.changes.get(timeout=timeout))
+        except queue.Empty:
+            return None
+        while True:
+            try:
+                paths.update(self.changes.get_nowait())
+            except queue.Empty:
+                return sorted(paths)
+
+
+# --------------------------------------------------------------------------------------
+# Serving.
+
+
+def _script_tag(generation: int) -> bytes:
+    return (f'<script src="{PREFIX}/livereload.js" data-generation="{generation}" '
+            f'data-events="{PREFIX}/events"></script>').encode()
+
+
+def inject(html: bytes, generation: int) -> bytes:
+    """``html`` with the live-reload script before its last ``</body>`` (or at the end).
+
+    >>> inject(b"<html><body>x</body></html>", 3)[-57:]
+    b'events="/_cspbook-preview/events"></script></body></html>'
+    """
+    tag = _script_tag(generation)
+    at = html.rfind(b"</body>")
+    return html[:at] + tag + html[at:] if at >= 0 else html + tag
+
+
+def waiting_page(state: State) -> bytes:
+    """The page served before the first good build: what happened so far."""
+    import html as html_mod
+
+    text = html_mod.escape(state.error or "The book is being built; this page reloads itself when it is ready.")
+    return (b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>cspbook preview</title></head>"
+            b"<body><main><h1>cspbook preview</h1><pre>" + text.encode() + b"</pre></main></body></html>")
+
+
+def make_app(state: State):
+    """The ASGI app: the preview's own URLs, then the current site's static files with the
+    script added to HTML pages and no caching (each generation is a new copy)."""
+    from starlette.responses import Response, StreamingResponse
+    from starlette.staticfiles import StaticFiles
+
+    sites: dict[Path, StaticFiles] = {}
+    streams: set[asyncio.Queue] = set()
+    loop_box: list = []
+
+    def publish(message: str) -> None:
+        if loop_box:
+            loop_box[0].call_soon_threadsafe(lambda: [q.put_nowait(message) for q in list(streams)])
+
+    state.listeners.append(publish)
+
+    async def events(scope, receive, send):
+        if not loop_box:
+            loop_box.append(asyncio.get_running_loop())
+        inbox: asyncio.Queue = asyncio.Queue()
+        streams.add(inbox)
+        inbox.put_nowait(state.as_json())
+
+        async def stream():
+            try:
+                while True:
+                    try:
+                        message = await asyncio.wait_for(inbox.get(), KEEPALIVE_SECONDS)
+                    except asyncio.TimeoutError:
+                        yield ": keep-alive\n\n"
+                        continue
+                    if message is None:
+                        return
+                    yield f"event: state\ndata: {message}\n\n"
+            finally:
+                streams.discard(inbox)
+
+        response = StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        await response(scope, receive, send)
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            return
+        path = scope.get("path", "")
+        if path == f"{PREFIX}/events":
+            await events(scope, receive, send)
+            return
+        if path == f"{PREFIX}/livereload.js":
+            await Response(SCRIPT.read_bytes(), media_type="text/javascript", headers={"Cache-Control": "no-store"})(scope, receive, send)
+            return
+        if path == f"{PREFIX}/state":
+            await Response(state.as_json(), media_type="application/json", headers={"Cache-Control": "no-store"})(scope, receive, send)
+            return
+        with state.lock:
+            site, generation = state.site, state.generation
+        if site is None:
+            await Response(inject(waiting_page(state), 0), media_type="text/html", headers={"Cache-Control": "no-store"})(scope, receive, send)
+            return
+        files = sites.get(site)
+        if files is None:
+            sites.clear()
+            files = sites[site] = StaticFiles(directory=site, html=True)
+        scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k not in (b"if-none-match", b"if-modified-since")])
+        await files(scope, receive, _injecting(send, generation))
+
+    def end_streams() -> None:
+        """End every open event stream (the server is stopping)."""
+        if loop_box:
+            loop_box[0].call_soon_threadsafe(lambda: [q.put_nowait(None) for q in list(streams)])
+
+    app.end_streams = end_streams
+    return app
+
+
+def _injecting(send, generation: int):
+    """An ASGI ``send`` that adds the script to an HTML body and forbids caching."""
+    held: dict = {}
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"etag", b"last-modified", b"cache-control")]
+            headers.append((b"cache-control", b"no-store"))
+            is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+            message = dict(message, headers=headers)
+            if is_html:
+                held["start"], held["body"] = message, []
+                return
+            await send(message)
+        elif message["type"] == "http.response.body" and "start" in held:
+            held["body"].append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = inject(b"".join(held["body"]), generation)
+            start = held.pop("start")
+            start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            start["headers"].append((b"content-length", str(len(body)).encode()))
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+        else:
+            await send(message)
+
+    return wrapped
+
+
+class Server:
+    """uvicorn in a thread, on a socket bound to 127.0.0.1 only."""
+
+    def __init__(self, app, port: int):
+        import uvicorn
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            self.sock.close()
+            raise CspbookError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}; "
+                               "choose another port with --port N (0 picks a free one)") from None
+        self.port = self.sock.getsockname()[1]
+        self.app = app
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                                                    timeout_graceful_shutdown=1))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       name="cspbook-preview-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not self.server.started:
+            raise CspbookError(f"the preview server did not start on {self.url}")
+
+    def close(self) -> None:
+        self.app.end_streams()
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+# --------------------------------------------------------------------------------------
+# The loop.
+
+
+def _stderr(msg: str) -> None:
+    sys.stderr.write(f"{msg}\n")
+    sys.stderr.flush()
+
+
+def clean(folder: Path, keep: set[Path]) -> None:
+    """Remove every site copy in ``folder`` but those in ``keep``."""
+    for path in folder.glob("*") if folder.exists() else []:
+        if path not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def preview(borough: str, year: str, years: str | None = None, port: int = DEFAULT_PORT, jobs: int | None = None,
+            mirror: Path | None = None, offline: bool = False, open_browser: bool = False, log=None,
+            ready=None) -> None:
+    """Serve and rebuild until interrupted (KeyboardInterrupt / signals.Interrupted)."""
+    log = log or _stderr
+    home = config.home()
+    definitions.resolve_borough(borough)  # bad input: one message before anything starts
+    periods.parse_year(year)
+    if years:
+        periods.parse_year_range(years)
+    state = State()
+    builder = Builder(borough, year, years, jobs or os.cpu_count() or 1, mirror, offline, log)
+    sites = preview_dir() / "site"
+    clean(sites, set())
+    server = Server(make_app(state), port)
+    watcher = Watcher(home)
+    try:
+        watcher.start()
+        server.start()
+        log(f"serving the preview of {borough} {year} on {server.url} (127.0.0.1 only); Ctrl-C stops it")
+
+        def rebuild(changed: list[str] | None) -> None:
+            started = time.monotonic()
+            state.update(building=True)
+            if changed:
+                log(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
+            try:
+                site = builder.build(reload_data=changed is None or needs_data_reload(changed))
+            except CspbookError as exc:
+                log(f"rebuild failed: {exc}")
+                log(f"still serving the last good pages on {server.url}")
+                state.update(building=False, error=str(exc))
+                return
+            except Exception as exc:  # noqa: BLE001 - keep serving; say what happened
+                log(f"rebuild failed: {type(exc).__name__}: {exc}")
+                state.update(building=False, error=f"{type(exc).__name__}: {exc}")
+                return
+            seconds = time.monotonic() - started
+            if site is None:
+                log(f"rebuilt in {seconds:.1f}s: the pages are unchanged")
+                state.update(building=False, error=None)
+                return
+            old = state.site
+            state.update(site=site, generation=state.generation + 1, building=False, error=None)
+            clean(sites, {site, *([old] if old else [])})  # the previous copy may still be serving a request
+            log(f"rebuilt in {seconds:.1f}s; open pages reload ({server.url})")
+
+        rebuild(None)
+        if open_browser:
+            webbrowser.open(server.url)
+        if ready is not None:
+            ready(server.url)
+        while True:
+            changed = watcher.next_batch(timeout=0.5)
+            if changed:
+                rebuild(changed)
+    finally:
+        watcher.close()
+        server.close()
+        builder.close()
