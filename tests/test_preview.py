@@ -161,8 +161,10 @@ def test_an_edit_reloads_the_open_page_an_error_shows_in_it_and_a_fix_recovers(l
 def test_a_signal_stops_server_watcher_and_every_kernel(last_good, signum, code):
     preview = Preview(last_good.home)
     count = preview.rebuilds()
-    edit_sentence(last_good.home, "Run one notebook, so that the warm kernels are up.")
-    preview.wait_rebuild(count)
+    partner = last_good.home / "data" / "partner" / "barking-and-dagenham-2011-12.csv"  # one figure: its three pages rerun
+    partner.write_text(partner.read_text(encoding="utf-8").replace("drug_treatment_completion,57,63,", "drug_treatment_completion,57,64,"))
+    log = preview.wait_rebuild(count)
+    assert "executing 3 notebook(s)" in log and set(re.findall(r"run +2011-12/(\w+)", log)) == {"overview", "reoffending", "cover_paper"}, log
     children = descendants(preview.watch.proc.pid)
     assert any("ipykernel" in line for line in command_lines(children)), command_lines(children)
     returned, children = preview.stop(signum)
@@ -170,7 +172,8 @@ def test_a_signal_stops_server_watcher_and_every_kernel(last_good, signum, code)
     assert preview.watch.text().endswith("cspbook: interrupted; preview stopped\n"), preview.watch.text()
     assert "Traceback" not in preview.watch.text(), preview.watch.text()
     assert_nothing_left(preview, children)
-    last_good.assert_unchanged()  # the preview never writes _build/html or the data cache
+    assert snapshot(last_good.home / "data" / "raw") == last_good.raw
+    assert snapshot(last_good.home / "_build" / "html") == last_good.html  # the preview never writes _build/html
 
 
 # --- the normal build is unaffected -------------------------------------------------------------------
