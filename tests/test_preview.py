@@ -228,3 +228,25 @@ def test_the_preview_serves_on_loopback_only_with_the_script_only_in_what_it_ser
         assert b"_cspbook-preview" not in (site / PAGE).read_bytes()  # added as served, never written
     finally:
         preview.stop()
+
+
+# --- debounce ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_burst_of_saves_makes_one_rebuild_with_the_last_one(last_good):
+    preview = Preview(last_good.home)
+    try:
+        count = preview.rebuilds()
+        for n in range(1, 6):  # five saves, as an editor's autosave or a quick Ctrl-S
+            edit_sentence(last_good.home, f"Saved {n} times.")
+            time.sleep(0.03)
+        text = preview.wait_rebuild(count)
+        time.sleep(3)  # anything still to come would have come by now
+        assert preview.rebuilds() == count + 1, text
+        assert "executing 1 notebook(s)" in preview.watch.text()
+        with urllib.request.urlopen(preview.url + PAGE, timeout=10) as response:
+            served = response.read().decode()
+        assert "Saved 5 times." in served and "Saved 4 times." in served  # each save added a sentence
+    finally:
+        preview.stop()

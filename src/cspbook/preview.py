@@ -99,6 +99,10 @@ def sphinx_html(source: Path, work: Path) -> Path:
         cli_config={"external_toc_path": (source / "_toc.yml").as_posix(), "latex_individualpages": False},
         sourcedir=source, use_external_toc=True,
     )
+    # A list of our own: Sphinx's default ``templates_path`` is one list object shared by every
+    # application in the process, and the themes append their folders to it. Shared, it grew
+    # with each rebuild, changed the configuration's hash, and so made Sphinx rewrite every page.
+    sphinx_config["templates_path"] = list(sphinx_config.get("templates_path") or [])
     html = work / "_build" / "html"
     output = io.StringIO()
     status = 1
@@ -136,6 +140,9 @@ class Builder:
         self.library = _library_digest()
         self.served_stamp: str | None = None
         self.builds = 0
+        self.timings: dict[str, float] = {}  # seconds of the last rebuild's steps
+        self.site: Path | None = None  # the last copy made, and what each of its files was copied from
+        self.copied: dict[str, tuple[int, int]] = {}
 
     def open_pool(self) -> None:
         if run.engine_name() == "warm" and self.pool is None:
@@ -151,6 +158,7 @@ class Builder:
     def build(self, reload_data: bool = True) -> Path | None:
         """One rebuild; the new site folder, or None when the HTML would be unchanged.
         Raises CspbookError (bad input, a failing cell, a Sphinx warning)."""
+        began = time.monotonic()
         if _library_digest() != self.library:
             raise BuildError("the cspbook library (src/cspbook) changed since the preview started; "
                              "stop the preview (Ctrl-C) and start it again to use the new code")
@@ -170,7 +178,10 @@ class Builder:
             tables = {y: table.indicator_table(data, configs[y]) for y in all_years}
             if not run.all_cached(planned):
                 self.open_pool()
+            started = time.monotonic()
+            self.timings = {"prepare": started - began}
             run.execute(planned, self.jobs, log=self.log, progress=False, pool=self.pool)
+            self.timings["notebooks"] = time.monotonic() - started
             downloads = [book.write_downloads(y, tables[y].to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}"))
                          for y in all_years]
             book.write_toc(book.toc(planned, primary))
@@ -178,11 +189,49 @@ class Builder:
             self.builds += 1
             if digest == self.served_stamp:
                 return None
+            started = time.monotonic()
             html = sphinx_html(config.home(), preview_dir() / "jb")
+            self.timings["pages"] = time.monotonic() - started
+        started = time.monotonic()
         site = preview_dir() / "site" / f"{time.time_ns()}"
-        shutil.copytree(html, site)
+        self.copied = copy_site(html, site, self.site, self.copied)
+        self.site = site
+        self.timings["copy"] = time.monotonic() - started
         self.served_stamp = digest
         return site
+
+
+def copy_site(html: Path, site: Path, previous: Path | None, copied: dict) -> dict[str, tuple[int, int]]:
+    """Copy the HTML folder ``html`` to ``site``, a folder that is never written again. A file
+    that Sphinx left as it was when ``previous`` was copied (same size and modification time)
+    is hard-linked from ``previous`` instead (the theme's static files: most of the bytes).
+    What each file was copied from, for the next call."""
+    now = {}
+    for source in sorted(html.rglob("*")):
+        rel = source.relative_to(html).as_posix()
+        target = site / rel
+        if source.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        info = source.stat()
+        now[rel] = (info.st_size, info.st_mtime_ns)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if previous is not None and copied.get(rel) == now[rel] and (previous / rel).is_file():
+            os.link(previous / rel, target)
+        else:
+            shutil.copy2(source, target)
+    return now
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap back to the system (glibc), so the preview's size
+    stays flat across rebuilds rather than keeping each Sphinx run's peak."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _library_digest() -> str:
@@ -549,7 +598,9 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
             old = state.site
             state.update(site=site, generation=state.generation + 1, building=False, error=None)
             clean(sites, {site, *([old] if old else [])})  # the previous copy may still be serving a request
-            log(f"rebuilt in {seconds:.1f}s; open pages reload ({server.url})")
+            release_memory()
+            steps = ", ".join(f"{name} {value:.2f}s" for name, value in builder.timings.items())
+            log(f"rebuilt in {seconds:.1f}s ({steps}); open pages reload ({server.url})")
 
         rebuild(None)
         if open_browser:
