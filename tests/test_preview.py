@@ -109,7 +109,7 @@ def test_an_edit_reloads_the_open_page_an_error_shows_in_it_and_a_fix_recovers(l
 
         # 1. a new sentence, saved in the template: the open page shows it by itself
         loads = []
-        page.on("load", lambda: loads.append(time.monotonic()))
+        page.on("framenavigated", lambda frame: loads.append(frame.url) if frame == page.main_frame else None)
         count = preview.rebuilds()
         edit_sentence(last_good.home, "The preview shows this sentence without a manual reload.")
         page.get_by_text("The preview shows this sentence without a manual reload.").wait_for(timeout=120_000)
