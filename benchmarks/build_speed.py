@@ -263,14 +263,15 @@ class Bench:
                     raise SystemExit("the preview stopped or hung:\n" + "".join(lines)[-4000:])
                 time.sleep(0.02)
 
-        def tree_rss_mib() -> float:
-            total = 0
+        def tree_rss_mib() -> dict:
+            """RSS of the preview process and of each of its children (the warm kernels), MiB."""
+            sizes = []
             for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
                 try:
-                    total += p.memory_info().rss
+                    sizes.append(p.memory_info().rss / 2**20)
                 except psutil.Error:
                     pass
-            return total / 2**20
+            return {"total": sum(sizes), "preview": sizes[0], "children": sizes[1:]}
 
         template = home / "book" / "templates" / f"{CHANGED_TEMPLATE}.ipynb"
         partner = home / "data" / "partner" / "barking-and-dagenham-2011-12.csv"
@@ -323,7 +324,8 @@ class Bench:
             reader.join(5)
         first, last = memory.get(1), memory.get(edits)
         return {"p": {"seconds": statistics.median(p), "all": p}, "p2": {"seconds": statistics.median(p2), "all": p2},
-                "memory_mib": {"after_edit_1": first, f"after_edit_{edits}": last, "growth": last / first - 1},
+                "memory_mib": {"after_edit_1": first["total"], f"after_edit_{edits}": last["total"],
+                               "growth": last["total"] / first["total"] - 1, "by_process": {1: first, edits: last}},
                 "exit_code": proc.returncode}
 
 

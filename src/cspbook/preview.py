@@ -139,7 +139,7 @@ class Builder:
         self.pool = None
         self.library = _library_digest()
         self.served_stamp: str | None = None
-        self.builds = 0
+        self.data_checked = False
         self.timings: dict[str, float] = {}  # seconds of the last rebuild's steps
         self.site: Path | None = None  # the last copy made, and what each of its files was copied from
         self.copied: dict[str, tuple[int, int]] = {}
@@ -168,8 +168,9 @@ class Builder:
         all_years = sorted(set(periods.parse_year_range(self.years_arg)) | {primary}) if self.years_arg else [primary]
         configs = {y: reports.load(name, y) for y in all_years}
         with lock.held(run.work_dir() / "build.lock", notice=self.log):
-            offline = self.offline or self.builds > 0  # fetch (when needed) once, at the start
-            manifest = store.ensure(mirror=self.mirror, offline=offline, notice=self.log)
+            # fetch (when needed) at the start only; then the cache as it is (`cspbook fetch` updates it)
+            manifest = store.ensure(mirror=self.mirror, offline=self.offline or self.data_checked, notice=self.log)
+            self.data_checked = True
             titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
             planned = run.plan(name, all_years, titles, manifest)
             from cspbook import table
@@ -186,7 +187,6 @@ class Builder:
                          for y in all_years]
             book.write_toc(book.toc(planned, primary))
             digest = book.stamp(planned, downloads)
-            self.builds += 1
             if digest == self.served_stamp:
                 return None
             started = time.monotonic()
