@@ -6,10 +6,17 @@
       their parameters written in (papermill, prepare only), `execute_notebooks: force`
       (Jupyter Book's own serial execution), the same _toc.yml, `jupyter-book build`
   c   `cspbook build` again with nothing changed
-  d   `cspbook build` after changing one template (violent_crime: only its notebooks rerun)
+  d   `cspbook build` after changing one template (the priority template: its five chapters rerun)
   e   the floor: an empty notebook executed by papermill once per notebook of the book,
       divided by the number of workers, plus a Jupyter Book build of the same pages with
       execution off
+  p   `cspbook preview` (issue 12), running on the tree of a/c/d: the time from saving a
+      change of one sentence of the priority template to the violent crime page in Chromium
+      showing it after its automatic reload (median of the run's template edits)
+  p2  the same for a change of one partner figure (drug treatment completion), on the
+      page that shows it (reducing re-offending); template and partner edits alternate, 20
+      edits in all; the preview's memory (RSS of its process tree: itself and its warm
+      kernels) is sampled after the first edit and after the twentieth
   f   the library alone: every indicator for all 32 boroughs and all years (in-process)
   a_papermill   a with CSPBOOK_ENGINE=papermill (a fresh kernel per notebook), for comparison
 
@@ -54,6 +61,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests"))
 
 import indicators as indicators_bench  # noqa: E402  (benchmarks/indicators.py)
+
 from cspbook.words import plural  # noqa: E402
 
 BOROUGH = "Barking and Dagenham"
@@ -61,12 +69,19 @@ BOOKS = {
     "one-year": {"year": "2011-12", "years": None},
     "three-year": {"year": "2011-12", "years": "2010-11..2012-13"},
 }
-CHANGED_TEMPLATE = "violent_crime"
+CHANGED_TEMPLATE = "priority"  # the one template of every priority chapter: its five notebooks rerun
+CHANGED_PAGE = "violent_crime"  # a page made from it, where the change is read
 TARGETS = {  # from issue 5
     ("one-year", "a/b"): 0.5, ("three-year", "a/b"): 0.35,
     ("*", "c/a"): 0.05, ("*", "d/a"): 0.35, ("*", "a/e"): 1.5,
 }
 PEAK_TARGET_MIB = 1.5 * 1024  # one-year build
+PREVIEW_TARGETS = {"p/a": 0.15, "p2/a": 0.1}  # from issue 12
+PREVIEW_EDITS = 20
+MEMORY_GROWTH_TARGET = 0.10  # after 20 edits, within 10% of after the first
+CHROMIUM = Path(os.environ.get("CSPBOOK_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 BIN = Path(sys.executable).parent
 
 
@@ -230,6 +245,93 @@ class Bench:
         }
 
 
+    def preview(self, home: Path, book: dict, edits: int = PREVIEW_EDITS) -> dict:
+        """p and p2, measured in Chromium on a running `cspbook preview` (see the docstring)."""
+        import signal
+
+        from playwright.sync_api import sync_playwright
+
+        cmd = [str(BIN / "cspbook"), "preview", "--borough", BOROUGH, "--year", book["year"], "--port", "0",
+               "--jobs", str(self.jobs)] + (["--years", book["years"]] if book["years"] else [])
+        proc = subprocess.Popen(cmd, env=self.env(home), cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, process_group=0)
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
+        reader.start()
+
+        def wait_for(text: str, count: int = 1, timeout: float = 300) -> None:
+            deadline = time.monotonic() + timeout
+            while sum(text in line for line in list(lines)) < count:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the preview stopped or hung:\n" + "".join(lines)[-4000:])
+                time.sleep(0.02)
+
+        def tree_rss_mib() -> dict:
+            """RSS of the preview process and of each of its children (the warm kernels), MiB."""
+            sizes = []
+            for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
+                try:
+                    sizes.append(p.memory_info().rss / 2**20)
+                except psutil.Error:
+                    pass
+            return {"total": sum(sizes), "preview": sizes[0], "children": sizes[1:]}
+
+        template = home / "book" / "templates" / f"{CHANGED_TEMPLATE}.ipynb"
+        partner = home / "data" / "partner" / "barking-and-dagenham-2011-12.csv"
+        figure = "drug_treatment_completion,57,63,"
+        p, p2, memory = [], [], {}
+        try:
+            wait_for("rebuilt in")
+            url = re.search(r"on (http://127\.0\.0\.1:\d+/)", "".join(lines))[1]
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+                page = browser.new_page()
+                for edit in range(1, edits + 1):
+                    rebuilds = sum("rebuilt in" in line for line in list(lines))
+                    if edit % 2:  # a sentence in the template, read on its page
+                        page.goto(f"{url}book/{book['year']}/{CHANGED_PAGE}.html", wait_until="load")
+                        import nbformat
+
+                        nb = nbformat.read(template, as_version=4)
+                        cell = next(c for c in nb.cells if c.cell_type == "markdown" and not c.source.startswith("# "))
+                        shown = f"Preview benchmark edit {edit}."
+                        cell.source += f"\n\n{shown}"
+                        text = nbformat.writes(nb)
+                        started = time.perf_counter()
+                        template.write_text(text, encoding="utf-8")
+                        page.get_by_text(shown).first.wait_for(timeout=300_000)
+                        p.append(time.perf_counter() - started)
+                    else:  # one partner figure, read on the page that shows it
+                        page.goto(f"{url}book/2011-12/reoffending.html", wait_until="load")
+                        value = 64 + edit // 2  # 65, 66, ...: each edit shows a new figure
+                        new = f"drug_treatment_completion,57,{value},"
+                        text = partner.read_text(encoding="utf-8")
+                        started = time.perf_counter()
+                        partner.write_text(text.replace(figure, new), encoding="utf-8")
+                        page.get_by_text(f"from 57% to {value}%").first.wait_for(timeout=300_000)
+                        p2.append(time.perf_counter() - started)
+                        figure = new
+                    wait_for("rebuilt in", rebuilds + 1)
+                    if edit in (1, edits):
+                        time.sleep(0.5)
+                        memory[edit] = tree_rss_mib()
+                    self.log(f"      edit {edit:2}: {(p if edit % 2 else p2)[-1]:.2f} s")
+                browser.close()
+        finally:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            reader.join(5)
+        first, last = memory.get(1), memory.get(edits)
+        return {"p": {"seconds": statistics.median(p), "all": p}, "p2": {"seconds": statistics.median(p2), "all": p2},
+                "memory_mib": {"after_edit_1": first["total"], f"after_edit_{edits}": last["total"],
+                               "growth": last["total"] / first["total"] - 1, "by_process": {1: first, edits: last}},
+                "exit_code": proc.returncode}
+
+
 PREPARE_PLAIN_BOOK = r"""
 import json, sys, time
 import papermill, yaml
@@ -289,8 +391,10 @@ def median(records: list[dict], key: str = "seconds") -> float | None:
     return statistics.median(values) if values else None
 
 
-def measure_book(bench: Bench, label: str, book: dict, runs: int, papermill_too: bool, log) -> dict:
-    scenarios = {k: [] for k in ("a", "c", "d", "b", "e", *(["a_papermill"] if papermill_too else []))}
+def measure_book(bench: Bench, label: str, book: dict, runs: int, papermill_too: bool, log, preview_too: bool = True) -> dict:
+    scenarios = {k: [] for k in ("a", "c", "d", "b", "e", *(["a_papermill"] if papermill_too else []),
+                                 *(["p", "p2"] if preview_too else []))}
+    memory: list[dict] = []
     for run in range(1, runs + 1):
         log(f"  [{label}] run {run}/{runs}")
         a, home = bench.a(book)
@@ -302,6 +406,15 @@ def measure_book(bench: Bench, label: str, book: dict, runs: int, papermill_too:
         d = bench.d(home, book, run)
         scenarios["d"].append(d)
         log(f"    d  one template changed            {d['seconds']:7.2f} s  ({d['executed']} rerun)")
+        if preview_too:
+            pv = bench.preview(home, book)
+            scenarios["p"].append(pv["p"])
+            scenarios["p2"].append(pv["p2"])
+            memory.append(pv["memory_mib"])
+            log(f"    p  preview, template edit -> page  {pv['p']['seconds']:7.2f} s  (median of {len(pv['p']['all'])})")
+            log(f"    p2 preview, partner figure -> page {pv['p2']['seconds']:7.2f} s  (median of {len(pv['p2']['all'])}); "
+                f"memory {pv['memory_mib']['after_edit_1']:.0f} MiB after edit 1, "
+                f"{pv['memory_mib'][f'after_edit_{PREVIEW_EDITS}']:.0f} MiB after edit {PREVIEW_EDITS}")
         if papermill_too:
             ap, _ = bench.a(book, engine="papermill")
             scenarios["a_papermill"].append(ap)
@@ -318,20 +431,28 @@ def measure_book(bench: Bench, label: str, book: dict, runs: int, papermill_too:
     ratios = {"a/b": med["a"] / med["b"], "c/a": med["c"] / med["a"], "d/a": med["d"] / med["a"], "a/e": med["a"] / med["e"]}
     if papermill_too:
         ratios["a/a_papermill"] = med["a"] / med["a_papermill"]
-    peak = {k: max(r["peak_rss_mib"] for r in v) for k, v in scenarios.items()}
+    if preview_too:
+        ratios["p/a"], ratios["p2/a"] = med["p"] / med["a"], med["p2"] / med["a"]
+    peak = {k: max(r["peak_rss_mib"] for r in v) for k, v in scenarios.items() if k not in ("p", "p2")}
     targets = {}
     for (which, ratio), limit in TARGETS.items():
         if which in ("*", label):
             targets[f"{ratio} <= {limit}"] = ratios[ratio] <= limit
     if label == "one-year":
         targets[f"peak memory of a < {PEAK_TARGET_MIB:.0f} MiB"] = peak["a"] < PEAK_TARGET_MIB
+    if preview_too:
+        for ratio, limit in PREVIEW_TARGETS.items():
+            targets[f"{ratio} <= {limit}"] = ratios[ratio] <= limit
+        growth = max(m["growth"] for m in memory)
+        targets[f"preview memory after {PREVIEW_EDITS} edits within {MEMORY_GROWTH_TARGET:.0%} of after 1"] = growth <= MEMORY_GROWTH_TARGET
     return {"book": book, "runs": scenarios, "median_seconds": med, "median_cpu_seconds": med_cpu,
-            "ratios": ratios, "peak_rss_mib": peak, "targets": targets}
+            "ratios": ratios, "peak_rss_mib": peak, "targets": targets, "preview_memory_mib": memory}
 
 
 def machine() -> dict:
     def version(dist):
-        from importlib.metadata import PackageNotFoundError, version as v
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as v
 
         try:
             return v(dist)
@@ -356,10 +477,16 @@ def summary(results: dict) -> str:
         lines.append(f"{label} book ({r['runs']['a'][0]['executed']} notebooks), median of {plural(len(r['runs']['a']), 'run')}:")
         names = {"a": "cspbook build, clean tree", "b": "plain Jupyter Book, execute force", "c": "rebuild, nothing changed",
                  "d": f"rebuild, {CHANGED_TEMPLATE} template changed", "e": "floor (empty papermill / workers + JB off)",
-                 "a_papermill": "a with CSPBOOK_ENGINE=papermill"}
+                 "a_papermill": "a with CSPBOOK_ENGINE=papermill",
+                 "p": "preview: template edit to page shown", "p2": "preview: partner figure to page shown"}
         for key, name in names.items():
-            if key in m:
+            if key in ("p", "p2") and key in m:
+                lines.append(f"  {key:12} {name:44} {m[key]:7.2f} s wall (in the browser)")
+            elif key in m:
                 lines.append(f"  {key:12} {name:44} {m[key]:7.2f} s wall {c[key]:7.2f} s CPU  peak {r['peak_rss_mib'][key]:6.0f} MiB")
+        for mem in r.get("preview_memory_mib", []):
+            lines.append(f"  preview memory (process tree): {mem['after_edit_1']:.0f} MiB after edit 1, "
+                         f"{mem[f'after_edit_{PREVIEW_EDITS}']:.0f} MiB after edit {PREVIEW_EDITS} ({mem['growth']:+.1%})")
         lines.append("  ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items()))
         lines.append("  targets: " + ", ".join(f"{k}: {'met' if ok else 'NOT met'}" for k, ok in r["targets"].items()))
     f = results["f"]
@@ -377,6 +504,7 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="workers for cspbook build (default: cores)")
     parser.add_argument("--books", default="one-year,three-year", help="which books: one-year,three-year")
     parser.add_argument("--skip-papermill", action="store_true", help="do not measure a with CSPBOOK_ENGINE=papermill")
+    parser.add_argument("--skip-preview", action="store_true", help="do not measure p and p2 (cspbook preview in Chromium)")
     parser.add_argument("--mirror", help="folder with the MPS files (default: $CSPBOOK_MIRROR or ../shared/data)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch projects (their folder is printed)")
     args = parser.parse_args(argv)
@@ -393,7 +521,8 @@ def main(argv=None) -> int:
         bench = Bench(root, mirror, args.jobs, log)
         results["books"] = {}
         for label in books:
-            results["books"][label] = measure_book(bench, label, BOOKS[label], runs, not args.skip_papermill, log)
+            results["books"][label] = measure_book(bench, label, BOOKS[label], runs, not args.skip_papermill, log,
+                                                   preview_too=not args.skip_preview)
         log("  f  library only")
         results["f"] = indicators_bench.measure(max(5, runs), mirror)
     finally:

@@ -72,7 +72,7 @@ def measure(runs: int = 7, mirror: Path | None = None, editions: bool = True) ->
     started = time.perf_counter()
     import pandas  # noqa: F401 - imports are not what this measures
 
-    from cspbook.data import load# noqa: F401
+    from cspbook.data import load  # noqa: F401
 
     imports = time.perf_counter() - started
     (first_load, _), wides = _timed(_load, paths)

@@ -28,14 +28,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
-
-from cspbook import caches, cli, config
-from cspbook.compute import dataset
 
 # The built book is a session fixture shared by every test module (defined here, not
 # imported into each module, so that it is built once per worker, not once per module).
 from bookfixtures import built_book, scratch_project  # noqa: E402,F401
+from hypothesis import settings
+
+from cspbook import caches, cli, config
+from cspbook.compute import dataset
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from bookfixtures import BOROUGH, build_in
 from bs4 import BeautifulSoup
 
-from bookfixtures import BOROUGH, build_in
 from cspbook.errors import BuildError
 
 CHAPTERS = ["overview", "violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence",
@@ -28,10 +28,8 @@ def library_table(home: Path):
     import os
 
     from cspbook import caches
-    from cspbook.definitions import periods
-    from cspbook.definitions import reports
-    from cspbook.compute import table
-    from cspbook.compute import dataset
+    from cspbook.compute import dataset, table
+    from cspbook.definitions import periods, reports
 
     os.environ["CSPBOOK_HOME"] = str(home)
     caches.clear()

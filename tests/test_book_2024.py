@@ -13,10 +13,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
-
 from bookfixtures import build_in, make_project, mirror_dir
+from bs4 import BeautifulSoup
 from conftest import clear_caches
+
 from cspbook import cli, definitions
 
 pytestmark = pytest.mark.slow

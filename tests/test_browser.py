@@ -24,11 +24,22 @@ from urllib.parse import urljoin
 import pandas as pd
 import pytest
 import yaml
-
 from bookfixtures import build_in, make_project
 from browser import (  # noqa: F401
-    DESKTOP, MOBILE, animations_done, axe_violations, book_pages, book_server, chromium, open_page, overflow, refresh_target,
-    screenshot, serve, watch, wide_elements,
+    DESKTOP,
+    MOBILE,
+    animations_done,
+    axe_violations,
+    book_pages,
+    book_server,
+    chromium,
+    open_page,
+    overflow,
+    refresh_target,
+    screenshot,
+    serve,
+    watch,
+    wide_elements,
 )
 from conftest import use_home
 
@@ -70,10 +81,8 @@ def mobile(chromium, book_server):
 @pytest.fixture
 def library(built_book, monkeypatch):
     """The library's results for the built book's tree: report, dataset, indicator table."""
-    from cspbook.definitions import periods
-    from cspbook.definitions import reports
-    from cspbook.compute import table
-    from cspbook.compute import dataset
+    from cspbook.compute import dataset, table
+    from cspbook.definitions import periods, reports
 
     use_home(monkeypatch, built_book.home)
     report = reports.load(built_book.borough, periods.parse_year(built_book.year))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import crime_csv, months, run_cli, snapshot
 
-from cspbook import definitions, cli
+from cspbook import cli, definitions
 from cspbook.compute import table
 from cspbook.errors import PeriodError, UnknownBoroughError
 

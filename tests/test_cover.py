@@ -9,11 +9,9 @@ import dataclasses
 import pytest
 from bs4 import BeautifulSoup
 
-from cspbook.pages import cover
-from cspbook.pages import narrative
 from cspbook.definitions import reports
-from cspbook.pages import context
 from cspbook.errors import DefinitionError
+from cspbook.pages import context, cover, narrative
 
 BD = "Barking and Dagenham"
 SECTIONS = ["note", "heading", "summary", "reasons", "introduction", "priorities", "headline", "targets",

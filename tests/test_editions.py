@@ -30,10 +30,8 @@ import pytest
 from conftest import run_cli, use_home
 
 from cspbook import definitions
-from cspbook.compute import indicators
+from cspbook.compute import dataset, indicators, table
 from cspbook.definitions import reports
-from cspbook.compute import table
-from cspbook.compute import dataset
 
 BD, HILLINGDON = "Barking and Dagenham", "Hillingdon"
 BY_HAND = {

@@ -27,9 +27,9 @@ from bookfixtures import build_in, make_project, mirror_dir
 from papermill.exceptions import PapermillExecutionError
 
 from cspbook.definitions import periods
+from cspbook.errors import BuildError
 from cspbook.execute import plan
 from cspbook.execute import pool as warm_pool
-from cspbook.errors import BuildError
 
 YEAR = periods.parse_year("2011-12")
 kernels = pytest.mark.slow  # starts real kernels

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import HISTORIC, RECENT, snapshot
 from ckan_server import FakeCkan, Reply, truncated
+from conftest import HISTORIC, RECENT, snapshot
 from lastgood import cspbook, last_good, start  # noqa: F401 - last_good is a fixture
 
 INTERRUPTED = "cspbook: interrupted; the last good book is unchanged"
@@ -309,8 +309,8 @@ def test_sigterm_during_a_download_keeps_the_cache(last_good, mirror):
 
 
 def test_a_swap_that_fails_halfway_puts_the_last_good_book_back(tmp_path, monkeypatch):
-    from cspbook.publish import book
     from cspbook.errors import BuildError
+    from cspbook.publish import book
 
     monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
     html = tmp_path / "_build" / "html"

@@ -19,9 +19,9 @@ from ckan_server import FakeCkan, ckan, closed_port_url, html_page, truncated  #
 
 from cspbook import config
 from cspbook.data import load
-from cspbook.errors import DataFileError, FetchError
 from cspbook.data.fetch import cache_is_current, fetch
 from cspbook.data.manifests import read_manifest
+from cspbook.errors import DataFileError, FetchError
 
 REPO = Path(__file__).resolve().parents[1]
 HISTORIC = "MPS_Borough_Level_Crime_Historic.csv"

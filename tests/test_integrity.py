@@ -40,8 +40,7 @@ from lastgood import cspbook, last_good, start  # noqa: F401 - last_good is a fi
 from test_faults import PROMPT_SECONDS, Watch
 
 from cspbook import config
-from cspbook.definitions import periods
-from cspbook.definitions import reports
+from cspbook.definitions import periods, reports
 from cspbook.execute import plan
 
 INDICATORS = ("indicators", "--borough", BOROUGH, "--year", YEAR, "--format", "csv")
@@ -398,9 +397,8 @@ def test_a_signal_during_the_swap_of_the_book_says_the_new_book_was_published(tm
 
 
 def test_a_single_page_build_that_did_not_finish_is_discarded_before_the_next(tmp_path, monkeypatch):
-    from cspbook.publish import book
-    from cspbook.publish import pdf
     from cspbook.errors import BuildError
+    from cspbook.publish import book, pdf
 
     monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/2011-12/overview\n")
@@ -525,8 +523,9 @@ def _changed(before: dict, after: dict) -> set[str]:
 
 
 def test_a_change_reruns_exactly_the_notebooks_it_affects(fetched, monkeypatch, tmp_path):
-    from cspbook.data import rawcache
     from conftest import clear_caches
+
+    from cspbook.data import rawcache
 
     shutil.copytree(Path(__file__).resolve().parents[1] / "book" / "templates", fetched / "book" / "templates")
     base = _keys(fetched)

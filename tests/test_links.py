@@ -15,7 +15,6 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-
 pytestmark = pytest.mark.slow  # needs the built book
 
 # (tag, attribute) pairs that point at another file or anchor

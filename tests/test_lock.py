@@ -11,8 +11,8 @@ import textwrap
 
 import pytest
 
-from cspbook.publish import lock
 from cspbook.errors import BuildError
+from cspbook.publish import lock
 
 HOLDER = textwrap.dedent("""
     import sys, time

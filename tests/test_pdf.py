@@ -18,17 +18,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from bookfixtures import BOROUGH, REPO, YEAR
+from conftest import clear_caches
+
 from cspbook import cli
+from cspbook.compute import dataset, table
+from cspbook.definitions import periods, reports
+from cspbook.errors import BuildError
 from cspbook.pages import narrative
 from cspbook.publish import pdf
-from cspbook.definitions import periods
-from cspbook.definitions import reports
-from cspbook.compute import table
-from cspbook.compute import dataset
-from cspbook.errors import BuildError
-from conftest import clear_caches
 
 ARTIFACTS = REPO / "test-artifacts" / "pdf"
 REQUIRE_ENV = "CSPBOOK_REQUIRE_BROWSER"

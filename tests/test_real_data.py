@@ -23,8 +23,8 @@ import pytest
 from conftest import run_cli
 
 from cspbook import definitions
-from cspbook.definitions import reports
 from cspbook.compute import table
+from cspbook.definitions import reports
 from cspbook.errors import PeriodError
 
 BD = "Barking and Dagenham"

@@ -7,10 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from cspbook.compute import reconcile
+from cspbook.compute import dataset, reconcile, table
 from cspbook.definitions import reports
-from cspbook.compute import table
-from cspbook.compute import dataset
 from cspbook.errors import DefinitionError
 
 BD = "Barking and Dagenham"

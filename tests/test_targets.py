@@ -7,12 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cspbook.definitions import reports
 from cspbook.compute import table
-from cspbook.definitions import targets
-from cspbook.pages import views
-from cspbook.pages import context
+from cspbook.definitions import reports, targets
 from cspbook.errors import DefinitionError
+from cspbook.pages import context, views
 
 BD = "Barking and Dagenham"
 KNOWN = ", ".join(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from cspbook import definitions
-from cspbook.pages import views
-from cspbook.pages import context
+from cspbook.pages import context, views
 
 BD = "Barking and Dagenham"
 
@@ -21,11 +20,10 @@ def test_the_rank_is_out_of_the_boroughs_in_boroughs_yml(real_home, monkeypatch)
 def test_page_functions_read_no_file(real_home, monkeypatch):
     """Load once, render after: everything a page shows is in the context; rendering every
     page with cspbook's file readers made to fail still works."""
-    from cspbook.compute import dataset
+    from cspbook.compute import dataset, reconcile
     from cspbook.data import load, manifests, rawcache
     from cspbook.definitions import csvfile, partner, reports, schema
     from cspbook.pages import cover
-    from cspbook.compute import reconcile
 
     ctx = context.context(BD, "2011-12", str(real_home))
 

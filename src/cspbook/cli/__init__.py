@@ -35,6 +35,10 @@ EXAMPLES = {
   cspbook pdf --borough "Barking and Dagenham" --year 2011-12
       # _build/pdf/barking-and-dagenham-2011-12-report.pdf and ...-cover-paper.pdf
   CSPBOOK_CHROMIUM=/usr/bin/chromium cspbook pdf --borough Newham --year 2012-13 --offline""",
+    "preview": """examples:
+  cspbook preview --borough "Barking and Dagenham" --year 2011-12
+      # serves http://127.0.0.1:8000/; edit a template, data/ or _config.yml and the open page reloads
+  cspbook preview --borough Newham --year 2012-13 --port 0 --open   # a free port, opened in the browser""",
     "reconcile": """examples:
   cspbook reconcile --borough "Barking and Dagenham" --year 2011-12""",
 }
@@ -103,11 +107,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, metavar="N", help="notebooks executed in parallel (default: the number of cores)")
     _data_options(p)
     p.set_defaults(func=cmd_pdf)
+
+    p = add("preview", "Build the book, serve it on 127.0.0.1 and rebuild it as you edit: open pages reload "
+                       "themselves, and a failed rebuild shows its error in the page. Ctrl-C stops it.")
+    _report_options(p)
+    p.add_argument("--years", metavar="FIRST..LAST", help="also build these years, e.g. 2010-11..2012-13 (a part per year)")
+    p.add_argument("--port", type=int, default=8000, metavar="N", help="port on 127.0.0.1 (default: 8000; 0: a free one)")
+    p.add_argument("--jobs", type=int, metavar="N", help="warm kernels kept for rebuilds (default: the number of cores)")
+    p.add_argument("--open", action="store_true", help="open the book in the default browser once built")
+    _data_options(p)
+    p.set_defaults(func=cmd_preview)
     return top
 
 
 AFTER_INTERRUPT = {"build": "; the last good book is unchanged", "fetch": "; the cache is unchanged",
-                   "pdf": "; the PDFs in _build/pdf are unchanged"}
+                   "pdf": "; the PDFs in _build/pdf are unchanged", "preview": "; preview stopped"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,6 +218,18 @@ def cmd_pdf(args) -> int:
     result = pdf.pdf(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
     print(result.report)
     print(result.cover_paper)
+    return 0
+
+
+def cmd_preview(args) -> int:
+    from cspbook.publish import preview
+
+    if args.jobs is not None and args.jobs < 1:
+        raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
+    if not 0 <= args.port <= 65535:
+        raise CspbookError(f"--port {args.port}: give a port number from 0 to 65535")
+    preview.preview(args.borough, args.year, years=args.years, port=args.port, jobs=args.jobs, mirror=args.mirror,
+                    offline=args.offline, open_browser=args.open)
     return 0
 
 

@@ -219,7 +219,7 @@ def validate(path: Path, source: Source) -> dict:
     A DataFileError is raised again naming the source (URL or mirror file), not the
     staging copy the user never sees; other errors (e.g. a broken definitions file) pass.
     """
-    from cspbook.data import load  # pandas and pandera: only when a file is checked
+    from cspbook.data import load  # pandas: only when a file is checked
 
     try:
         wide = load.read_wide(path)

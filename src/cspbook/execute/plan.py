@@ -21,6 +21,7 @@ from pathlib import Path
 from cspbook import config, fingerprint, words
 from cspbook.definitions import periods
 from cspbook.errors import BuildError
+from cspbook.execute import page_inputs
 
 PRIORITY_TEMPLATE = "priority"  # one template serves every priority of the report configuration
 # The closing pages of each year; the Cabinet cover paper last (it is printed on its own by `cspbook pdf`).
@@ -54,9 +55,10 @@ def work_dir() -> Path:
 
 
 def inputs_digest(manifest: dict) -> bytes:
-    """What every notebook depends on besides its template: data, definitions, library."""
+    """What every notebook depends on besides its template: data, definitions (but the
+    partner figures: see :mod:`cspbook.page_inputs`), library."""
     data = json.dumps([f["sha256"] for f in manifest.get("files", [])]).encode()
-    defs = fingerprint.tree(config.definitions_dir(), "*.*", skip=("raw",))
+    defs = fingerprint.tree(config.definitions_dir(), "*.*", skip=("raw", "partner"))
     lib = fingerprint.tree(config.PACKAGE_DIR, "*.py")
     return fingerprint.digest(data, defs.encode(), lib.encode()).encode()
 
@@ -77,7 +79,8 @@ def plan(borough: str, years: list[int], titles: dict[int, dict[str, str]], mani
             if priority:
                 params["priority"] = name
             title = titles[year].get(name) or TITLES[name]
-            key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common)
+            key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common,
+                                     page_inputs.partner_digest(name, borough, year))
             output = config.home() / "book" / periods.label(year) / f"{name}.ipynb"
             jobs.append(Job(name, year, title, template, output, params, key))
     return jobs
@@ -113,11 +116,14 @@ def all_cached(jobs: list[Job]) -> bool:
     return all(cache_problem(job) == "" for job in jobs)
 
 
-def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = None) -> dict[str, list[Job]]:
+def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = None, pool=None) -> dict[str, list[Job]]:
     """Run every job whose output is not cached; install all outputs into the book tree.
 
     Returns ``{"ran": [...], "reused": [...]}``. On the first failure the remaining jobs
-    are cancelled and a BuildError names the notebook, the cell and the error.
+    are cancelled and a BuildError names the notebook, the cell and the error. ``pool``: a
+    warm-kernel :class:`cspbook.engine.Pool` owned by the caller, kept open afterwards
+    (``cspbook preview`` keeps its kernels warm between rebuilds); by default a pool is
+    opened for this call and closed at its end.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     progress = sys.stderr.isatty() if progress is None else progress
@@ -137,7 +143,7 @@ def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = Non
         log(f"executing {words.plural(len(todo), 'notebook')} with {words.plural(min(workers, len(todo)), 'worker')}; reusing {len(reused)}")
         if reused:
             log("  reused " + ", ".join(job.label for job in reused))
-        _run_all(todo, workers, log, progress)
+        _run_all(todo, workers, log, progress, pool)
     else:
         log(f"all {words.plural(len(jobs), 'notebook')} are up to date; nothing executed" if len(jobs) != 1
             else "the notebook is up to date; nothing executed")
@@ -160,27 +166,27 @@ def engine_name() -> str:
     return name
 
 
-def _run_all(todo: list[Job], workers: int, log, progress: bool) -> None:
+def _run_all(todo: list[Job], workers: int, log, progress: bool, pool=None) -> None:
     workers = max(1, min(workers, len(todo)))
-    pool = None
-    if engine_name() == "warm":
-        from cspbook.execute import pool
+    owned = pool is None
+    if owned and engine_name() == "warm":
+        from cspbook.execute import pool as warm_pool
 
-        pool = pool.Pool(workers, work_dir() / "running", env=KERNEL_ENV, cwd=config.home())
+        pool = warm_pool.Pool(workers, work_dir() / "running", env=KERNEL_ENV, cwd=config.home())
     try:
         with ThreadPoolExecutor(max_workers=workers) as executor:
             futures = {executor.submit(_run_one, job, i if progress else None, log, pool): job for i, job in enumerate(todo)}
             try:
                 for future in as_completed(futures):
                     future.result()
-            except BaseException:
+            except BaseException as exc:
                 for future in futures:
                     future.cancel()
-                if pool is not None:
+                if pool is not None and (owned or not isinstance(exc, Exception)):
                     pool.abort()  # kill the kernels now: notebooks still running stop, their workers return
                 raise
     finally:
-        if pool is not None:
+        if owned and pool is not None:
             pool.close()
 
 

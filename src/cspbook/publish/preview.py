@@ -1,0 +1,319 @@
+"""``cspbook preview``: the analyst's edit loop. Build once, serve the book on 127.0.0.1,
+watch the sources, rebuild what changed, and reload the open pages.
+
+- **Build**: the recipe of :mod:`cspbook.publish.build`, in this process, into its own folder
+  ``.cspbook/preview/`` (never ``_build/html``). Notebooks are rerun only when their cache
+  key changed (:func:`cspbook.execute.plan.plan`), on a pool of warm kernels opened once and kept
+  between rebuilds (:class:`cspbook.execute.pool.Pool`). Sphinx runs in this process too, so
+  its modules stay loaded; its environment in ``.cspbook/preview/jb`` makes each rebuild
+  incremental. Measured on the 2-core machine, one changed page: 0.53 s in-process
+  against 1.6 s for ``jupyter-book build`` in a subprocess (the normal build's way).
+- **Serve**: Starlette's static files under uvicorn, from an immutable copy of the last
+  good HTML (``.cspbook/preview/site/<generation>``), switched atomically after a
+  successful rebuild. A small script (``livereload.js``) is added to each HTML page *as it
+  is served*, never written to disk, as sphinx-autobuild does; it listens for the preview's
+  state on Server-Sent Events: a new generation reloads the page, a failed rebuild shows
+  its error (notebook, cell, message) over the last good page.
+- **Watch**: ``watchfiles`` on ``book/templates``, ``book/_static``, ``data/`` (definitions,
+  report configuration, partner and published figures, the raw data cache) and
+  ``_config.yml``. Changes that come within :data:`QUIET_MS` of each other, and all those
+  made while a rebuild runs, make one rebuild.
+- **Stop**: Ctrl-C or SIGTERM (:mod:`cspbook.signals`) stops the watcher, the server and
+  every kernel, and exits 130 or 143.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import shutil
+import sys
+import time
+import webbrowser
+from pathlib import Path
+
+from cspbook import config, definitions
+from cspbook.compute import dataset
+from cspbook.data import rawcache
+from cspbook.definitions import periods, reports
+from cspbook.errors import BuildError, CspbookError
+from cspbook.execute import plan
+from cspbook.publish import book, lock
+from cspbook.publish.preview_serve import (  # noqa: F401
+    PREFIX,
+    Server,
+    State,
+    inject,
+    make_app,
+    waiting_page,
+)
+from cspbook.publish.preview_watch import Watcher, relevant, watched  # noqa: F401
+
+DEFAULT_PORT = 8000
+
+
+def preview_dir() -> Path:
+    return config.work_dir() / "preview"
+
+
+def sphinx_html(source: Path, work: Path) -> Path:
+    """Build the HTML book of ``source`` strictly with Sphinx in this process, incrementally
+    in ``work``, as ``jupyter-book build -W --keep-going`` does; the HTML folder."""
+    from jupyter_book.config import get_final_config
+    from sphinx.application import Sphinx
+    from sphinx.util import console
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    console.nocolor()
+    sphinx_config, _ = get_final_config(
+        user_yaml=source / "_config.yml",
+        cli_config={"external_toc_path": (source / "_toc.yml").as_posix(), "latex_individualpages": False},
+        sourcedir=source, use_external_toc=True,
+    )
+    # A list of our own: Sphinx's default ``templates_path`` is one list object shared by every
+    # application in the process, and the themes append their folders to it. Shared, it grew
+    # with each rebuild, changed the configuration's hash, and so made Sphinx rewrite every page.
+    sphinx_config["templates_path"] = list(sphinx_config.get("templates_path") or [])
+    html = work / "_build" / "html"
+    output = io.StringIO()
+    status = 1
+    root = logging.getLogger()
+    saved = root.level, list(root.handlers)  # Sphinx's extensions configure the root logger: put it back after
+    try:
+        with patch_docutils(source), docutils_namespace():
+            app = Sphinx(srcdir=source, confdir=None, outdir=html, doctreedir=work / "_build" / ".doctrees",
+                         buildername="html", confoverrides=sphinx_config, status=output, warning=output,
+                         freshenv=False, warningiserror=True, keep_going=True, parallel=1)
+            app.build(False, [])
+            status = app.statuscode
+    except Exception as exc:  # noqa: BLE001 - a Sphinx or extension error: report it like a warning
+        output.write(f"ERROR: {type(exc).__name__}: {exc}\n")
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+    problems = [line for line in output.getvalue().splitlines() if "WARNING" in line or "ERROR" in line]
+    if status or problems:
+        shown = "\n".join(problems[:20]) or output.getvalue()[-3000:]
+        raise BuildError(f"Jupyter Book (Sphinx) failed; the last good pages stay served:\n{shown}")
+    return html
+
+
+class Builder:
+    """Rebuilds the book of one borough and year(s) on demand, keeping its kernels warm."""
+
+    def __init__(self, borough: str, year: str, years: str | None, jobs: int, mirror: Path | None,
+                 offline: bool, log):
+        self.borough_arg, self.year_arg, self.years_arg = borough, year, years
+        self.jobs = jobs
+        self.mirror, self.offline = mirror, offline
+        self.log = log
+        self.pool = None
+        self.library = _library_digest()
+        self.served_stamp: str | None = None
+        self.data_checked = False
+        self.timings: dict[str, float] = {}  # seconds of the last rebuild's steps
+        self.site: Path | None = None  # the last copy made, and what each of its files was copied from
+        self.copied: dict[str, tuple[int, int]] = {}
+
+    def open_pool(self) -> None:
+        if plan.engine_name() == "warm" and self.pool is None:
+            from cspbook.execute import pool
+
+            self.pool = pool.Pool(self.jobs, plan.work_dir() / "running", env=plan.KERNEL_ENV, cwd=config.home())
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def build(self, reload_data: bool = True) -> Path | None:
+        """One rebuild; the new site folder, or None when the HTML would be unchanged.
+        Raises CspbookError (bad input, a failing cell, a Sphinx warning)."""
+        began = time.monotonic()
+        if _library_digest() != self.library:
+            raise BuildError("the cspbook library (src/cspbook) changed since the preview started; "
+                             "stop the preview (Ctrl-C) and start it again to use the new code")
+        _forget_definitions(reload_data)
+        name = definitions.resolve_borough(self.borough_arg)
+        primary = periods.parse_year(self.year_arg)
+        all_years = sorted(set(periods.parse_year_range(self.years_arg)) | {primary}) if self.years_arg else [primary]
+        configs = {y: reports.load(name, y) for y in all_years}
+        with lock.held(plan.work_dir() / "build.lock", notice=self.log):
+            # fetch (when needed) at the start only; then the cache as it is (`cspbook fetch` updates it)
+            manifest = rawcache.ensure(mirror=self.mirror, offline=self.offline or self.data_checked, notice=self.log)
+            self.data_checked = True
+            titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
+            planned = plan.plan(name, all_years, titles, manifest)
+            from cspbook.compute import table
+
+            data = dataset.dataset()
+            tables = {y: table.indicator_table(data, configs[y]) for y in all_years}
+            if not plan.all_cached(planned):
+                self.open_pool()
+            started = time.monotonic()
+            self.timings = {"prepare": started - began}
+            plan.execute(planned, self.jobs, log=self.log, progress=False, pool=self.pool)
+            self.timings["notebooks"] = time.monotonic() - started
+            downloads = [book.write_downloads(y, tables[y].to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}"))
+                         for y in all_years]
+            book.write_toc(book.toc(planned, primary))
+            digest = book.stamp(planned, downloads)
+            if digest == self.served_stamp:
+                return None
+            started = time.monotonic()
+            html = sphinx_html(config.home(), preview_dir() / "jb")
+            self.timings["pages"] = time.monotonic() - started
+        started = time.monotonic()
+        site = preview_dir() / "site" / f"{time.time_ns()}"
+        self.copied = copy_site(html, site, self.site, self.copied)
+        self.site = site
+        self.timings["copy"] = time.monotonic() - started
+        self.served_stamp = digest
+        return site
+
+
+def copy_site(html: Path, site: Path, previous: Path | None, copied: dict) -> dict[str, tuple[int, int]]:
+    """Copy the HTML folder ``html`` to ``site``, a folder that is never written again. A file
+    that Sphinx left as it was when ``previous`` was copied (same size and modification time)
+    is hard-linked from ``previous`` instead (the theme's static files: most of the bytes).
+    What each file was copied from, for the next call."""
+    now = {}
+    for source in sorted(html.rglob("*")):
+        rel = source.relative_to(html).as_posix()
+        target = site / rel
+        if source.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        info = source.stat()
+        now[rel] = (info.st_size, info.st_mtime_ns)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if previous is not None and copied.get(rel) == now[rel] and (previous / rel).is_file():
+            os.link(previous / rel, target)
+        else:
+            shutil.copy2(source, target)
+    return now
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap back to the system (glibc), so the preview's size
+    stays flat across rebuilds rather than keeping each Sphinx run's peak."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _library_digest() -> str:
+    from cspbook import fingerprint
+
+    return fingerprint.tree(config.PACKAGE_DIR, "*.py")
+
+
+def _forget_definitions(reload_data: bool) -> None:
+    """Forget what this process read from data/ (the lru caches of the definitions); with
+    ``reload_data`` also the dataset memo (its key is the raw files, not the definitions)."""
+    import functools
+
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not (module_name == "cspbook" or module_name.startswith("cspbook.")):
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, functools._lru_cache_wrapper):
+                value.cache_clear()
+    if reload_data:
+        dataset._MEMO.clear()
+
+
+# Changes under these (relative to the project) leave the computed dataset as it was.
+_DATASET_SAFE = ("book/", "data/partner/", "data/published/", "data/reports/", "_config.yml")
+
+
+def needs_data_reload(paths) -> bool:
+    """Whether a change of ``paths`` (relative, '/'-separated) may change the dataset.
+
+    >>> needs_data_reload(["book/templates/asb.ipynb", "data/partner/x.csv"])
+    False
+    >>> needs_data_reload(["data/indicators.yml"])
+    True
+    """
+    return any(not p.startswith(_DATASET_SAFE) for p in paths)
+
+
+def _stderr(msg: str) -> None:
+    sys.stderr.write(f"{msg}\n")
+    sys.stderr.flush()
+
+
+def clean(folder: Path, keep: set[Path]) -> None:
+    """Remove every site copy in ``folder`` but those in ``keep``."""
+    for path in folder.glob("*") if folder.exists() else []:
+        if path not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def preview(borough: str, year: str, years: str | None = None, port: int = DEFAULT_PORT, jobs: int | None = None,
+            mirror: Path | None = None, offline: bool = False, open_browser: bool = False, log=None,
+            ready=None) -> None:
+    """Serve and rebuild until interrupted (KeyboardInterrupt / signals.Interrupted)."""
+    log = log or _stderr
+    home = config.home()
+    definitions.resolve_borough(borough)  # bad input: one message before anything starts
+    periods.parse_year(year)
+    if years:
+        periods.parse_year_range(years)
+    state = State()
+    builder = Builder(borough, year, years, jobs or os.cpu_count() or 1, mirror, offline, log)
+    sites = preview_dir() / "site"
+    clean(sites, set())
+    server = Server(make_app(state), port)
+    watcher = Watcher(home)
+    try:
+        watcher.start()
+        server.start()
+        log(f"serving the preview of {borough} {year} on {server.url} (127.0.0.1 only); Ctrl-C stops it")
+
+        def rebuild(changed: list[str] | None) -> None:
+            started = time.monotonic()
+            state.update(building=True)
+            if changed:
+                log(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
+            try:
+                site = builder.build(reload_data=changed is None or needs_data_reload(changed))
+            except CspbookError as exc:
+                log(f"rebuild failed: {exc}")
+                log(f"still serving the last good pages on {server.url}")
+                state.update(building=False, error=str(exc))
+                return
+            except Exception as exc:  # noqa: BLE001 - keep serving; say what happened
+                log(f"rebuild failed: {type(exc).__name__}: {exc}")
+                state.update(building=False, error=f"{type(exc).__name__}: {exc}")
+                return
+            seconds = time.monotonic() - started
+            if site is None:
+                log(f"rebuilt in {seconds:.1f}s: the pages are unchanged")
+                state.update(building=False, error=None)
+                return
+            old = state.site
+            state.update(site=site, generation=state.generation + 1, building=False, error=None)
+            clean(sites, {site, *([old] if old else [])})  # the previous copy may still be serving a request
+            release_memory()
+            steps = ", ".join(f"{name} {value:.2f}s" for name, value in builder.timings.items())
+            log(f"rebuilt in {seconds:.1f}s ({steps}); open pages reload ({server.url})")
+
+        rebuild(None)
+        if open_browser:
+            webbrowser.open(server.url)
+        if ready is not None:
+            ready(server.url)
+        while True:
+            changed = watcher.next_batch(timeout=0.5)
+            if changed:
+                rebuild(changed)
+    finally:
+        watcher.close()
+        server.close()
+        builder.close()

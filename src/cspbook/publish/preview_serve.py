@@ -1,0 +1,213 @@
+"""What `cspbook preview` serves on 127.0.0.1: the last good copy of the book, with a small
+live-reload script injected into each HTML page as it is sent (never written into a book),
+an event stream that tells open pages to reload when a rebuild is done, and a page that
+shows a failed rebuild's notebook, cell and message while the last good pages stay served."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cspbook.errors import CspbookError
+
+PREFIX = "/_cspbook-preview"  # the preview's own URLs (no page of the book starts with it)
+KEEPALIVE_SECONDS = 15.0
+
+
+SCRIPT = Path(__file__).with_name("livereload.js")
+
+
+@dataclass
+class State:
+    generation: int = 0  # 0: no good build yet
+    site: Path | None = None  # the folder served
+    error: str | None = None
+    building: bool = False
+    listeners: list = field(default_factory=list)  # callables taking the state as JSON
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def as_json(self) -> str:
+        return json.dumps({"generation": self.generation, "error": self.error, "building": self.building})
+
+    def update(self, **changes) -> None:
+        with self.lock:
+            for key, value in changes.items():
+                setattr(self, key, value)
+            message = self.as_json()
+            listeners = list(self.listeners)
+        for listener in listeners:
+            listener(message)
+
+
+def _script_tag(generation: int) -> bytes:
+    return (f'<script src="{PREFIX}/livereload.js" data-generation="{generation}" '
+            f'data-events="{PREFIX}/events"></script>').encode()
+
+
+def inject(html: bytes, generation: int) -> bytes:
+    """``html`` with the live-reload script before its last ``</body>`` (or at the end).
+
+    >>> inject(b"<html><body>x</body></html>", 3)[-57:]
+    b'events="/_cspbook-preview/events"></script></body></html>'
+    """
+    tag = _script_tag(generation)
+    at = html.rfind(b"</body>")
+    return html[:at] + tag + html[at:] if at >= 0 else html + tag
+
+
+def waiting_page(state: State) -> bytes:
+    """The page served before the first good build: what happened so far."""
+    import html as html_mod
+
+    text = html_mod.escape(state.error or "The book is being built; this page reloads itself when it is ready.")
+    return (b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>cspbook preview</title></head>"
+            b"<body><main><h1>cspbook preview</h1><pre>" + text.encode() + b"</pre></main></body></html>")
+
+
+def make_app(state: State):
+    """The ASGI app: the preview's own URLs, then the current site's static files with the
+    script added to HTML pages and no caching (each generation is a new copy)."""
+    from starlette.responses import Response, StreamingResponse
+    from starlette.staticfiles import StaticFiles
+
+    sites: dict[Path, StaticFiles] = {}
+    streams: set[asyncio.Queue] = set()
+    loop_box: list = []
+
+    def publish(message: str) -> None:
+        if loop_box:
+            loop_box[0].call_soon_threadsafe(lambda: [q.put_nowait(message) for q in list(streams)])
+
+    state.listeners.append(publish)
+
+    async def events(scope, receive, send):
+        if not loop_box:
+            loop_box.append(asyncio.get_running_loop())
+        inbox: asyncio.Queue = asyncio.Queue()
+        streams.add(inbox)
+        inbox.put_nowait(state.as_json())
+
+        async def stream():
+            try:
+                while True:
+                    try:
+                        message = await asyncio.wait_for(inbox.get(), KEEPALIVE_SECONDS)
+                    except asyncio.TimeoutError:
+                        yield ": keep-alive\n\n"
+                        continue
+                    if message is None:
+                        return
+                    yield f"event: state\ndata: {message}\n\n"
+            finally:
+                streams.discard(inbox)
+
+        response = StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        await response(scope, receive, send)
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            return
+        path = scope.get("path", "")
+        if path == f"{PREFIX}/events":
+            await events(scope, receive, send)
+            return
+        if path == f"{PREFIX}/livereload.js":
+            await Response(SCRIPT.read_bytes(), media_type="text/javascript", headers={"Cache-Control": "no-store"})(scope, receive, send)
+            return
+        if path == f"{PREFIX}/state":
+            await Response(state.as_json(), media_type="application/json", headers={"Cache-Control": "no-store"})(scope, receive, send)
+            return
+        with state.lock:
+            site, generation = state.site, state.generation
+        if site is None:
+            await Response(inject(waiting_page(state), 0), media_type="text/html", headers={"Cache-Control": "no-store"})(scope, receive, send)
+            return
+        files = sites.get(site)
+        if files is None:
+            sites.clear()
+            files = sites[site] = StaticFiles(directory=site, html=True)
+        scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k not in (b"if-none-match", b"if-modified-since")])
+        await files(scope, receive, _injecting(send, generation))
+
+    def end_streams() -> None:
+        """End every open event stream (the server is stopping)."""
+        if loop_box:
+            loop_box[0].call_soon_threadsafe(lambda: [q.put_nowait(None) for q in list(streams)])
+
+    app.end_streams = end_streams
+    return app
+
+
+def _injecting(send, generation: int):
+    """An ASGI ``send`` that adds the script to an HTML body and forbids caching."""
+    held: dict = {}
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"etag", b"last-modified", b"cache-control")]
+            headers.append((b"cache-control", b"no-store"))
+            is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+            message = dict(message, headers=headers)
+            if is_html:
+                held["start"], held["body"] = message, []
+                return
+            await send(message)
+        elif message["type"] == "http.response.body" and "start" in held:
+            held["body"].append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = inject(b"".join(held["body"]), generation)
+            start = held.pop("start")
+            start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            start["headers"].append((b"content-length", str(len(body)).encode()))
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+        else:
+            await send(message)
+
+    return wrapped
+
+
+class Server:
+    """uvicorn in a thread, on a socket bound to 127.0.0.1 only."""
+
+    def __init__(self, app, port: int):
+        import uvicorn
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            self.sock.close()
+            raise CspbookError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}; "
+                               "choose another port with --port N (0 picks a free one)") from None
+        self.port = self.sock.getsockname()[1]
+        self.app = app
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                                                    timeout_graceful_shutdown=1))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       name="cspbook-preview-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not self.server.started:
+            raise CspbookError(f"the preview server did not start on {self.url}")
+
+    def close(self) -> None:
+        self.app.end_streams()
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+        self.sock.close()

@@ -1,0 +1,104 @@
+"""What `cspbook preview` watches (templates, ``data/``, ``_config.yml``, the raw-data
+cache), with watchfiles, and how a burst of saves becomes one rebuild (debounced)."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from pathlib import Path
+
+QUIET_MS = 150  # a burst of saves ends when nothing changed for this long
+
+
+MAX_BURST_MS = 2000  # ...or after this long, whatever happens
+
+
+def watched(home: Path) -> tuple[list[Path], list[Path]]:
+    """(folders watched recursively, folders watched for their own files only)."""
+    deep = [home / "book" / "templates", home / "book" / "_static", home / "data"]
+    return [p for p in deep if p.is_dir()], [home]
+
+
+def relevant(home: Path, path: str) -> str | None:
+    """``path`` relative to ``home`` when a change there matters to the book, else None.
+
+    >>> relevant(Path("/p"), "/p/_config.yml"), relevant(Path("/p"), "/p/_toc.yml")
+    ('_config.yml', None)
+    >>> relevant(Path("/p"), "/p/data/raw/.staging-1/x.csv"), relevant(Path("/p"), "/p/book/templates/asb.ipynb")
+    (None, 'book/templates/asb.ipynb')
+    """
+    try:
+        rel = Path(path).relative_to(home).as_posix()
+    except ValueError:
+        return None
+    if rel == "_config.yml":
+        return rel
+    if not rel.startswith(("book/templates/", "book/_static/", "data/")):
+        return None
+    parts = rel.split("/")
+    if any(part.startswith(".") for part in parts) or parts[-1].endswith(("~", ".tmp", ".swp", ".swx")):
+        return None  # hidden files, a fetch's staging folder, editors' backups
+    if ".ipynb_checkpoints" in parts:
+        return None
+    return rel
+
+
+class Watcher:
+    """Two ``watchfiles`` watchers in threads (recursive for the folders, shallow for the
+    project root); the relevant changed paths go to :attr:`changes`."""
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.changes: queue.Queue = queue.Queue()
+        self.stop = threading.Event()
+        self.ready = threading.Barrier(3)
+        deep, shallow = watched(home)
+        self.threads = [threading.Thread(target=self._watch, args=(deep, True), name="cspbook-watch", daemon=True),
+                        threading.Thread(target=self._watch, args=(shallow, False), name="cspbook-watch-root", daemon=True)]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+        self.ready.wait(timeout=30)
+
+    def _watch(self, paths: list[Path], recursive: bool) -> None:
+        import watchfiles
+
+        filter_ = watchfiles.DefaultFilter()
+        started = False
+        try:
+            for batch in watchfiles.watch(*paths, watch_filter=filter_, debounce=MAX_BURST_MS, step=QUIET_MS,
+                                          stop_event=self.stop, rust_timeout=200, yield_on_timeout=True,
+                                          recursive=recursive, raise_interrupt=False):
+                if not started:
+                    started = True
+                    self._ready()
+                found = sorted(filter(None, (relevant(self.home, path) for _, path in batch)))
+                if found:
+                    self.changes.put(found)
+        finally:
+            if not started:
+                self._ready()
+
+    def _ready(self) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self.ready.wait(timeout=30)
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+    def next_batch(self, timeout: float) -> list[str] | None:
+        """The paths changed since the last call (all batches waiting merged), or None
+        after ``timeout`` seconds without a change."""
+        try:
+            paths = set(self.changes.get(timeout=timeout))
+        except queue.Empty:
+            return None
+        while True:
+            try:
+                paths.update(self.changes.get_nowait())
+            except queue.Empty:
+                return sorted(paths)

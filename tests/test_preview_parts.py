@@ -1,0 +1,115 @@
+"""The parts of `cspbook preview` (issue 12) on their own: what the server sends, the
+copies of the site it serves, and Sphinx kept in the process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from cspbook.publish import preview
+
+
+def request(app, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    """GET ``path`` from the ASGI ``app``: status, headers, body."""
+    sent = []
+    asked = []
+
+    async def receive():  # the request once; then nothing more, as from a client waiting for the answer
+        if not asked:
+            asked.append(True)
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "scheme": "http", "server": ("127.0.0.1", 80), "http_version": "1.1",
+             "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]}
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+
+
+@pytest.fixture
+def site(tmp_path) -> Path:
+    folder = tmp_path / "site"
+    (folder / "_static").mkdir(parents=True)
+    (folder / "index.html").write_text("<html><body><p>Good page</p></body></html>")
+    (folder / "_static" / "style.css").write_text("body { color: black }")
+    return folder
+
+
+def test_an_html_page_is_served_with_the_script_of_its_generation_and_never_cached(site):
+    state = preview.State(generation=4, site=site)
+    app = preview.make_app(state)
+    status, headers, body = request(app, "/index.html", {"If-None-Match": "*", "If-Modified-Since": "Mon, 01 Jan 2100 00:00:00 GMT"})
+    assert status == 200  # a conditional request still gets the page: its script names the generation
+    assert body.endswith(b'<script src="/_cspbook-preview/livereload.js" data-generation="4" '
+                         b'data-events="/_cspbook-preview/events"></script></body></html>')
+    assert headers["content-length"] == str(len(body))
+    assert headers["cache-control"] == "no-store" and "etag" not in headers and "last-modified" not in headers
+    assert b"livereload" not in (site / "index.html").read_bytes()  # added as served, not written
+
+
+def test_other_files_are_served_as_they_are(site):
+    status, headers, body = request(preview.make_app(preview.State(generation=1, site=site)), "/_static/style.css")
+    assert (status, body) == (200, b"body { color: black }")
+    assert headers["cache-control"] == "no-store"
+
+
+def test_the_script_and_the_state_have_their_own_addresses(site):
+    state = preview.State(generation=2, site=site, error="notebook 2011-12/asb failed in cell 3")
+    app = preview.make_app(state)
+    status, headers, body = request(app, "/_cspbook-preview/livereload.js")
+    assert status == 200 and headers["content-type"].startswith("text/javascript")
+    assert b"EventSource" in body
+    status, _, body = request(app, "/_cspbook-preview/state")
+    assert body == b'{"generation": 2, "error": "notebook 2011-12/asb failed in cell 3", "building": false}'
+
+
+def test_before_the_first_good_build_every_page_says_what_happened(tmp_path):
+    state = preview.State(error="data/reports/x.yml, line 3: <unknown> key")
+    status, headers, body = request(preview.make_app(state), "/book/2011-12/asb.html")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert b"data/reports/x.yml, line 3: &lt;unknown&gt; key" in body
+    assert b'data-generation="0"' in body
+
+
+def test_a_site_copy_links_the_files_sphinx_left_alone_and_copies_the_others(tmp_path, site):
+    first = preview.copy_site(site, tmp_path / "1", None, {})
+    assert sorted(first) == ["_static/style.css", "index.html"]
+    time.sleep(0.01)
+    (site / "index.html").write_text("<html><body><p>Changed page</p></body></html>")
+    second = preview.copy_site(site, tmp_path / "2", tmp_path / "1", first)
+    assert os.path.samefile(tmp_path / "1" / "_static" / "style.css", tmp_path / "2" / "_static" / "style.css")
+    assert not os.path.samefile(tmp_path / "1" / "index.html", tmp_path / "2" / "index.html")
+    assert (tmp_path / "2" / "index.html").read_text().count("Changed page") == 1
+    assert (tmp_path / "1" / "index.html").read_text().count("Good page") == 1  # copies are never written again
+    shutil.rmtree(tmp_path / "1")
+    assert (tmp_path / "2" / "_static" / "style.css").read_text() == "body { color: black }"
+    assert second != first
+
+
+@pytest.mark.slow
+def test_sphinx_in_the_process_rewrites_only_the_changed_page_on_a_rebuild(built_book, tmp_path, monkeypatch):
+    """Sphinx kept in the preview's process: a second build in the same process rewrites the
+    changed page, not all of them (the configuration must not differ from one run to the next)."""
+    home = tmp_path / "book"
+    shutil.copytree(built_book.home, home, ignore=shutil.ignore_patterns(".cspbook", "_build"))
+    monkeypatch.setenv("CSPBOOK_HOME", str(home))
+    html = preview.sphinx_html(home, tmp_path / "jb")
+    pages = sorted(html.rglob("book/*/*.html"))
+    assert len(pages) == 11
+    before = {p: p.stat().st_mtime_ns for p in pages}
+    time.sleep(0.05)
+    (home / "book" / built_book.year / "violent_crime.ipynb").touch()
+    preview.sphinx_html(home, tmp_path / "jb")
+    rewritten = sorted(p.name for p in pages if p.stat().st_mtime_ns != before[p])
+    assert rewritten == ["overview.html", "violent_crime.html"]  # the page, and the root that holds the toctree
