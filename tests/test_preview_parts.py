@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -31,7 +32,11 @@ def request(app, path: str, headers: dict | None = None) -> tuple[int, dict, byt
     scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
              "root_path": "", "scheme": "http", "server": ("127.0.0.1", 80), "http_version": "1.1",
              "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]}
-    asyncio.run(app(scope, receive, send))
+    # in a thread of its own: playwright's sync API may hold an event loop in this one
+    thread = threading.Thread(target=asyncio.run, args=(app(scope, receive, send),))
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the app did not answer"
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
