@@ -115,7 +115,7 @@ def test_an_edit_reloads_the_open_page_an_error_shows_in_it_and_a_fix_recovers(l
         page.get_by_text("The preview shows this sentence without a manual reload.").wait_for(timeout=120_000)
         assert loads, "the page was not reloaded"
         assert "rebuilt in" in preview.wait_rebuild(count)
-        assert "executing 1 notebook(s)" in preview.watch.text(), preview.watch.text()
+        assert "executing 5 notebooks" in preview.watch.text(), preview.watch.text()  # the five chapters of the priority template
 
         # 2. a failing cell: the error in the page (and the terminal), the last good content still there
         count = preview.rebuilds()
@@ -164,7 +164,7 @@ def test_a_signal_stops_server_watcher_and_every_kernel(last_good, signum, code)
     partner = last_good.home / "data" / "partner" / "barking-and-dagenham-2011-12.csv"  # one figure: its three pages rerun
     partner.write_text(partner.read_text(encoding="utf-8").replace("drug_treatment_completion,57,63,", "drug_treatment_completion,57,64,"))
     log = preview.wait_rebuild(count)
-    assert "executing 3 notebook(s)" in log and set(re.findall(r"run +2011-12/(\w+)", log)) == {"overview", "reoffending", "cover_paper"}, log
+    assert "executing 3 notebooks" in log and set(re.findall(r"run +2011-12/(\w+)", log)) == {"overview", "reoffending", "cover_paper"}, log
     children = descendants(preview.watch.proc.pid)
     assert any("ipykernel" in line for line in command_lines(children)), command_lines(children)
     returned, children = preview.stop(signum)
@@ -244,7 +244,7 @@ def test_a_burst_of_saves_makes_one_rebuild_with_the_last_one(last_good):
         text = preview.wait_rebuild(count)
         time.sleep(3)  # anything still to come would have come by now
         assert preview.rebuilds() == count + 1, text
-        assert "executing 1 notebook(s)" in preview.watch.text()
+        assert "executing 5 notebooks" in preview.watch.text()
         with urllib.request.urlopen(preview.url + PAGE, timeout=10) as response:
             served = response.read().decode()
         assert "Saved 5 times." in served and "Saved 4 times." in served  # each save added a sentence
