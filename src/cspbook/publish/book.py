@@ -15,7 +15,6 @@ chapters) and with its files unchanged, else it is discarded with one log line.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from cspbook import config, signals
+from cspbook import config, fingerprint, signals
 from cspbook.definitions import periods
 from cspbook.errors import BuildError
 from cspbook.execute.plan import Job
@@ -88,17 +87,15 @@ def _write_if_changed(path: Path, data: bytes) -> None:
 
 
 def stamp(jobs: list[Job], extra: list[Path]) -> str:
-    """Digest of everything the HTML depends on: notebooks' keys, toc, config, static files."""
-    h = hashlib.sha256()
-    for job in jobs:
-        h.update(job.key.encode())
-    for path in [config.home() / "_toc.yml", config.home() / "_config.yml", *extra]:
-        h.update(path.read_bytes() if path.exists() else b"-")
+    """Digest of everything the HTML depends on: notebooks' keys, toc, config, static files
+    (their names and bytes, by :func:`cspbook.fingerprint.tree`)."""
+    files = [config.home() / "_toc.yml", config.home() / "_config.yml", *extra]
     static = config.home() / "book" / "_static"
-    for path in sorted(static.rglob("*")) if static.exists() else []:
-        if path.is_file():
-            h.update(path.read_bytes())
-    return h.hexdigest()
+    return fingerprint.digest(
+        *(job.key.encode() for job in jobs),
+        *(path.read_bytes() if path.exists() else b"-" for path in files),
+        (fingerprint.tree(static, "*") if static.exists() else "-").encode(),
+    )
 
 
 _REPORTED: set = set()

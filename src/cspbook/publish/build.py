@@ -6,6 +6,7 @@ parallel) -> CSV downloads and _toc.yml -> Jupyter Book (strict) -> swap into _b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -51,15 +52,17 @@ class BuildResult:
 
 
 def build(borough: str, year: str, years: str | None = None, jobs: int | None = None,
-          mirror: Path | None = None, offline: bool = False, log=None, progress: bool | None = None) -> BuildResult:
-    """Build the book of ``borough`` for ``year`` (and the other ``years``, e.g. 2010-11..2012-13)."""
+          mirror: Path | None = None, offline: bool = False, log=None, progress: bool | None = None, locked: bool = False) -> BuildResult:
+    """Build the book of ``borough`` for ``year`` (and the other ``years``, e.g. 2010-11..2012-13).
+    ``locked``: the caller already holds the build lock (``cspbook pdf`` holds it from the
+    build to the last PDF, so no other build can change the book in between)."""
     log = log or _stderr_line
     started = time.monotonic()
     name = definitions.resolve_borough(borough)
     primary = periods.parse_year(year)
     all_years = sorted(set(periods.parse_year_range(years)) | {primary}) if years else [primary]
     configs = {y: reports.load(name, y) for y in all_years}
-    with lock.held(plan.work_dir() / "build.lock", notice=log):
+    with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log):
         book.check_writable()
         manifest = rawcache.ensure(mirror=mirror, offline=offline, notice=log)
         titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}

@@ -81,9 +81,9 @@ def pdf(borough: str, year: str, years: str | None = None, jobs: int | None = No
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     browser = chromium()
     name, start = definitions.resolve_borough(borough), periods.parse_year(year)
-    build.build(name, year, years=years, jobs=jobs, mirror=mirror, offline=offline, log=log)
     report_name, paper_name = names(name, start)
-    with lock.held(plan.work_dir() / "build.lock"):
+    with lock.held(plan.work_dir() / "build.lock", notice=log):  # one hold from the build to the last PDF
+        build.build(name, year, years=years, jobs=jobs, mirror=mirror, offline=offline, log=log, locked=True)
         page = singlehtml(log)
         html = page.read_text(encoding="utf-8")
         whole = page_references(browser, _write_print_page(page, "print-report.html", prepare(html, title=reports.load(name, start).title)), log)
