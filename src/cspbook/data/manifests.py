@@ -4,15 +4,15 @@ checked."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 from cspbook import config
-from cspbook.data.ckan import CHUNK_BYTES, Source
+from cspbook.data.ckan import Source
 from cspbook.errors import FetchError
+from cspbook.integrity import sha256_file
 
 MANIFEST_NAME = "manifest.json"
 
@@ -116,15 +116,6 @@ def write_new(path: Path, data: bytes) -> Path:
         out.flush()
         os.fsync(out.fileno())
     return path
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def utc_now() -> str:
