@@ -72,3 +72,19 @@ def test_the_stage_rule_is_checked_for_real():
     """The checker itself: an upward import is seen, a downward one is not."""
     assert stage_of("cspbook.publish.book") > stage_of("cspbook.compute.table") > stage_of("cspbook.config")
     assert stage_of("cspbook.cli") == STAGES.index("cli") and stage_of("cspbook.definitions") == 1
+
+
+def test_only_config_reads_environment_variables():
+    """``config`` owns every environment variable: elsewhere ``os.environ`` is only copied for a
+    child process, snapshotted by the kernel reset, or set (a notebook's CSPBOOK_HOME)."""
+    readers = []
+    for name, path in modules():
+        if name == "cspbook.config":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            text = ast.unparse(node) if isinstance(node, (ast.Call, ast.Subscript)) else ""
+            if isinstance(node, ast.Call) and text.startswith(("os.environ.get(", "os.getenv(")):
+                readers.append(f"{name}: {text}")
+            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and text.startswith("os.environ["):
+                readers.append(f"{name}: {text}")
+    assert not readers, readers

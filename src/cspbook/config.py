@@ -1,4 +1,4 @@
-"""Every path the project uses, in one place.
+"""Every path the project uses and every environment variable it reads, in one place.
 
 The repository root holds ``data/`` (definitions, committed) and ``data/raw/`` (the cache
 of fetched files, git-ignored). ``CSPBOOK_HOME`` points cspbook at another project tree
@@ -17,6 +17,8 @@ DEFAULT_HOME = PACKAGE_DIR.parent.parent
 MIRROR_ENV = "CSPBOOK_MIRROR"
 HOME_ENV = "CSPBOOK_HOME"
 DATASTORE_ENV = "CSPBOOK_DATASTORE"
+ENGINE_ENV = "CSPBOOK_ENGINE"  # warm (default) or papermill: how notebooks are executed
+CHROMIUM_ENV = "CSPBOOK_CHROMIUM"  # the Chromium to print PDFs with (default: the first on PATH)
 DATASTORE_URL = "https://data.london.gov.uk"
 DATASET_ID = "recorded_crime_summary"
 
@@ -53,3 +55,49 @@ def mirror_from_env() -> Path | None:
 
 def datastore_url() -> str:
     return os.environ.get(DATASTORE_ENV, DATASTORE_URL).rstrip("/")
+
+
+def templates_dir() -> Path:
+    """The parameterised notebooks, one per kind of page."""
+    return home() / "book" / "templates"
+
+
+def static_dir() -> Path:
+    """The book's own stylesheet and images."""
+    return home() / "book" / "_static"
+
+
+def year_dir(label: str) -> Path:
+    """The executed notebooks (and the CSV download) of one year of the book."""
+    return home() / "book" / label
+
+
+def toc_path() -> Path:
+    return home() / "_toc.yml"
+
+
+def book_config_path() -> Path:
+    return home() / "_config.yml"
+
+
+def html_dir() -> Path:
+    """The published HTML book."""
+    return home() / "_build" / "html"
+
+
+def pdf_dir() -> Path:
+    """The two PDFs of `cspbook pdf`."""
+    return home() / "_build" / "pdf"
+
+
+def preview_dir() -> Path:
+    """Where `cspbook preview` builds and serves (never ``_build/html``)."""
+    return work_dir() / "preview"
+
+
+def engine_from_env() -> str | None:
+    return os.environ.get(ENGINE_ENV)
+
+
+def chromium_from_env() -> str | None:
+    return os.environ.get(CHROMIUM_ENV)

@@ -46,10 +46,6 @@ class Job:
         return f"{periods.label(self.year)}/{self.name}"
 
 
-def templates_dir() -> Path:
-    return config.home() / "book" / "templates"
-
-
 def work_dir() -> Path:
     return config.work_dir()
 
@@ -72,7 +68,7 @@ def plan(borough: str, years: list[int], titles: dict[int, dict[str, str]], mani
     for year in years:
         for name in ["overview", *titles[year], *AFTER_PAGES]:
             priority = name in titles[year]
-            template = templates_dir() / f"{PRIORITY_TEMPLATE if priority else name}.ipynb"
+            template = config.templates_dir() / f"{PRIORITY_TEMPLATE if priority else name}.ipynb"
             if not template.exists():
                 raise BuildError(f"template {template} is missing; the book needs one notebook per page in book/templates/")
             params = {"borough": borough, "year": periods.label(year), "home": str(config.home())}
@@ -81,7 +77,7 @@ def plan(borough: str, years: list[int], titles: dict[int, dict[str, str]], mani
             title = titles[year].get(name) or TITLES[name]
             key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common,
                                      page_inputs.partner_digest(name, borough, year))
-            output = config.home() / "book" / periods.label(year) / f"{name}.ipynb"
+            output = config.year_dir(periods.label(year)) / f"{name}.ipynb"
             jobs.append(Job(name, year, title, template, output, params, key))
     return jobs
 
@@ -152,7 +148,7 @@ def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = Non
     return {"ran": todo, "reused": reused}
 
 
-ENGINE_ENV = "CSPBOOK_ENGINE"
+ENGINE_ENV = config.ENGINE_ENV
 ENGINES = ("warm", "papermill")
 
 
@@ -160,7 +156,7 @@ def engine_name() -> str:
     """The notebook engine, from ``$CSPBOOK_ENGINE``: ``warm`` (the default; a pool of
     kernels kept warm across notebooks, see :mod:`cspbook.execute.pool`) or ``papermill`` (a fresh
     kernel per notebook)."""
-    name = (os.environ.get(ENGINE_ENV) or ENGINES[0]).strip().lower()
+    name = (config.engine_from_env() or ENGINES[0]).strip().lower()
     if name not in ENGINES:
         raise BuildError(f"{ENGINE_ENV}={name!r} is not a notebook engine; use one of: {', '.join(ENGINES)}")
     return name

@@ -40,7 +40,7 @@ from cspbook.publish.print_page import (
     prepare,
 )
 
-CHROMIUM_ENV = "CSPBOOK_CHROMIUM"
+CHROMIUM_ENV = config.CHROMIUM_ENV
 
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -62,7 +62,7 @@ class PdfResult:
 
 
 def pdf_dir() -> Path:
-    return config.home() / "_build" / "pdf"
+    return config.pdf_dir()
 
 
 def names(borough: str, year: int) -> tuple[str, str]:
@@ -106,7 +106,7 @@ def pdf(borough: str, year: str, years: str | None = None, jobs: int | None = No
 
 def chromium() -> str:
     """The Chromium (or Chrome) to print with: ``$CSPBOOK_CHROMIUM`` or the first on PATH."""
-    given = os.environ.get(CHROMIUM_ENV)
+    given = config.chromium_from_env()
     if given:
         found = shutil.which(given)
         if not found:
@@ -135,7 +135,7 @@ def singlehtml(log) -> Path:
     log("building the single-page HTML for print with Jupyter Book (warnings are errors)")
     book.jupyter_book("singlehtml", stage, "Jupyter Book could not build the single-page HTML")
     unfinished.unlink()
-    root = yaml.safe_load((config.home() / "_toc.yml").read_text(encoding="utf-8"))["root"]
+    root = yaml.safe_load(config.toc_path().read_text(encoding="utf-8"))["root"]
     page = stage / "_build" / "singlehtml" / f"{root}.html"
     if not page.exists():
         raise BuildError(f"Jupyter Book reported success but {page} is missing; delete {stage} and try again")

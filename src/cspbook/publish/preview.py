@@ -55,7 +55,7 @@ DEFAULT_PORT = 8000
 
 
 def preview_dir() -> Path:
-    return config.work_dir() / "preview"
+    return config.preview_dir()
 
 
 def sphinx_html(source: Path, work: Path) -> Path:
