@@ -1,6 +1,6 @@
 """The layout shows the architecture: stage packages, and imports that only go down the stages.
 
-Stages, lowest first: the shared foundation (config, errors, words, fingerprint, signals,
+Stages, lowest first: the shared foundation (config, errors, logs, words, fingerprint, signals,
 integrity, caches) -> definitions -> data -> compute -> pages -> execute -> publish -> cli.
 A module may import from its own stage or a lower one, at the top of the file or inside a
 function, never from a higher one.
@@ -46,7 +46,7 @@ def test_the_package_is_a_handful_of_stage_packages():
     folders = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__")
     assert folders == sorted(STAGES[1:])
     loose = sorted(p.stem for p in PACKAGE.glob("*.py"))
-    assert loose == ["__init__", "caches", "config", "errors", "fingerprint", "integrity", "signals", "words"]
+    assert loose == ["__init__", "caches", "config", "errors", "fingerprint", "integrity", "logs", "signals", "words"]
 
 
 @pytest.mark.parametrize(("name", "path"), list(modules()), ids=[n for n, _ in modules()])

@@ -5,10 +5,9 @@ read only after every file has been checked against the manifest
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from cspbook import config, integrity
+from cspbook import config, integrity, logs
 from cspbook.data.manifests import read_manifest
 from cspbook.errors import CspbookError
 
@@ -23,7 +22,7 @@ def ensure(mirror: Path | None = None, offline: bool = False, notice=None) -> di
         fetch,  # imported late: fetch pulls in urllib and is not needed offline
     )
 
-    notice = notice or (lambda msg: print(msg, file=sys.stderr))
+    notice = notice or logs.line
     mirror = mirror or config.mirror_from_env()
     have_cache = config.manifest_path().exists()
     if offline:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from cspbook import config, fingerprint, words
+from cspbook import config, fingerprint, logs, words
 from cspbook.definitions import periods
 from cspbook.errors import BuildError
 from cspbook.execute import page_inputs
@@ -121,7 +121,7 @@ def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = Non
     (``cspbook preview`` keeps its kernels warm between rebuilds); by default a pool is
     opened for this call and closed at its end.
     """
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    log = log or logs.line
     progress = sys.stderr.isatty() if progress is None else progress
     from cspbook import integrity
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from cspbook import config, fingerprint, signals
+from cspbook import config, fingerprint, logs, signals
 from cspbook.definitions import periods
 from cspbook.errors import BuildError
 from cspbook.execute.plan import Job
@@ -170,7 +170,7 @@ def jupyter_book(builder: str, output: Path, failure: str) -> Path:
 
 def build_html(digest: str, log=None) -> Path:
     """Run Jupyter Book strictly and swap the result into ``_build/html``."""
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    log = log or logs.line
     from cspbook import integrity
 
     _REPORTED.clear()  # the book is built again: a later damage is news

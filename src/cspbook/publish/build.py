@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cspbook import definitions, words
+from cspbook import definitions, logs, words
 from cspbook.compute import dataset
 from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
 from cspbook.execute import plan
 from cspbook.publish import book, lock
-
-
-def _stderr_line(msg: str) -> None:
-    """One log line on stderr, written at once (notebooks finish in parallel threads)."""
-    sys.stderr.write(f"{msg}\n")
-    sys.stderr.flush()
 
 
 def _unchanged(planned: list, primary: int, years: list[int], log=None) -> bool:
@@ -56,7 +49,7 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
     """Build the book of ``borough`` for ``year`` (and the other ``years``, e.g. 2010-11..2012-13).
     ``locked``: the caller already holds the build lock (``cspbook pdf`` holds it from the
     build to the last PDF, so no other build can change the book in between)."""
-    log = log or _stderr_line
+    log = log or logs.line
     started = time.monotonic()
     name = definitions.resolve_borough(borough)
     primary = periods.parse_year(year)

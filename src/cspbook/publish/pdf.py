@@ -20,14 +20,13 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from cspbook import config, definitions
+from cspbook import config, definitions, logs
 from cspbook.definitions import periods, reports
 from cspbook.errors import BuildError
 from cspbook.execute import plan
@@ -78,7 +77,7 @@ def names(borough: str, year: int) -> tuple[str, str]:
 def pdf(borough: str, year: str, years: str | None = None, jobs: int | None = None, mirror: Path | None = None,
         offline: bool = False, log=None) -> PdfResult:
     """Build the book of ``borough`` and ``year`` if needed, then write both PDFs."""
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    log = log or logs.line
     browser = chromium()
     name, start = definitions.resolve_borough(borough), periods.parse_year(year)
     report_name, paper_name = names(name, start)

@@ -34,7 +34,7 @@ import time
 import webbrowser
 from pathlib import Path
 
-from cspbook import config, definitions
+from cspbook import config, definitions, logs
 from cspbook.compute import dataset
 from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
@@ -243,11 +243,6 @@ def needs_data_reload(paths) -> bool:
     return any(not p.startswith(_DATASET_SAFE) for p in paths)
 
 
-def _stderr(msg: str) -> None:
-    sys.stderr.write(f"{msg}\n")
-    sys.stderr.flush()
-
-
 def clean(folder: Path, keep: set[Path]) -> None:
     """Remove every site copy in ``folder`` but those in ``keep``."""
     for path in folder.glob("*") if folder.exists() else []:
@@ -259,7 +254,7 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
             mirror: Path | None = None, offline: bool = False, open_browser: bool = False, log=None,
             ready=None) -> None:
     """Serve and rebuild until interrupted (KeyboardInterrupt / signals.Interrupted)."""
-    log = log or _stderr
+    log = log or logs.line
     home = config.home()
     definitions.resolve_borough(borough)  # bad input: one message before anything starts
     periods.parse_year(year)
