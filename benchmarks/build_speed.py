@@ -352,8 +352,8 @@ manifest = rawcache.ensure()
 data = dataset.dataset()
 for y in all_years:  # the download the overview links to
     book.write_downloads(y, table.indicator_table(data, configs[y]).to_csv(index=False, lineterminator="\n"))
-titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
-jobs = plan.plan(name, all_years, titles, manifest)
+pages = {y: configs[y].pages for y in all_years}
+jobs = plan.plan(name, all_years, pages, manifest)
 started = time.perf_counter()
 for job in jobs:
     job.output.parent.mkdir(parents=True, exist_ok=True)

@@ -163,7 +163,7 @@ def test_a_missing_passage_is_named(project):
     start = text.index("  consultation: >-")
     end = text.index("  financial: >-")
     defaults.write_text(text[:start] + text[end:])
-    line = text[:text.index("cover_paper:")].count("\n") + 1
+    line = text[:text.index("\ncover_paper:") + 1].count("\n") + 1  # the top-level key, not the page
     with pytest.raises(DefinitionError) as caught:
         reports.load("Barnet", 2011)
     assert str(caught.value) == (

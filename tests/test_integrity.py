@@ -513,7 +513,7 @@ def _keys(home: Path, borough: str = BOROUGH, year: str = YEAR, manifest: dict |
 
     start_year = periods.parse_year(year)
     report = reports.load(borough, start_year)
-    planned = plan.plan(borough, [start_year], {start_year: {p.id: p.title for p in report.priorities}},
+    planned = plan.plan(borough, [start_year], {start_year: report.pages},
                        manifest or rawcache.read_manifest())
     return {job.name: job.key for job in planned}
 

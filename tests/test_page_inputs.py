@@ -24,7 +24,7 @@ FIGURE = ("drug_treatment_completion,57,63,", "drug_treatment_completion,57,64,"
 def keys(year: int = 2011) -> dict[str, str]:
     clear_caches()
     report = reports.load(BOROUGH, year)
-    return {job.name: job.key for job in plan.plan(BOROUGH, [year], {year: {p.id: p.title for p in report.priorities}}, {})}
+    return {job.name: job.key for job in plan.plan(BOROUGH, [year], {year: report.pages}, {})}
 
 
 def changed_pages(home, old: str, new: str, path: str = PARTNER) -> set[str]:
@@ -77,7 +77,7 @@ def test_every_page_is_declared_and_a_priority_page_shows_its_priority():
 
         mp.setenv("CSPBOOK_HOME", str(REPO))
         report = reports.load(BOROUGH, 2011)
-    assert set(page_inputs.USES) == {*plan.AFTER_PAGES, "overview"}  # every other page is a priority chapter
+    assert set(page_inputs.USES) == {name for name, _, priority in report.pages if not priority}  # the rest: chapters
     reoffending = next(p for p in report.priorities if p.id == "reoffending")
     assert page_inputs.shown("reoffending", report) == (frozenset(reoffending.indicators), False)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import clear_caches
+
 from cspbook.definitions import reports
 from cspbook.errors import DefinitionError
 
@@ -139,3 +141,31 @@ def test_a_bad_report_file_is_refused(project, text, message):
         reports.load("Barnet", 2011)
     separator = ", " if message.startswith("line ") else ": "
     assert str(caught.value) == f"{path}{separator}{message}"
+
+
+def test_the_pages_of_the_book_are_data(project):
+    """The pages and their order come from the report configuration: ``priorities`` stands for
+    one chapter per priority; a closing page left out of ``pages`` is not in the plan."""
+    from cspbook.execute import plan
+
+    report = reports.load("Barnet", 2011)
+    assert [name for name, _, _ in report.pages] == [
+        "overview", "violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence",
+        "next_priorities", "methodology", "data_sources", "reconciliation", "cover_paper"]
+    assert [name for name, _, chapter in report.pages if chapter] == [p.id for p in report.priorities]
+    defaults = project / "data" / "reports" / "defaults.yml"
+    defaults.write_text(defaults.read_text().replace("  - reconciliation: Reconciliation\n", ""))
+    clear_caches()
+    report = reports.load("Barnet", 2011)
+    (project / "book" / "templates").mkdir(parents=True)
+    for name in ("overview", "priority", "next_priorities", "methodology", "data_sources", "cover_paper"):
+        (project / "book" / "templates" / f"{name}.ipynb").write_text("{}")
+    jobs = plan.plan("Barnet", [2011], {2011: report.pages}, {})
+    assert "reconciliation" not in [job.name for job in jobs] and jobs[-1].name == "cover_paper"
+
+
+def test_a_page_listed_twice_is_refused(project):
+    defaults = project / "data" / "reports" / "defaults.yml"
+    defaults.write_text(defaults.read_text().replace("  - priorities\n", "  - priorities\n  - asb: Again\n"))
+    with pytest.raises(DefinitionError, match=r"pages: \['asb'\] listed twice"):
+        reports.load("Barnet", 2011)

@@ -25,8 +25,9 @@ from cspbook.errors import DefinitionError
 
 KEYS = {
     "borough", "year", "aim", "partnership", "priorities", "headline", "next_priorities",
-    "static_threshold_pct", "reconciliation_tolerance_pp", "data_sources", "targets", "cover_paper",
+    "static_threshold_pct", "reconciliation_tolerance_pp", "data_sources", "targets", "cover_paper", "pages",
 }
+PRIORITIES = "priorities"  # in ``pages``: one chapter per priority of the configuration, in its order
 # The Cabinet cover paper's fixed text (see data/reports/defaults.yml), one passage per key.
 COVER_TEXT = (
     "council", "meeting", "report_of", "status", "key_decision", "wards", "author", "director",
@@ -72,6 +73,13 @@ class Report:
     targets: dict  # indicator id -> cspbook.definitions.targets.Target
     cover_paper: CoverPaperText
     files: tuple[str, ...]
+    book_pages: tuple = ()  # (name, title) of each page of the year, ``priorities`` expanded
+
+    @property
+    def pages(self) -> list[tuple[str, str, bool]]:
+        """(name, title, is a priority chapter) of every page of the year's book, in order."""
+        ids = {p.id for p in self.priorities}
+        return [(name, title, name in ids) for name, title in self.book_pages]
 
     @property
     def year_label(self) -> str:
@@ -280,7 +288,29 @@ def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, fi
                                  lambda path, *keys: _where_key(path, "targets", *keys)),
         cover_paper=_cover_paper(data.get("cover_paper"), cover_src, borough, year),
         files=files,
+        book_pages=_pages(src("pages"), data.get("pages"), priorities),
     )
+
+
+def _pages(path: Path, entries, priorities) -> tuple:
+    """The pages of the book, from ``pages:`` (``- name: Title``, and ``- priorities``)."""
+    if not isinstance(entries, list) or not entries:
+        raise DefinitionError(f"{path}: 'pages' must list the pages of the book, e.g. - overview: Overview, "
+                              f"- {PRIORITIES}, - methodology: Methodology")
+    out = []
+    for i, entry in enumerate(entries, start=1):
+        if entry == PRIORITIES:
+            out.extend((p.id, p.title) for p in priorities)
+        elif isinstance(entry, dict) and len(entry) == 1 and all(isinstance(v, str) and v.strip() for v in entry.values()):
+            out.extend((str(k), str(v)) for k, v in entry.items())
+        else:
+            raise DefinitionError(f"{path}: pages, entry {i}: found {entry!r}; write '- name: Title' (a template "
+                                  f"book/templates/<name>.ipynb) or '- {PRIORITIES}'")
+    names = [name for name, _ in out]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DefinitionError(f"{path}: pages: {twice} listed twice (a priority's id may not be a page's name)")
+    return tuple(out)
 
 
 def _report_ids(data: dict) -> list[str]:

@@ -24,10 +24,6 @@ from cspbook.errors import BuildError
 from cspbook.execute import page_inputs
 
 PRIORITY_TEMPLATE = "priority"  # one template serves every priority of the report configuration
-# The closing pages of each year; the Cabinet cover paper last (it is printed on its own by `cspbook pdf`).
-AFTER_PAGES = ("next_priorities", "methodology", "data_sources", "reconciliation", "cover_paper")
-TITLES = {"overview": "Overview", "next_priorities": "Next year's priorities", "methodology": "Methodology",
-          "data_sources": "Data sources", "reconciliation": "Reconciliation", "cover_paper": "Cabinet cover paper"}
 KERNEL_ENV = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PLATFORM_DIRS": "1", "PYTHONWARNINGS": "ignore"}
 
 
@@ -59,22 +55,20 @@ def inputs_digest(manifest: dict) -> bytes:
     return fingerprint.digest(data, defs.encode(), lib.encode()).encode()
 
 
-def plan(borough: str, years: list[int], titles: dict[int, dict[str, str]], manifest: dict) -> list[Job]:
-    """One job per page per year: overview, one chapter per priority of the year's report
-    configuration (``titles[year]``: priority id -> title, in the report's order, all from
-    the one priority template), then the closing pages."""
+def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, bool]]], manifest: dict) -> list[Job]:
+    """One job per page per year, in the order of ``pages[year]`` ((name, title, is a
+    priority chapter), from the report configuration: :attr:`cspbook.definitions.reports.Report.pages`);
+    a priority chapter comes from the one priority template, any other page from its own."""
     common = inputs_digest(manifest)
     jobs = []
     for year in years:
-        for name in ["overview", *titles[year], *AFTER_PAGES]:
-            priority = name in titles[year]
+        for name, title, priority in pages[year]:
             template = config.templates_dir() / f"{PRIORITY_TEMPLATE if priority else name}.ipynb"
             if not template.exists():
                 raise BuildError(f"template {template} is missing; the book needs one notebook per page in book/templates/")
             params = {"borough": borough, "year": periods.label(year), "home": str(config.home())}
             if priority:
                 params["priority"] = name
-            title = titles[year].get(name) or TITLES[name]
             key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common,
                                      page_inputs.partner_digest(name, borough, year))
             output = config.year_dir(periods.label(year)) / f"{name}.ipynb"

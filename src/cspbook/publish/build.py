@@ -58,8 +58,8 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
     with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log):
         book.check_writable()
         manifest = rawcache.ensure(mirror=mirror, offline=offline, notice=log)
-        titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
-        planned = plan.plan(name, all_years, titles, manifest)
+        pages = {y: configs[y].pages for y in all_years}
+        planned = plan.plan(name, all_years, pages, manifest)
         if _unchanged(planned, primary, all_years, log):
             # Nothing that the book depends on changed: no data to load, no notebook to run,
             # no Jupyter Book (and no pandas import: this path is nearly free).

@@ -144,8 +144,8 @@ class Builder:
             # fetch (when needed) at the start only; then the cache as it is (`cspbook fetch` updates it)
             manifest = rawcache.ensure(mirror=self.mirror, offline=self.offline or self.data_checked, notice=self.log)
             self.data_checked = True
-            titles = {y: {p.id: p.title for p in configs[y].priorities} for y in all_years}
-            planned = plan.plan(name, all_years, titles, manifest)
+            pages = {y: configs[y].pages for y in all_years}
+            planned = plan.plan(name, all_years, pages, manifest)
             from cspbook.compute import table
 
             data = dataset.dataset()
