@@ -59,7 +59,10 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="cspbook",
         description="The annual report of a London Community Safety Partnership, computed from open data.",
-        epilog="examples:\n  cspbook indicators --borough \"Barking and Dagenham\" --year 2011-12\n  cspbook COMMAND --help",
+        epilog=("examples:\n"
+                "  cspbook build --borough \"Barking and Dagenham\" --year 2024-25 --mirror ../shared/data/edition-2025-11\n"
+                "  cspbook indicators --borough \"Barking and Dagenham\" --year 2011-12\n"
+                "  cspbook COMMAND --help"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     top.add_argument("--version", action="version", version=f"cspbook {__version__}")
