@@ -114,11 +114,16 @@ def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
     'Residential burglary rose by 8.8% (1,573 to 1,711), faster than across London (+5.0%).'
     >>> sentence(dict(row, change_pct=0.3, value=1578.0, london_change_pct=-2.0))
     'Residential burglary remained static (1,573 to 1,578), while across London it fell (-2.0%).'
+    >>> sentence(dict(label="Domestic abuse", source="partner", unit="offences", value=float("nan"),
+    ...     change_pct=float("nan"), year="2024-25"))
+    'Domestic abuse: the partner agency has not supplied a figure for 2024-25.'
     >>> sentence(dict(label="Drug treatment completed", source="partner", unit="percent", value=63.0,
     ...     previous_value=57.0, change_pct=float("nan"), london_change_pct=float("nan"), comparable=True, note=""))
     'Drug treatment completed rose from 57% to 63% (up 6 percentage points).'
     """
     label = row["label"]
+    if row.get("source") == "partner" and _missing(row.get("value")) and _missing(row.get("change_pct")):
+        return f"{label}: the partner agency has not supplied a figure for {row['year']}."
     if not row.get("comparable", True):
         return f"{label}: {number(row['value'], row['unit'])} in {row['year']}; no change is shown ({row['note']})."
     if row["unit"] == "percent":
@@ -223,7 +228,7 @@ def ordinal(n: int) -> str:
 def headline_bullet(row, threshold: float = 1.0, with_reason: bool = True) -> str:
     """The headline list line: the sentence, marked when the figure came from a partner."""
     text = sentence(row, threshold, with_reason)
-    if row.get("source") == "partner":
+    if row.get("source") == "partner" and not (_missing(row.get("value")) and _missing(row.get("change_pct"))):
         text = text[:-1] + " (partner-supplied figure)."
     return text
 
