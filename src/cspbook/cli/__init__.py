@@ -55,6 +55,14 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--year", required=True, help="financial year, e.g. 2011-12 (April 2011 to March 2012)")
 
 
+def _book_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    """Borough, year, more years, parallel notebooks and the data options of a book command."""
+    _report_options(parser)
+    parser.add_argument("--years", metavar="FIRST..LAST", help=f"also {verb} these years, e.g. 2010-11..2012-13 (a part per year)")
+    parser.add_argument("--jobs", type=int, metavar="N", help="notebooks executed in parallel (default: the number of cores)")
+    _data_options(parser)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="cspbook",
@@ -97,18 +105,12 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reconcile)
 
     p = add("build", "Build the HTML book: execute the notebooks with papermill and assemble them with Jupyter Book.")
-    _report_options(p)
-    p.add_argument("--years", metavar="FIRST..LAST", help="also build these years, e.g. 2010-11..2012-13 (a part per year)")
-    p.add_argument("--jobs", type=int, metavar="N", help="notebooks executed in parallel (default: the number of cores)")
-    _data_options(p)
+    _book_options(p, "build")
     p.set_defaults(func=cmd_build)
 
     p = add("pdf", "Write the book and its Cabinet cover paper as two PDFs in _build/pdf/ (builds the book first if needed; "
                    "prints with an installed Chromium).")
-    _report_options(p)
-    p.add_argument("--years", metavar="FIRST..LAST", help="also include these years, e.g. 2010-11..2012-13 (a part per year)")
-    p.add_argument("--jobs", type=int, metavar="N", help="notebooks executed in parallel (default: the number of cores)")
-    _data_options(p)
+    _book_options(p, "include")
     p.set_defaults(func=cmd_pdf)
 
     p = add("preview", "Build the book, serve it on 127.0.0.1 and rebuild it as you edit: open pages reload "
