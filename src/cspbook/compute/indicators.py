@@ -282,16 +282,11 @@ def _spans(months) -> str:
     >>> _spans(pd.PeriodIndex(["2011-04", "2011-05", "2011-06", "2011-09"], freq="M"))
     'April 2011 to June 2011, September 2011'
     """
-    runs: list[list[pd.Period]] = []
-    for month in sorted(months):
-        if runs and month == runs[-1][-1] + 1:
-            runs[-1].append(month)
-        else:
-            runs.append([month])
-    return ", ".join(
-        periods.describe_month(run[0]) + (f" to {periods.describe_month(run[-1])}" if len(run) > 1 else "")
-        for run in runs
-    )
+    def month(ordinal: int) -> str:
+        return periods.describe_month(pd.Period(ordinal=ordinal, freq="M"))
+
+    return ", ".join(month(first) + (f" to {month(last)}" if last != first else "")
+                     for first, last in load.runs(m.ordinal for m in months))
 
 
 def for_borough(change_table: pd.DataFrame, available: pd.PeriodIndex, borough: str, year: int) -> pd.DataFrame:

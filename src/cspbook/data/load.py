@@ -162,24 +162,28 @@ def supplies(wides: list[pd.DataFrame]) -> list[np.ndarray]:
             for i in range(len(wides))]
 
 
+def runs(values) -> list[tuple[int, int]]:
+    """Whole numbers (months as ordinals, years) folded into runs of consecutive values.
+
+    >>> runs([2012, 2008, 2009, 2010])
+    [(2008, 2010), (2012, 2012)]
+    """
+    out: list[list[int]] = []
+    for value in sorted(int(v) for v in values):
+        if out and value == out[-1][1] + 1:
+            out[-1][1] = value
+        else:
+            out.append([value, value])
+    return [(first, last) for first, last in out]
+
+
 def ranges(ordinals) -> list[str]:
     """Consecutive months folded into ranges.
 
     >>> ranges([pd.Period("2011-01", "M").ordinal, pd.Period("2011-02", "M").ordinal, pd.Period("2011-04", "M").ordinal])
     ['2011-01..2011-02', '2011-04..2011-04']
     """
-    out, start, prev = [], None, None
-    for month in sorted(int(m) for m in ordinals):
-        if start is None:
-            start = prev = month
-        elif month == prev + 1:
-            prev = month
-        else:
-            out.append(f"{_label(start)}..{_label(prev)}")
-            start = prev = month
-    if start is not None:
-        out.append(f"{_label(start)}..{_label(prev)}")
-    return out
+    return [f"{_label(first)}..{_label(last)}" for first, last in runs(ordinals)]
 
 
 def _label(ordinal: int) -> str:

@@ -219,14 +219,19 @@ def _indicator_ids(path, where, ids) -> tuple[str, ...]:
     if not isinstance(ids, list) or not ids:
         raise DefinitionError(f"{path}: {where}: must be a non-empty list of indicator ids")
     for iid in ids:
-        if iid not in known:
-            hint = difflib.get_close_matches(str(iid), list(known), n=1)
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise DefinitionError(
-                f"{_where(path, iid)}: {where}: unknown indicator id '{iid}'{suggestion} "
-                f"(defined in data/indicators.yml: {', '.join(known)})"
-            )
+        _known(path, iid, known, f"{where}: unknown indicator id")
     return tuple(ids)
+
+
+def _known(path: Path, token, known, problem: str) -> None:
+    """DefinitionError (at the line of ``token``, with the closest known id) unless ``token``
+    is one of ``known``, the ids defined in data/indicators.yml."""
+    if token not in known:
+        hint = difflib.get_close_matches(str(token), list(known), n=1)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        raise DefinitionError(
+            f"{_where(path, token)}: {problem} '{token}'{suggestion} (defined in data/indicators.yml: {', '.join(known)})"
+        )
 
 
 def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, files) -> Report:
@@ -249,13 +254,7 @@ def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, fi
         if not isinstance(entry, dict) or "id" not in entry:
             raise DefinitionError(f"{path}: priorities, entry {i}: needs an 'id' (one of {', '.join(prios)})")
         pid = entry["id"]
-        if pid not in prios:
-            hint = difflib.get_close_matches(str(pid), list(prios), n=1)
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise DefinitionError(
-                f"{_where(path, pid)}: priorities, entry {i}: unknown priority '{pid}'{suggestion} "
-                f"(defined in data/indicators.yml: {', '.join(prios)})"
-            )
+        _known(path, pid, prios, f"priorities, entry {i}: unknown priority")
         priorities.append(PriorityConfig(
             id=pid,
             title=str(entry.get("title") or prios[pid].title),

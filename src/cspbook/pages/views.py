@@ -9,6 +9,7 @@ import pandas as pd
 
 from cspbook import definitions, words
 from cspbook.compute import indicators, reconcile
+from cspbook.data import load
 from cspbook.definitions import periods, targets
 from cspbook.pages import narrative, plots
 from cspbook.pages.context import Context
@@ -251,21 +252,7 @@ def _years_using(ctx: Context, series: str) -> str:
     years = sorted(ctx.data.changes.loc[ctx.data.changes["series"] == series, "year"].unique())
     if not years:
         return "no year (a newer series covers every year it covers)"
-    return _and_list([f"{periods.label(a)} to {periods.label(b)}" if a != b else periods.label(a) for a, b in _runs(years)])
-
-
-def _runs(years) -> list[tuple[int, int]]:
-    """
-    >>> _runs([2008, 2009, 2010, 2012])
-    [(2008, 2010), (2012, 2012)]
-    """
-    runs: list[list[int]] = []
-    for y in years:
-        if runs and y == runs[-1][1] + 1:
-            runs[-1][1] = y
-        else:
-            runs.append([y, y])
-    return [(a, b) for a, b in runs]
+    return _and_list([f"{periods.label(a)} to {periods.label(b)}" if a != b else periods.label(a) for a, b in load.runs(years)])
 
 
 def _and_list(items) -> str:
