@@ -150,11 +150,12 @@ def build(manifest: dict, cache: Path) -> Dataset:
     check_boroughs(wides, paths, boroughs)
     defs = definitions.indicators()
     classes = definitions.classifications()
-    monthly = indicators.monthly(wides, defs, boroughs)
+    owned = load.supplies(wides)  # the months each file supplies within its series
+    monthly = indicators.monthly(wides, defs, boroughs, owned)
     annual = indicators.annual(monthly)
     all_changes = indicators.changes(annual, defs, classes.breaks)
     order = indicators.series_order(monthly, classes.series)
     supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
-                for w, m in zip(wides, load.supplies(wides))}
+                for w, m in zip(wides, owned)}
     return Dataset(supplied, manifest, monthly, annual, all_changes, indicators.select(all_changes, order),
                    indicators.data_months(monthly), tuple(order))

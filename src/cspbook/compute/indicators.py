@@ -21,11 +21,12 @@ from cspbook.errors import PeriodError
 MIXED = "mixed"
 
 
-def monthly(wides: list[pd.DataFrame], indicators: dict[str, Indicator], boroughs) -> pd.DataFrame:
+def monthly(wides: list[pd.DataFrame], indicators: dict[str, Indicator], boroughs, supplied=None) -> pd.DataFrame:
     """Monthly count of each MPS indicator for every borough, series and month in the data.
 
     Columns: ``indicator, series, borough, month, count, classification, source``. Each
-    month of a series is counted from one file only (:func:`cspbook.data.load.supplies`); a
+    month of a series is counted from one file only (``supplied``: the months each file
+    supplies, :func:`cspbook.data.load.supplies` when not given); a
     borough with no row for a category counts 0 for it (MPS files omit all-zero rows); rows
     of areas that are not boroughs are left out.
 
@@ -41,14 +42,14 @@ def monthly(wides: list[pd.DataFrame], indicators: dict[str, Indicator], borough
     boroughs = list(boroughs)
     mps = [ind for ind in indicators.values() if ind.source == "mps"]
     parts = []
-    for wide, supplied in zip(wides, load.supplies(wides)):
-        if not len(supplied) or not mps:
+    for wide, months in zip(wides, load.supplies(wides) if supplied is None else supplied):
+        if not len(months) or not mps:
             continue
         cid = wide.attrs.get("classification", "")
         codes = pd.Index(boroughs).get_indexer(wide["borough"])
         in_borough = codes >= 0
         columns = load.month_ordinals(wide)
-        keep = np.isin(columns, supplied)
+        keep = np.isin(columns, months)
         counts = wide[[c for c in wide.columns if c not in load.KEYS]].to_numpy()[:, keep]
         minors = wide["minor"].to_numpy()
         # One matrix product per file: weights[indicator, borough, row] is 1 where the row is
