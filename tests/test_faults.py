@@ -192,8 +192,7 @@ def test_a_signal_while_jupyter_book_writes(last_good, signum, code):
     shutil.rmtree(last_good.home / ".cspbook" / "jb")  # a full Sphinx build: it takes a few seconds
     writing = last_good.home / ".cspbook" / "jb" / "_build"
     watch = Watch(start(last_good.home))
-    watch.until(lambda: writing.exists() and any("jupyter_book" in line for line in command_lines(
-        descendants(watch.proc.pid))), "Jupyter Book started writing")
+    watch.until(lambda: writing.exists() and watch.line("building the HTML book"), "Jupyter Book (in the process) started writing")
     children = descendants(watch.proc.pid)
     send(watch.proc, signum)
     assert_stopped_cleanly(watch, code, children, last_good)

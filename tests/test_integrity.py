@@ -466,6 +466,51 @@ def test_an_incremental_rebuild_gives_the_bytes_of_a_clean_build(last_good):
     assert snapshot(last_good.home / "_build" / "html") == last_good.html
 
 
+@pytest.mark.slow
+def test_after_a_sequence_of_edits_the_in_process_incremental_book_is_the_clean_book(last_good, tmp_path):
+    """Sphinx runs in the build's process and builds on its kept working tree: after several
+    edits (a sentence in the template of five chapters, a partner figure, a code cell of another
+    template), the book is byte for byte what a clean Sphinx build of the same notebooks gives,
+    and what ``jupyter-book build -W --keep-going`` in a subprocess gives."""
+    from cspbook.publish import book
+
+    home = last_good.home
+    priority = home / "book" / "templates" / "priority.ipynb"
+    nb = nbformat.read(priority, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "markdown" and not c.source.startswith("# "))
+    cell.source += "\n\nA sentence added by the first edit."
+    nbformat.write(nb, priority)
+    first = cspbook(home)
+    assert first.returncode == 0 and len(executed(first.stderr)) == 5, first.stderr
+    partner = home / "data" / "partner" / "barking-and-dagenham-2011-12.csv"
+    partner.write_text(partner.read_text(encoding="utf-8").replace("drug_treatment_completion,57,63,", "drug_treatment_completion,57,61,"),
+                       encoding="utf-8")
+    second = cspbook(home)
+    assert second.returncode == 0 and executed(second.stderr) == sorted(f"{YEAR}/{p}" for p in ("cover_paper", "overview", "reoffending")), second.stderr
+    other = home / "book" / "templates" / "next_priorities.ipynb"
+    nb = nbformat.read(other, as_version=4)
+    nb.cells[2].source += "\nextra = 1  # a change to one code cell"
+    nbformat.write(nb, other)
+    third = cspbook(home)
+    assert third.returncode == 0 and executed(third.stderr) == [f"{YEAR}/next_priorities"], third.stderr
+    assert "jupyter_book" not in third.stderr and "discarding" not in third.stderr, third.stderr
+    incremental = snapshot(home / "_build" / "html")
+    assert incremental != last_good.html
+    assert b"A sentence added by the first edit." in (home / "_build" / "html" / "book" / YEAR / "asb.html").read_bytes()
+
+    shutil.rmtree(home / ".cspbook" / "jb")  # Sphinx from scratch, on the same notebooks
+    shutil.rmtree(home / "_build" / "html")
+    clean = cspbook(home)
+
+    assert clean.returncode == 0 and executed(clean.stderr) == [], clean.stderr
+    assert snapshot(home / "_build" / "html") == incremental
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSPBOOK_HOME", str(home))
+        subprocess_book = book.jupyter_book("html", tmp_path / "jb", "jupyter-book build failed")
+    expected = {name: digest for name, digest in incremental.items() if name != book.STAMP}
+    assert snapshot(subprocess_book) == expected
+
+
 FULL_DISK = """
 import builtins, errno, os
 _open = builtins.open

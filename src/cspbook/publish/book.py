@@ -2,9 +2,10 @@
 Jupyter Book strictly, and swap the new HTML into ``_build/html`` only when the whole
 build succeeded (a failed build leaves the last good book as it was).
 
-Jupyter Book builds in ``.cspbook/jb`` (kept between builds, so Sphinx only re-reads
-changed pages); the finished HTML is copied beside ``_build/html`` and swapped in with
-renames. A build stamp in the HTML lets an unchanged rebuild skip Jupyter Book entirely.
+Jupyter Book's Sphinx builds in this process (:mod:`cspbook.publish.sphinx_run`: strict,
+no interpreter or imports to pay), in ``.cspbook/jb`` (kept between builds, so Sphinx only
+re-reads changed pages); the finished HTML is copied beside ``_build/html`` and swapped in
+with renames. A build stamp in the HTML lets an unchanged rebuild skip Jupyter Book entirely.
 
 What is published is exactly the output of the last successful build: the stamp lists
 every file of the book with its sha256, and the book counts as up to date only while it
@@ -185,7 +186,9 @@ def build_html(digest: str, log=None, check=None) -> Path:
             (jb / "_build" / "html" / STAMP).unlink()
             (jb / WORK_STAMP).unlink()
     log("building the HTML book with Jupyter Book (warnings are errors)")
-    built = jupyter_book("html", jb, "Jupyter Book failed; the last good book is unchanged")
+    from cspbook.publish import sphinx_run
+
+    built = sphinx_run.html(config.home(), jb, "Jupyter Book failed; the last good book is unchanged")
     if check is not None:
         check()
     files = integrity.listing(built, skip=(STAMP,))

@@ -4,10 +4,9 @@ watch the sources, rebuild what changed, and reload the open pages.
 - **Build**: the recipe of :mod:`cspbook.publish.build`, in this process, into its own folder
   ``.cspbook/preview/`` (never ``_build/html``). Notebooks are rerun only when their cache
   key changed (:func:`cspbook.execute.plan.plan`), on a pool of warm kernels opened once and kept
-  between rebuilds (:class:`cspbook.execute.pool.Pool`). Sphinx runs in this process too, so
-  its modules stay loaded; its environment in ``.cspbook/preview/jb`` makes each rebuild
-  incremental. Measured on the 2-core machine, one changed page: 0.53 s in-process
-  against 1.6 s for ``jupyter-book build`` in a subprocess (the normal build's way).
+  between rebuilds (:class:`cspbook.execute.pool.Pool`). Sphinx runs in this process too
+  (:mod:`cspbook.publish.sphinx_run`, as the normal build), so its modules stay loaded; its
+  environment in ``.cspbook/preview/jb`` makes each rebuild incremental.
 - **Serve**: Starlette's static files under uvicorn, from an immutable copy of the last
   good HTML (``.cspbook/preview/site/<generation>``), switched atomically after a
   successful rebuild. A small script (``livereload.js``) is added to each HTML page *as it
@@ -25,8 +24,6 @@ watch the sources, rebuild what changed, and reload the open pages.
 from __future__ import annotations
 
 import contextlib
-import io
-import logging
 import os
 import shutil
 import sys
@@ -40,7 +37,7 @@ from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
 from cspbook.errors import BuildError, CspbookError
 from cspbook.execute import plan, snapshot
-from cspbook.publish import book, lock
+from cspbook.publish import book, lock, sphinx_run
 from cspbook.publish.preview_serve import (  # noqa: F401
     PREFIX,
     Server,
@@ -59,45 +56,13 @@ def preview_dir() -> Path:
 
 
 def sphinx_html(source: Path, work: Path) -> Path:
-    """Build the HTML book of ``source`` strictly with Sphinx in this process, incrementally
-    in ``work``, as ``jupyter-book build -W --keep-going`` does; the HTML folder."""
-    from jupyter_book.config import get_final_config
-    from sphinx.application import Sphinx
-    from sphinx.util import console
-    from sphinx.util.docutils import docutils_namespace, patch_docutils
+    """Build the HTML book of ``source`` strictly with a new Sphinx application in this
+    process, incrementally in ``work``, as ``jupyter-book build -W --keep-going`` does; the
+    HTML folder (see :mod:`cspbook.publish.sphinx_run`)."""
+    return sphinx_run.html(source, work, FAILURE)
 
-    console.nocolor()
-    sphinx_config, _ = get_final_config(
-        user_yaml=source / "_config.yml",
-        cli_config={"external_toc_path": (source / "_toc.yml").as_posix(), "latex_individualpages": False},
-        sourcedir=source, use_external_toc=True,
-    )
-    # A list of our own: Sphinx's default ``templates_path`` is one list object shared by every
-    # application in the process, and the themes append their folders to it. Shared, it grew
-    # with each rebuild, changed the configuration's hash, and so made Sphinx rewrite every page.
-    sphinx_config["templates_path"] = list(sphinx_config.get("templates_path") or [])
-    html = work / "_build" / "html"
-    output = io.StringIO()
-    status = 1
-    root = logging.getLogger()
-    saved = root.level, list(root.handlers)  # Sphinx's extensions configure the root logger: put it back after
-    try:
-        with patch_docutils(source), docutils_namespace():
-            app = Sphinx(srcdir=source, confdir=None, outdir=html, doctreedir=work / "_build" / ".doctrees",
-                         buildername="html", confoverrides=sphinx_config, status=output, warning=output,
-                         freshenv=False, warningiserror=True, keep_going=True, parallel=1)
-            app.build(False, [])
-            status = app.statuscode
-    except Exception as exc:  # noqa: BLE001 - a Sphinx or extension error: report it like a warning
-        output.write(f"ERROR: {type(exc).__name__}: {exc}\n")
-    finally:
-        root.setLevel(saved[0])
-        root.handlers[:] = saved[1]
-    problems = [line for line in output.getvalue().splitlines() if "WARNING" in line or "ERROR" in line]
-    if status or problems:
-        shown = "\n".join(problems[:20]) or output.getvalue()[-3000:]
-        raise BuildError(f"Jupyter Book (Sphinx) failed; the last good pages stay served:\n{shown}")
-    return html
+
+FAILURE = "Jupyter Book (Sphinx) failed; the last good pages stay served"
 
 
 class Builder:

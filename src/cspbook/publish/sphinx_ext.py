@@ -10,6 +10,10 @@ as plain text, and its search page inserts them as HTML (``innerHTML``): a title
 ``Prio <img src=x onerror=...>`` would run when a reader searches for it. We HTML-escape
 them as each page is indexed (the page titles there are already HTML, rendered by Sphinx).
 
+An incremental Sphinx build keeps, in ``searchindex.js``, every word that a rewritten page no
+longer has, with an empty list of pages (``"word": []``); a clean build has no such word. We
+leave them out (:func:`_terms_without_empty`), so an incremental build gives the clean bytes.
+
 myst-nb copies its stylesheet into the output only when the build has finished, so the
 pages written by a clean build link it without a ``?v=`` checksum and the pages rewritten by
 a later build with one: the same inputs gave different bytes. We copy it before any page is
@@ -52,6 +56,14 @@ def _escaping_feed(feed):
     return feed_escaped
 
 
+def _terms_without_empty(get_terms):
+    def get_terms_found(self, fn2index):
+        return tuple({word: pages for word, pages in terms.items() if pages != []} for terms in get_terms(self, fn2index))
+
+    get_terms_found.cspbook_prunes = True
+    return get_terms_found
+
+
 def _copy_mystnb_css_early(app):
     if app.builder.format == "html":
         from pathlib import Path
@@ -86,7 +98,9 @@ def setup(app):
 
     if not getattr(IndexBuilder.feed, "cspbook_escapes", False):  # once per process
         IndexBuilder.feed = _escaping_feed(IndexBuilder.feed)
+    if not getattr(IndexBuilder.get_terms, "cspbook_prunes", False):
+        IndexBuilder.get_terms = _terms_without_empty(IndexBuilder.get_terms)
     app.connect("html-page-context", _escape_pagetitle, priority=900)  # after the theme's (500)
     app.connect("builder-inited", _copy_mystnb_css_early)
     app.connect("builder-inited", _landmark_for_the_title)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "2"}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "3"}

@@ -1,0 +1,168 @@
+"""Sphinx in this process, strictly and incrementally, as ``jupyter-book build -W --keep-going``
+runs it: the same configuration (Jupyter Book's ``get_final_config`` of ``_config.yml`` and
+``_toc.yml``), the same application, its environment and doctrees kept in a working folder so
+that a rebuild reads and writes only the changed pages.
+
+Both `cspbook build` (in ``.cspbook/jb``) and `cspbook preview` (in ``.cspbook/preview/jb``)
+build this way: the modules stay loaded (no interpreter, no imports per build). Any warning
+or error fails the build with a BuildError naming it (up to 20 lines of them).
+
+:class:`Warm` keeps one application across rebuilds (the preview): Sphinx re-reads the
+pages whose notebooks changed, with its environment in memory, instead of a new
+application reading its pickle; a new application is made when ``_config.yml``, ``_toc.yml``
+or the static files change, and after a failed build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import warnings
+from pathlib import Path
+
+from cspbook import fingerprint
+from cspbook.errors import BuildError
+
+
+def _configuration(source: Path) -> dict:
+    from jupyter_book.config import get_final_config
+
+    sphinx_config, _ = get_final_config(
+        user_yaml=source / "_config.yml",
+        cli_config={"external_toc_path": (source / "_toc.yml").as_posix(), "latex_individualpages": False},
+        sourcedir=source, use_external_toc=True,
+    )
+    # A list of our own: Sphinx's default ``templates_path`` is one list object shared by every
+    # application in the process, and the themes append their folders to it. Shared, it grew
+    # with each rebuild, changed the configuration's hash, and so made Sphinx rewrite every page.
+    sphinx_config["templates_path"] = list(sphinx_config.get("templates_path") or [])
+    return sphinx_config
+
+
+def _application(source: Path, work: Path, output: io.StringIO):
+    from sphinx.application import Sphinx
+    from sphinx.util import console
+
+    console.nocolor()
+    return Sphinx(srcdir=source, confdir=None, outdir=work / "_build" / "html", doctreedir=work / "_build" / ".doctrees",
+                  buildername="html", confoverrides=_configuration(source), status=output, warning=output,
+                  freshenv=False, warningiserror=True, keep_going=True, parallel=1)
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():
+    """Sphinx's extensions configure the root logger (and warn of deprecations): put it back after."""
+    root = logging.getLogger()
+    saved = root.level, list(root.handlers)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+
+
+def _raise_for(status: int, output: str, failure: str) -> None:
+    problems = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
+    if status or problems:
+        shown = "\n".join(problems[:20]) or output[-3000:]
+        raise BuildError(f"{failure}:\n{shown}")
+
+
+def html(source: Path, work: Path, failure: str = "Jupyter Book (Sphinx) failed") -> Path:
+    """Build the HTML book of ``source`` with a new Sphinx application in this process,
+    incrementally in ``work``; the HTML folder (``work/_build/html``). BuildError(``failure``
+    and the warnings) on any warning or error. KeyboardInterrupt passes through."""
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    output = io.StringIO()
+    status = 1
+    with _quiet_root_logger():
+        try:
+            with patch_docutils(source), docutils_namespace():
+                app = _application(source, work, output)
+                app.build(False, [])
+                status = app.statuscode
+        except Exception as exc:  # noqa: BLE001 - a Sphinx or extension error: report it like a warning
+            output.write(f"ERROR: {type(exc).__name__}: {exc}\n")
+    _raise_for(status, output.getvalue(), failure)
+    return work / "_build" / "html"
+
+
+def inputs_digest(source: Path) -> str:
+    """What a kept application was made from: ``_config.yml``, ``_toc.yml``, ``book/_static``."""
+    static = source / "book" / "_static"
+    return fingerprint.digest(*((source / name).read_bytes() if (source / name).exists() else b"-"
+                                for name in ("_config.yml", "_toc.yml")),
+                              (fingerprint.tree(static, "*") if static.exists() else "-").encode())
+
+
+def _forget_page_assets(app, registered: tuple[list, list]) -> None:
+    """Drop the scripts and stylesheets added for single pages (the theme adds one per page,
+    ``DOCUMENTATION_OPTIONS.pagename = ...``, to the application's registry and the builder):
+    Sphinx puts the build's own back before each page but not after the last, and would take
+    them for the book's own in the next build. ``registered``: the registry's lists as the
+    extensions left them."""
+    app.registry.js_files[:], app.registry.css_files[:] = (list(files) for files in registered)
+    for name in ("_js_files", "_css_files"):
+        kept = getattr(app.builder, f"_orig{name}", None)
+        if kept is not None:
+            getattr(app.builder, name)[:] = kept
+
+
+class Warm:
+    """One Sphinx application kept across rebuilds of ``source`` into ``work`` (the preview's).
+
+    Its docutils namespace (the directives and roles its extensions registered) stays open
+    while it lives, in this thread: no other Sphinx may run in the process meanwhile.
+    """
+
+    def __init__(self, source: Path, work: Path):
+        self.source, self.work = source, work
+        self.app = None
+        self.made_from: str | None = None
+        self.output = io.StringIO()
+        self.stack: contextlib.ExitStack | None = None
+        self.registered: tuple[list, list] = ([], [])
+        self.reused = 0  # builds on a kept application (for the log and the tests)
+
+    def close(self) -> None:
+        if self.stack is not None:
+            self.stack.close()
+        self.stack, self.app, self.made_from = None, None, None
+
+    def build(self, failure: str = "Jupyter Book (Sphinx) failed") -> Path:
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+        digest = inputs_digest(self.source)
+        if self.app is not None and digest != self.made_from:
+            self.close()
+        status = 1
+        self.output.seek(0)
+        self.output.truncate()
+        ok = False
+        with _quiet_root_logger():
+            try:
+                if self.app is None:
+                    self.stack = contextlib.ExitStack()
+                    self.stack.enter_context(patch_docutils(self.source))
+                    self.stack.enter_context(docutils_namespace())
+                    self.app = _application(self.source, self.work, self.output)
+                    self.registered = (list(self.app.registry.js_files), list(self.app.registry.css_files))
+                    self.made_from = digest
+                else:
+                    self.reused += 1
+                self.app.build(False, [])
+                status = self.app.statuscode
+                ok = status == 0
+                _forget_page_assets(self.app, self.registered)
+            except Exception as exc:  # noqa: BLE001 - a Sphinx or extension error: report it like a warning
+                self.output.write(f"ERROR: {type(exc).__name__}: {exc}\n")
+            finally:
+                text = self.output.getvalue()
+                if not ok or "WARNING" in text or "ERROR" in text:
+                    self.close()  # a failed build leaves no application to build on (its warnings count on)
+        _raise_for(status, text, failure)
+        return self.work / "_build" / "html"
