@@ -4,6 +4,7 @@ copies of the site it serves, and Sphinx kept in the process."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import threading
@@ -118,3 +119,45 @@ def test_sphinx_in_the_process_rewrites_only_the_changed_page_on_a_rebuild(built
     preview.sphinx_html(home, tmp_path / "jb")
     rewritten = sorted(p.name for p in pages if p.stat().st_mtime_ns != before[p])
     assert rewritten == ["overview.html", "violent_crime.html"]  # the page, and the root that holds the toctree
+
+
+@pytest.mark.slow
+def test_one_sphinx_application_kept_warm_writes_the_bytes_of_a_new_one_each_time(built_book, tmp_path, monkeypatch):
+    """The preview keeps one Sphinx application across rebuilds (issue 21): after edits of a page
+    it rewrites that page (and the root holding the toctree) only, on the same application, and
+    its book is byte for byte what a new application per rebuild writes; a change of _config.yml
+    makes a new application."""
+    from cspbook.publish import sphinx_run
+    from conftest import snapshot
+
+    home = tmp_path / "book"
+    shutil.copytree(built_book.home, home, ignore=shutil.ignore_patterns(".cspbook", "_build"))
+    monkeypatch.setenv("CSPBOOK_HOME", str(home))
+    page = home / "book" / built_book.year / "violent_crime.ipynb"
+    original = page.read_text(encoding="utf-8")
+    paragraph = next("".join(c["source"]) for c in json.loads(original)["cells"]  # not the title: the toc has it
+                     if c["cell_type"] == "markdown" and not "".join(c["source"]).startswith("#"))
+    sentence = json.dumps(paragraph.splitlines()[0])[1:-1]
+    assert sentence and sentence in original
+    fresh = []
+    for n in (1, 2):
+        page.write_text(original.replace(sentence, f"{sentence} (edit {n})", 1), encoding="utf-8")
+        fresh.append(snapshot(sphinx_run.html(home, tmp_path / "fresh")))
+    page.write_text(original, encoding="utf-8")
+    warm = sphinx_run.Warm(home, tmp_path / "warm")
+    try:
+        html = warm.build()
+        pages = sorted(html.rglob("book/*/*.html"))
+        for n in (1, 2):
+            before = {p: p.stat().st_mtime_ns for p in pages}
+            time.sleep(0.05)
+            page.write_text(original.replace(sentence, f"{sentence} (edit {n})", 1), encoding="utf-8")
+            assert snapshot(warm.build()) == fresh[n - 1]
+            assert sorted(p.name for p in pages if p.stat().st_mtime_ns != before[p]) == ["overview.html", "violent_crime.html"]
+        assert warm.reused == 2
+        with open(home / "_config.yml", "a", encoding="utf-8") as config:
+            config.write("\n# a change of the configuration\n")
+        warm.build()
+        assert warm.reused == 2  # a new application for the new configuration
+    finally:
+        warm.close()

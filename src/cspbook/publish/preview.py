@@ -4,9 +4,11 @@ watch the sources, rebuild what changed, and reload the open pages.
 - **Build**: the recipe of :mod:`cspbook.publish.build`, in this process, into its own folder
   ``.cspbook/preview/`` (never ``_build/html``). Notebooks are rerun only when their cache
   key changed (:func:`cspbook.execute.plan.plan`), on a pool of warm kernels opened once and kept
-  between rebuilds (:class:`cspbook.execute.pool.Pool`). Sphinx runs in this process too
-  (:mod:`cspbook.publish.sphinx_run`, as the normal build), so its modules stay loaded; its
-  environment in ``.cspbook/preview/jb`` makes each rebuild incremental.
+  between rebuilds (:class:`cspbook.execute.pool.Pool`). Sphinx runs in this process too, and
+  one application is kept across rebuilds (:class:`cspbook.publish.sphinx_run.Warm`: its
+  environment stays in memory; a new one when ``_config.yml``, ``_toc.yml`` or the static
+  files change); its working tree ``.cspbook/preview/jb`` makes each rebuild incremental
+  (``benchmarks/sphinx_warm.py`` measures a kept application against a new one per rebuild).
 - **Serve**: Starlette's static files under uvicorn, from an immutable copy of the last
   good HTML (``.cspbook/preview/site/<generation>``), switched atomically after a
   successful rebuild. A small script (``livereload.js``) is added to each HTML page *as it
@@ -81,6 +83,7 @@ class Builder:
         self.timings: dict[str, float] = {}  # seconds of the last rebuild's steps
         self.site: Path | None = None  # the last copy made, and what each of its files was copied from
         self.copied: dict[str, tuple[int, int]] = {}
+        self.sphinx = sphinx_run.Warm(config.home(), preview_dir() / "jb")  # one application, kept warm
 
     def open_pool(self) -> None:
         if plan.engine_name() == "warm" and self.pool is None:
@@ -89,6 +92,7 @@ class Builder:
             self.pool = pool.Pool(self.jobs, plan.work_dir() / "running", env=plan.KERNEL_ENV, cwd=config.home())
 
     def close(self) -> None:
+        self.sphinx.close()
         if self.pool is not None:
             self.pool.close()
             self.pool = None
@@ -131,7 +135,7 @@ class Builder:
                 snapshot.check(inputs)
                 return None
             started = time.monotonic()
-            html = sphinx_html(config.home(), preview_dir() / "jb")
+            html = self.sphinx.build(FAILURE)
             self.timings["pages"] = time.monotonic() - started
             snapshot.check(inputs)  # an input saved during the rebuild: not served; the watcher rebuilds with it
         started = time.monotonic()
