@@ -115,7 +115,9 @@ def test_an_edit_reloads_the_open_page_an_error_shows_in_it_and_a_fix_recovers(l
         page.get_by_text("The preview shows this sentence without a manual reload.").wait_for(timeout=120_000)
         assert loads, "the page was not reloaded"
         assert "rebuilt in" in preview.wait_rebuild(count)
-        assert "executing 5 notebooks" in preview.watch.text(), preview.watch.text()  # the five chapters of the priority template
+        # the five chapters of the priority template: the page in view first, then the other four
+        assert f"pages in view first: {YEAR}/violent_crime" in preview.watch.text(), preview.watch.text()
+        assert "executing 4 notebooks" in preview.watch.text(), preview.watch.text()
 
         # 2. a failing cell: the error in the page (and the terminal), the last good content still there
         count = preview.rebuilds()
@@ -249,4 +251,45 @@ def test_a_burst_of_saves_makes_one_rebuild_with_the_last_one(last_good):
             served = response.read().decode()
         assert "Saved 5 times." in served and "Saved 4 times." in served  # each save added a sentence
     finally:
+        preview.stop()
+
+
+# --- the page in view first (issue 21) -------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_template_save_reloads_the_pages_in_view_before_the_rest_of_the_book(last_good, chromium):
+    preview = Preview(last_good.home)
+    context = chromium.new_context(viewport=DESKTOP)
+    traffic = watch(context, preview.url)
+    tabs = {name: context.new_page() for name in ("violent_crime", "asb")}  # two chapters of the priority template
+    loads = {name: [] for name in tabs}
+    try:
+        for name, tab in tabs.items():
+            open_page(tab, preview.url + f"book/{YEAR}/{name}.html")
+            tab.on("framenavigated", lambda frame, name=name: loads[name].append(frame.url)
+                   if frame == tabs[name].main_frame else None)
+        preview.watch.until(lambda: set(preview.state()["viewing"]) == {f"book/{YEAR}/{n}.html" for n in tabs},
+                            "both tabs told the preview which page they show", timeout=30)
+        count = preview.rebuilds()
+        edit_sentence(last_good.home, "Shown first in the open tabs.")
+        tabs["violent_crime"].locator("#cspbook-preview-rebuilding").wait_for(state="attached", timeout=60_000)
+        for tab in tabs.values():
+            tab.get_by_text("Shown first in the open tabs.").wait_for(timeout=120_000)
+        log = preview.wait_rebuild(count)
+        lines = log.splitlines()
+        first = next(i for i, line in enumerate(lines) if line.startswith("pages in view first:"))
+        assert set(lines[first].split(": ", 1)[1].split(", ")) == {f"{YEAR}/violent_crime", f"{YEAR}/asb"}, log
+        reloaded = next(i for i, line in enumerate(lines) if line.startswith("pages in view reloaded"))
+        rest = [i for i, line in enumerate(lines) if re.match(rf"  run +{YEAR}/(acquisitive_crime|reoffending|confidence)$", line)]
+        done = next(i for i, line in enumerate(lines) if "rebuilt in" in line and i > first)
+        assert len(rest) == 3 and first < reloaded < min(rest) and max(rest) < done, log  # the tabs' pages, then the rest
+        for name, tab in tabs.items():
+            assert tab.get_by_text("Shown first in the open tabs.").count() == 1
+            tab.locator("#cspbook-preview-rebuilding").wait_for(state="detached", timeout=30_000)
+            assert len(loads[name]) == 1, loads  # reloaded once: the rest of the book left the page as it was
+        assert not traffic.outside, traffic.outside
+    finally:
+        context.close()
         preview.stop()

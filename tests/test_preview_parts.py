@@ -77,7 +77,8 @@ def test_the_script_and_the_state_have_their_own_addresses(site):
     assert status == 200 and headers["content-type"].startswith("text/javascript")
     assert b"EventSource" in body
     status, _, body = request(app, "/_cspbook-preview/state")
-    assert body == b'{"generation": 2, "error": "notebook 2011-12/asb failed in cell 3", "building": false}'
+    assert json.loads(body) == {"generation": 2, "error": "notebook 2011-12/asb failed in cell 3", "building": False,
+                                "phase": None, "viewing": []}
 
 
 def test_before_the_first_good_build_every_page_says_what_happened(tmp_path):
@@ -161,3 +162,16 @@ def test_one_sphinx_application_kept_warm_writes_the_bytes_of_a_new_one_each_tim
         assert warm.reused == 2  # a new application for the new configuration
     finally:
         warm.close()
+
+
+def test_a_page_served_again_unchanged_is_not_reloaded_and_the_open_pages_are_known(site):
+    state = preview.State()
+    state.serve(site, {"book/a.html": (10, 1), "book/b.html": (20, 1)})
+    state.serve(site, {"book/a.html": (11, 2), "book/b.html": (20, 1)}, phase="in view")  # a rebuilt first
+    state.serve(site, {"book/a.html": (11, 2), "book/b.html": (21, 3)})  # then the rest
+    assert state.generation == 3 and state.phase == "in view"
+    assert not state.same_page("book/a.html", 1, 2) and state.same_page("book/a.html", 2, 3)
+    assert state.same_page("book/b.html", 1, 2) and not state.same_page("book/b.html", 2, 3)
+    assert not state.same_page("book/c.html", 2, 3) and not state.same_page("book/a.html", 0, 3)  # unknown: reload
+    state.viewers.update({object(): "book/a.html", object(): preview.page_of("/")})
+    assert state.viewed() == {"book/a.html", "index.html"}

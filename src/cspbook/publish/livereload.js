@@ -1,13 +1,31 @@
 // cspbook preview only (never in a built book): reload this page when the preview has
-// rebuilt the book, and show the error of a failed rebuild over the last good page.
-// The preview server adds this script to every HTML page it serves, with the build
-// generation the page came from; it sends the current state over Server-Sent Events.
+// rebuilt this page, show a small note while it rebuilds, and show the error of a failed
+// rebuild over the last good page. The preview server adds this script to every HTML page it
+// serves, with the build generation the page came from; the event stream names this page (the
+// preview rebuilds the pages open in tabs first) and sends the state, with whether to reload.
 (function () {
   "use strict";
   var me = document.currentScript;
   var generation = Number(me.dataset.generation);
   var events = me.dataset.events;
   var box = null;
+  var note = null;
+
+  function rebuilding(on) {
+    if (!on) { if (note) { note.remove(); note = null; } return; }
+    if (note) { return; }
+    note = document.createElement("section");
+    note.id = "cspbook-preview-rebuilding";
+    note.setAttribute("aria-label", "Preview");
+    note.style.cssText = "position:fixed;right:0.75rem;top:0.75rem;z-index:10001;margin:0;padding:0.3rem 0.7rem;" +
+      "background:#fffbe6;color:#1a1a1a;border:1px solid #8a6d00;border-radius:4px;font:13px/1.4 system-ui,sans-serif";
+    var text = document.createElement("p");
+    text.setAttribute("role", "status");
+    text.style.cssText = "margin:0";
+    text.textContent = "Rebuilding\u2026";
+    note.appendChild(text);
+    document.body.appendChild(note);
+  }
 
   function hide() {
     if (box) { box.remove(); box = null; }
@@ -40,14 +58,17 @@
     box.append(title, message, close);
   }
 
-  var source = new EventSource(events);
+  var source = new EventSource(events + "?page=" + encodeURIComponent(window.location.pathname) +
+    "&generation=" + generation);
   source.addEventListener("state", function (event) {
     var state = JSON.parse(event.data);
-    if (state.generation !== generation) {
+    if (state.reload) {
       source.close();
       window.location.reload();
       return;
     }
+    generation = state.generation;
+    rebuilding(state.building);
     show(state.error);
   });
 })();

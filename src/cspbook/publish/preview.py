@@ -46,6 +46,7 @@ from cspbook.publish.preview_serve import (  # noqa: F401
     State,
     inject,
     make_app,
+    page_of,
     waiting_page,
 )
 from cspbook.publish.preview_watch import Watcher, relevant, watched  # noqa: F401
@@ -97,9 +98,12 @@ class Builder:
             self.pool.close()
             self.pool = None
 
-    def build(self, reload_data: bool = True) -> Path | None:
+    def build(self, reload_data: bool = True, viewed: set[str] = frozenset(), serve=None, pending=None) -> Path | None:
         """One rebuild; the new site folder, or None when the HTML would be unchanged.
-        Raises CspbookError (bad input, a failing cell, a Sphinx warning)."""
+        Raises CspbookError (bad input, a failing cell, a Sphinx warning). ``viewed``: the pages
+        the open tabs show (``book/2011-12/asb.html``); their notebooks run first and their site
+        goes to ``serve(site)`` before the rest of the book is rebuilt, unless ``pending()`` says a
+        newer save came, which stops the rebuild there (:class:`Superseded`)."""
         began = time.monotonic()
         if _library_digest() != self.library:
             raise BuildError("the cspbook library (src/cspbook) changed since the preview started; "
@@ -108,6 +112,7 @@ class Builder:
         name = definitions.resolve_borough(self.borough_arg)
         primary = periods.parse_year(self.year_arg)
         all_years = sorted(set(periods.parse_year_range(self.years_arg)) | {primary}) if self.years_arg else [primary]
+        pending = pending or (lambda: False)
         with lock.held(plan.work_dir() / "build.lock", notice=self.log, kind="preview"):
             # fetch (when needed) at the start only; then the cache as it is (`cspbook fetch` updates it)
             rawcache.ensure(mirror=self.mirror, offline=self.offline or self.data_checked, notice=self.log)
@@ -121,30 +126,67 @@ class Builder:
 
                 data = dataset.dataset()
                 tables = {y: table.indicator_table(data, configs[y]) for y in all_years}
-                if not plan.all_cached(planned):
+                first = in_view_first(planned, viewed) if serve is not None else []
+                if first or not plan.all_cached(planned):
                     self.open_pool()
                 started = time.monotonic()
                 self.timings = {"prepare": started - began}
-                plan.execute(planned, self.jobs, log=self.log, progress=False, pool=self.pool)
+                if first:
+                    self.log(f"pages in view first: {', '.join(job.label for job in first)}")
+                plan.execute(first or planned, self.jobs, log=self.log, progress=False, pool=self.pool)
                 self.timings["notebooks"] = time.monotonic() - started
             downloads = [book.write_downloads(y, csvtext.to_csv(tables[y]))
                          for y in all_years]
             book.write_toc(book.toc(planned, primary))
             digest = book.stamp(planned, downloads)
+            if first:
+                serve(self._pages(inputs))
+                self.served_stamp = None
+                self.log(f"pages in view reloaded in {time.monotonic() - began:.1f}s; now the rest of the book")
+                if pending():
+                    raise Superseded()
+                with snapshot.reading(inputs):
+                    started = time.monotonic()
+                    plan.execute(planned, self.jobs, log=self.log, progress=False, pool=self.pool)
+                    self.timings["rest"] = time.monotonic() - started
+                if pending():
+                    raise Superseded()
             if digest == self.served_stamp:
                 snapshot.check(inputs)
                 return None
-            started = time.monotonic()
-            html = self.sphinx.build(FAILURE)
-            self.timings["pages"] = time.monotonic() - started
-            snapshot.check(inputs)  # an input saved during the rebuild: not served; the watcher rebuilds with it
+            site = self._pages(inputs)
+        self.served_stamp = digest
+        return site
+
+    def _pages(self, inputs) -> Path:
+        """Sphinx on the notebooks installed, the inputs checked, and a new copy of the site."""
+        started = time.monotonic()
+        html = self.sphinx.build(FAILURE)
+        self.timings["pages"] = time.monotonic() - started
+        snapshot.check(inputs)  # an input saved during the rebuild: not served; the watcher rebuilds with it
         started = time.monotonic()
         site = preview_dir() / "site" / f"{time.time_ns()}"
         self.copied = copy_site(html, site, self.site, self.copied)
         self.site = site
         self.timings["copy"] = time.monotonic() - started
-        self.served_stamp = digest
         return site
+
+
+class Superseded(Exception):
+    """A newer save came while the rest of the book was rebuilt: its rebuild does the rest."""
+
+
+def page_file(job) -> str:
+    """The page of the site that ``job``'s notebook makes, e.g. ``book/2011-12/asb.html``."""
+    return job.output.relative_to(config.home()).with_suffix(".html").as_posix()
+
+
+def in_view_first(planned: list, viewed: set[str]) -> list:
+    """The jobs to run first: those of the pages in view that must run, when other jobs must
+    run too (else none: one pass does it all)."""
+    todo = [job for job in planned if plan.cache_problem(job) != ""]
+    first = [job for job in todo if page_file(job) in viewed]
+    return first if first and len(first) < len(todo) else []
 
 
 def copy_site(html: Path, site: Path, previous: Path | None, copied: dict) -> dict[str, tuple[int, int]]:
@@ -251,33 +293,43 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
             state.update(building=True)
             if changed:
                 log(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
+            def serve_first(site: Path) -> None:  # the pages in view, before the rest of the book
+                old = state.site
+                state.serve(site, builder.copied, phase="in view")
+                clean(sites, {site, *([old] if old else [])})
+
             try:
-                site = builder.build(reload_data=changed is None or needs_data_reload(changed))
+                site = builder.build(reload_data=changed is None or needs_data_reload(changed), viewed=state.viewed(),
+                                     serve=serve_first, pending=lambda: not watcher.changes.empty())
+            except Superseded:
+                log("a newer save came: the rest of the book is rebuilt with it")
+                state.update(building=False, phase=None)
+                return False
             except snapshot.InputsChanged as exc:
                 log(f"{exc.names[0]} changed during the rebuild; nothing of it is served; rebuilding with the change")
-                state.update(building=False)
+                state.update(building=False, phase=None)
                 return True
             except lock.LockHeld as exc:
                 message = f"{exc}; the preview rebuilds by itself when it ends"
                 log(f"rebuild waits: {message}")
-                state.update(building=False, error=message)
+                state.update(building=False, error=message, phase=None)
                 return True
             except CspbookError as exc:
                 log(f"rebuild failed: {exc}")
                 log(f"still serving the last good pages on {server.url}")
-                state.update(building=False, error=str(exc))
+                state.update(building=False, error=str(exc), phase=None)
                 return False
             except Exception as exc:  # noqa: BLE001 - keep serving; say what happened
                 log(f"rebuild failed: {type(exc).__name__}: {exc}")
-                state.update(building=False, error=f"{type(exc).__name__}: {exc}")
+                state.update(building=False, error=f"{type(exc).__name__}: {exc}", phase=None)
                 return False
             seconds = time.monotonic() - started
             if site is None:
                 log(f"rebuilt in {seconds:.1f}s: the pages are unchanged")
-                state.update(building=False, error=None)
+                state.update(building=False, error=None, phase=None)
                 return False
             old = state.site
-            state.update(site=site, generation=state.generation + 1, building=False, error=None)
+            state.serve(site, builder.copied, building=False, phase=None)
             clean(sites, {site, *([old] if old else [])})  # the previous copy may still be serving a request
             release_memory()
             steps = ", ".join(f"{name} {value:.2f}s" for name, value in builder.timings.items())

@@ -1,7 +1,11 @@
 """What `cspbook preview` serves on 127.0.0.1: the last good copy of the book, with a small
 live-reload script injected into each HTML page as it is sent (never written into a book),
-an event stream that tells open pages to reload when a rebuild is done, and a page that
-shows a failed rebuild's notebook, cell and message while the last good pages stay served."""
+an event stream that tells open pages to reload when a rebuild changed them, and a page that
+shows a failed rebuild's notebook, cell and message while the last good pages stay served.
+
+Each open page's event stream names the page (``?page=/book/2011-12/asb.html``): the preview
+knows which pages the open tabs show (:meth:`State.viewed`) and rebuilds those first; a page
+reloads only when the generation now served holds another version of it (:meth:`State.same_page`)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from cspbook.errors import CspbookError
 
@@ -30,9 +35,32 @@ class State:
     building: bool = False
     listeners: list = field(default_factory=list)  # callables taking the state as JSON
     lock: threading.Lock = field(default_factory=threading.Lock)
+    phase: str | None = None  # "in view": the pages the open tabs show are served, the rest is being rebuilt
+    versions: dict = field(default_factory=dict)  # generation -> {page: what its file was copied from}
+    viewers: dict = field(default_factory=dict)  # open event stream -> the page it shows
 
     def as_json(self) -> str:
-        return json.dumps({"generation": self.generation, "error": self.error, "building": self.building})
+        return json.dumps({"generation": self.generation, "error": self.error, "building": self.building,
+                           "phase": self.phase})
+
+    def viewed(self) -> set[str]:
+        """The pages the open tabs show, e.g. ``{"book/2011-12/asb.html"}``."""
+        with self.lock:
+            return set(self.viewers.values())
+
+    def same_page(self, page: str, old: int, new: int) -> bool:
+        """Whether generation ``new`` serves ``page`` exactly as generation ``old`` did."""
+        with self.lock:
+            before, after = self.versions.get(old), self.versions.get(new)
+        return before is not None and after is not None and page in before and before.get(page) == after.get(page)
+
+    def serve(self, site: Path, files: dict, **changes) -> None:
+        """Serve ``site`` as the next generation (``files``: its pages' versions)."""
+        with self.lock:
+            self.versions[self.generation + 1] = dict(files)
+            for old in sorted(self.versions)[:-20]:  # a tab older than that reloads
+                del self.versions[old]
+        self.update(site=site, generation=self.generation + 1, error=None, **changes)
 
     def update(self, **changes) -> None:
         with self.lock:
@@ -42,6 +70,16 @@ class State:
             listeners = list(self.listeners)
         for listener in listeners:
             listener(message)
+
+
+def page_of(path: str) -> str:
+    """The file a tab's address shows, relative to the site.
+
+    >>> page_of("/book/2011-12/asb.html"), page_of("/"), page_of("/book/")
+    ('book/2011-12/asb.html', 'index.html', 'book/index.html')
+    """
+    path = path.lstrip("/")
+    return path + "index.html" if path == "" or path.endswith("/") else path
 
 
 def _script_tag(generation: int) -> bytes:
@@ -110,8 +148,21 @@ def make_app(state: State):
         if not loop_box:
             loop_box.append(asyncio.get_running_loop())
         inbox: asyncio.Queue = asyncio.Queue()
+        query = parse_qs((scope.get("query_string") or b"").decode("latin-1"))
+        page = page_of(query.get("page", [""])[0])
+        shown = [int(query["generation"][0]) if query.get("generation", [""])[0].isdigit() else -1]
         streams.add(inbox)
+        with state.lock:
+            state.viewers[inbox] = page
         inbox.put_nowait(state.as_json())
+
+        def for_this_page(message: str) -> str:
+            """The state, with ``reload``: whether this page changed since the generation it shows."""
+            data = json.loads(message)
+            if data["generation"] != shown[0] and state.same_page(page, shown[0], data["generation"]):
+                shown[0] = data["generation"]  # served again unchanged: nothing to reload
+            data["reload"] = data["generation"] != shown[0]
+            return json.dumps(data)
 
         async def stream():
             try:
@@ -123,9 +174,11 @@ def make_app(state: State):
                         continue
                     if message is None:
                         return
-                    yield f"event: state\ndata: {message}\n\n"
+                    yield f"event: state\ndata: {for_this_page(message)}\n\n"
             finally:
                 streams.discard(inbox)
+                with state.lock:
+                    state.viewers.pop(inbox, None)
 
         response = StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
         await response(scope, receive, send)
@@ -144,8 +197,9 @@ def make_app(state: State):
         if path == f"{PREFIX}/livereload.js":
             await Response(SCRIPT.read_bytes(), media_type="text/javascript", headers={"Cache-Control": "no-store"})(scope, receive, send)
             return
-        if path == f"{PREFIX}/state":
-            await Response(state.as_json(), media_type="application/json", headers={"Cache-Control": "no-store"})(scope, receive, send)
+        if path == f"{PREFIX}/state":  # with the pages the open tabs show
+            shown = json.dumps(dict(json.loads(state.as_json()), viewing=sorted(state.viewed())))
+            await Response(shown, media_type="application/json", headers={"Cache-Control": "no-store"})(scope, receive, send)
             return
         with state.lock:
             site, generation = state.site, state.generation
