@@ -59,6 +59,7 @@ def indicators_2024(tmp_path_factory, mirror, open_dir):
             assert code == 0, err.getvalue()
             out[borough if year == "2024-25" else (borough, year)] = pd.read_csv(io.StringIO(buf.getvalue())).set_index("indicator")
     clear_caches()
+    out["_root"] = root
     return out
 
 
@@ -114,7 +115,7 @@ def test_pas_says_its_latest_period_and_drug_treatment_its_absence(indicators_20
     assert row["value"] == pytest.approx(float(mine["Proportion"].iloc[0].replace(",", ".")) * 100)
     assert row["period"] == "latest published: 12 months to December 2023"
     drug = indicators_2024[BD].loc["drug_treatment_completion"]
-    assert pd.isna(drug["value"]) and "no ndtms_viewit export" in drug["test_note"]
+    assert pd.isna(drug["value"]) and "no NDTMS ViewIt export for Barking and Dagenham" in drug["test_note"]
 
 
 def test_mid_2011_comes_from_the_mid_2022_workbook(open_dir, project):
@@ -225,3 +226,25 @@ def test_the_2011_12_rates_use_mid_2011(real_home, capsys, open_dir):
     assert vwi["rate_per_1000"] == pytest.approx(vwi["value"] / 187029 * 1000)
     assert vwi["population"] == 187029
     assert "domestic_abuse_vwi" not in rows.index  # no open source has 2011-12: the book is the book it was
+
+
+def test_the_headline_lists_say_not_supplied_only_where_no_open_source_fills(indicators_2024, monkeypatch):
+    from conftest import use_home
+
+    from cspbook.pages import context, cover, views
+
+    use_home(monkeypatch, indicators_2024["_root"])
+    ctx = context.context(BD, "2024-25")
+    head = views._rows(ctx, ctx.report.headline)
+    for lines in (views.headline_bullets(ctx, head), [cover.headline(ctx, head, None)]):
+        import html
+
+        text = html.unescape(" ".join(lines))
+        missing = [label for label in head["label"] if f"{label}: the partner agency has not supplied" in text]
+        assert missing == ["Serious youth violence", "Calls to the council's ASB team",
+                           "Successful completion of drug treatment",
+                           "Residents who agree police and partners deal with the issues that matter"]
+        assert "Beside it, from open data (a different measure): Knife injury victims aged 1-24 rose" in text
+        assert "(latest published: 12 months to December 2023)" in text
+        assert "Domestic violence offences fell by 7.8% (3,487 to 3,214)" in text
+        assert "(189 to 236)" in text and "(2024, calendar year)" in text

@@ -143,11 +143,12 @@ def _own_years(frame, ind, year, boroughs) -> pd.DataFrame:
     num, den = ind.open["numerator"], ind.open["denominator"]
     label = f"{periods.label(year)}, financial year (April to March)"
     areas = set(frame["area"])
+    what = registry().sources[ind.open["source"]].dataset.split(",")[0]  # e.g. 'NDTMS ViewIt export'
     by = frame.set_index(["area", "period", "measure"])["value"]
     rows = []
     for borough in boroughs:
         if borough not in areas:
-            rows.append((borough, np.nan, np.nan, f"no {ind.open['source']} export for {borough} is present in the open data"))
+            rows.append((borough, np.nan, np.nan, f"no {what} for {borough} is present in the open data"))
             continue
         shares = []
         for y in (year, year - 1):

@@ -52,16 +52,22 @@ def rate_clause(row) -> str:
     return f" ({'; '.join(parts)})"
 
 
-def headline_line(row, table: pd.DataFrame, threshold: float = 1.0) -> str:
+def headline_line(row, table: pd.DataFrame, threshold: float = 1.0, beside: bool = True) -> str:
     """The headline list line of a figure: the sentence, its own period when it is not the
     financial year; for a measure with no figure, the open figures beside it (the rates per
     1,000 residents are in each chapter's rates table, the CSV and the JSON)."""
     text = narrative.headline_bullet(row, threshold, with_reason=False)
+    gap = str(row.get("test_note") or "")
+    if gap.startswith("open data: ") and _missing(row.get("value")):  # e.g. no ViewIt export for the borough
+        text = f"{text[:-1]}; {gap[len('open data: '):]}."
     own = _own_period(row)
     if own and not (_missing(row.get("value")) and _missing(row.get("change_pct"))):
         text = f"{text[:-1]} ({own})."
     if _missing(row.get("value")) and row.get("beside"):
         others = table[table["indicator"].isin(str(row["beside"]).split(", "))]
+        if not beside:  # a chapter: the measures beside are in its own list
+            names = "; ".join(str(label) for label in others["label"])
+            return f"{text} Shown below it from open data, a narrower or different measure: {names}." if names else text
         besides = [headline_line(r, table, threshold) for _, r in others.iterrows() if not _missing(r.get("value"))]
         if besides:
             text += " Beside it, from open data (a different measure): " + " ".join(besides)

@@ -120,7 +120,7 @@ def priority(ctx: Context, priority_id: str) -> View:
         raise definitions.DefinitionError(f"priority '{priority_id}' is not in the report configuration for {ctx.borough} {ctx.year_label}; it has: {known}")
     rows = _rows(ctx, prio.indicators)
     thr = ctx.report.static_threshold_pct
-    sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
+    sentences = [open_pages.headline_line(r, ctx.table, thr, beside=False) for _, r in rows.iterrows()]
     sentences += [narrative.cautions(rows.to_dict("records"))]
     n_partner = int((rows["source"] == "partner").sum())
     view = View(glue={
