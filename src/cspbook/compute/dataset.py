@@ -36,6 +36,9 @@ class Dataset:
     changes: pd.DataFrame
     months: pd.PeriodIndex
     series: tuple = ()
+    london_monthly: pd.DataFrame | None = None  # the whole MPS (boroughs and other areas) per indicator, series, month
+    london_annual: pd.DataFrame | None = None  # the same per financial year
+    areas_monthly: pd.DataFrame | None = None  # the rows of areas that are not boroughs (airports, Unknown), per month
 
     def series_for(self, year: int) -> str | None:
         """The series the figures of ``year`` come from (None when no series covers it)."""
@@ -142,7 +145,7 @@ def build(manifest: dict, cache: Path) -> Dataset:
     paths = [cache / f["name"] for f in manifest.get("files", [])]
     if not paths:
         raise FetchError(f"{cache / 'manifest.json'}: lists no files; run `cspbook fetch` again")
-    from cspbook.compute import indicators
+    from cspbook.compute import indicators, significance
     from cspbook.data import load  # pandas: only when the data are read
 
     wides = load.load_files(paths)
@@ -151,11 +154,18 @@ def build(manifest: dict, cache: Path) -> Dataset:
     defs = definitions.indicators()
     classes = definitions.classifications()
     owned = load.supplies(wides)  # the months each file supplies within its series
-    monthly = indicators.monthly(wides, defs, boroughs, owned)
+    areas = list(boroughs) + sorted({str(b) for w in wides for b in w["borough"].unique()} - set(boroughs))
+    every = indicators.monthly(wides, defs, areas, owned)  # every row of the files: London is the whole MPS
+    in_borough = every["borough"].isin(boroughs).to_numpy()
+    monthly = every[in_borough].reset_index(drop=True)
+    monthly["borough"] = monthly["borough"].cat.set_categories(list(boroughs))
+    london_monthly = indicators.london_monthly(every)
+    london_annual = indicators.annual(london_monthly.assign(borough="London"))
     annual = indicators.annual(monthly)
-    all_changes = indicators.changes(annual, defs, classes.breaks)
+    all_changes = indicators.changes(annual, defs, classes.breaks, london_annual, significance.dispersions(monthly))
     order = indicators.series_order(monthly, classes.series)
     supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
                 for w, m in zip(wides, owned)}
     return Dataset(supplied, manifest, monthly, annual, all_changes, indicators.select(all_changes, order),
-                   indicators.data_months(monthly), tuple(order))
+                   indicators.data_months(monthly), tuple(order), london_monthly, london_annual,
+                   every[~in_borough].reset_index(drop=True))
