@@ -207,7 +207,9 @@ def _apply_breaks(out: pd.DataFrame, breaks) -> None:
     decided = np.zeros(len(out), dtype=bool)
     for brk in breaks:
         boroughs = getattr(brk, "boroughs", "all")
-        hit = (spans(brk, out["year"].to_numpy()) & out["comparable"].to_numpy()
+        # a row already made not comparable by a break is still hit: its note names every reason
+        open_ = out["comparable"].to_numpy() | out["note"].str.startswith("not comparable: ").to_numpy()
+        hit = (spans(brk, out["year"].to_numpy()) & open_
                & (True if brk.series == "all" else out["series"].isin(brk.series).to_numpy())
                & (True if boroughs == "all" else out["borough"].isin(boroughs).to_numpy())
                & (True if brk.indicators == "all" else out["indicator"].isin(brk.indicators).to_numpy()))
@@ -215,9 +217,9 @@ def _apply_breaks(out: pd.DataFrame, breaks) -> None:
         if brk.decision != "comparable":
             out.loc[hit, "break"] = out.loc[hit, "break"].map(lambda b: f"{b}; " if b else "") + brk.title
         if brk.decision == "not_comparable":
+            out.loc[hit, "note"] = out.loc[hit, "note"].map(lambda n: f"{n}; and " if n else "not comparable: ") + brk.reason
+            out.loc[hit & out["comparable"].to_numpy(), "instead"] = getattr(brk, "instead", "")
             out.loc[hit, "comparable"] = False
-            out.loc[hit, "note"] = f"not comparable: {brk.reason}"
-            out.loc[hit, "instead"] = getattr(brk, "instead", "")
         elif brk.decision == "caution":
             joined = out.loc[hit, "caution"].map(lambda c: f"{c}; " if c else "")
             out.loc[hit, "caution"] = joined + brk.reason

@@ -89,7 +89,17 @@ def reconciliation(data: Dataset, report: Report, published: pd.DataFrame | None
         published = published_figures(report)
     if published.empty:
         return reconcile.compare(published, pd.DataFrame(columns=["indicator", "label", "change_pct"]))
-    return reconcile.compare(published, _recomputed(data, report, published), report.reconciliation_tolerance_pp)
+    out = reconcile.compare(published, _recomputed(data, report, published), report.reconciliation_tolerance_pp)
+    cands = reconcile.candidates(data.all_changes, definitions.indicators(), definitions.classifications().series,
+                                 published, report.borough, report.year)
+    series = data.series_for(report.year)
+    reasons = []
+    for indicator, pct in zip(out["indicator"], out["published_change_pct"]):
+        mine = cands[cands["indicator"] == indicator]
+        used = mine[(mine["candidate"] == indicator) & (mine["series"] == series)]
+        reasons.append(reconcile.supported_reason(pct, used.iloc[0] if len(used) else None, mine))
+    out["supported"] = reasons
+    return out
 
 
 def published_figures(report: Report) -> pd.DataFrame:
