@@ -214,8 +214,12 @@ def _apply_breaks(out: pd.DataFrame, breaks) -> None:
                & (True if boroughs == "all" else out["borough"].isin(boroughs).to_numpy())
                & (True if brk.indicators == "all" else out["indicator"].isin(brk.indicators).to_numpy()))
         decided |= hit
+        # ``break`` names the breaks that decide the row: the not-comparable ones once there is one
+        named = hit & (out["comparable"].to_numpy() if brk.decision == "caution" else True)
+        if brk.decision == "not_comparable":
+            out.loc[hit & out["comparable"].to_numpy(), "break"] = ""
         if brk.decision != "comparable":
-            out.loc[hit, "break"] = out.loc[hit, "break"].map(lambda b: f"{b}; " if b else "") + brk.title
+            out.loc[named, "break"] = out.loc[named, "break"].map(lambda b: f"{b}; " if b else "") + brk.title
         if brk.decision == "not_comparable":
             out.loc[hit, "note"] = out.loc[hit, "note"].map(lambda n: f"{n}; and " if n else "not comparable: ") + brk.reason
             out.loc[hit & out["comparable"].to_numpy(), "instead"] = getattr(brk, "instead", "")

@@ -98,7 +98,8 @@ def reconciliation(data: Dataset, report: Report, published: pd.DataFrame | None
         mine = cands[cands["indicator"] == indicator]
         used = mine[(mine["candidate"] == indicator) & (mine["series"] == series)]
         reasons.append(reconcile.supported_reason(pct, used.iloc[0] if len(used) else None, mine))
-    out["supported"] = reasons
+    # the reason printed is the one the numbers support (or "not confirmed" with the candidates)
+    out["reason"] = [f"{r.split(': ', 1)[0]}: {why}" if ": " in r else why for r, why in zip(out["reason"], reasons)]
     return out
 
 

@@ -85,12 +85,9 @@ def overview(ctx: Context) -> View:
     thr = ctx.report.static_threshold_pct
     bullets = "".join(f"<li>{esc(text)}</li>" for text in headline_bullets(ctx, head))
     mps = head[head["source"] == "mps"]
-    improved = sum(narrative.row_judgement(r, thr) == "better" for _, r in head.iterrows())
     view = View(glue={
         "aim": ctx.report.aim,
         "partnership": ctx.report.partnership,
-        "headline_measures": words.plural(len(head), "headline measure"),
-        "n_improved": words.number(improved),
         "headline_count": narrative.headline_count([r for _, r in head.iterrows()], thr),
         "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum())),
         "priority_list": "; ".join(p.title for p in ctx.report.priorities),
@@ -134,7 +131,6 @@ def priority(ctx: Context, priority_id: str) -> View:
     view = View(summary=summary_list(sentences), glue={
         "introduction": prio.introduction,
         "focus": prio.focus,
-        "summary": " ".join(t for t in sentences if t),
         "measures": words.plural(len(rows), "measure"),
         "n_partner": words.number(n_partner) if n_partner else "none",
     })
@@ -298,7 +294,8 @@ def _scope(brk) -> str:
     defs = definitions.indicators()
     series = "every series" if brk.series == "all" else _and_list([cls.series.get(s, s) for s in brk.series])
     which = "every indicator" if brk.indicators == "all" else _and_list([defs[i].label.lower() for i in brk.indicators])
-    return f"{which}; {series}"
+    where = "" if getattr(brk, "boroughs", "all") == "all" else f"; {_and_list(list(brk.boroughs))} only"
+    return f"{which}; {series}{where}"
 
 
 def _years_using(ctx: Context, series: str) -> str:
@@ -367,10 +364,9 @@ def reconciliation(ctx: Context) -> View:
         "Published change": [narrative.signed_pct(v) for v in rec["published_change_pct"]],
         "Recomputed change": [narrative.signed_pct(v) for v in rec["recomputed_change_pct"]],
         "Difference (percentage points)": [("not available" if pd.isna(v) else f"{v:+.2f}") for v in rec["difference_pp"]],
-        "Status": [reconcile.status_text(s) for s in rec["status"]],  # the reason all rows share is said once, above
+        "Status": [reconcile.status_text(s) for s in rec["status"]],  # the reason the numbers support: the last column
     })
-    if "supported" in rec:
-        shown["What the numbers show"] = list(rec["supported"])
+    shown["What the numbers show"] = list(rec["reason"])
     n_ok, tol = int((rec["status"] == "reconciled").sum()), ctx.report.reconciliation_tolerance_pp
     if rec.empty:
         intro = (f"The partnership published no figures for {ctx.year_label} that can be recomputed from the open data, "
@@ -385,10 +381,6 @@ def reconciliation(ctx: Context) -> View:
                 f"{words.number(n_ok) if n_ok else 'none'} of them {words.form(n_ok, 'agrees', 'agree')} within "
                 f"{words.plural(tol, 'percentage point', shown=f'{tol:g}')}. The last column gives the reason the "
                 "numbers support, or says that none is confirmed."),
-            "published_figures": words.plural(len(rec), "figure"),
-            "agreement": f"{words.number(n_ok) if n_ok else 'none'} of them {words.form(n_ok, 'agrees', 'agree')} within "
-                         f"{words.plural(tol, 'percentage point', shown=f'{tol:g}')}",
-            "revision_reason": reconcile.REVISION_REASON,
         },
         parts=[html_table(shown, caption=f"Published and recomputed changes, {ctx.borough}, {ctx.year_label}")],
     )
