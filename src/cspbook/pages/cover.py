@@ -201,7 +201,7 @@ def background_papers(ctx: Context) -> list[tuple[str, str]]:
     for f in ctx.data.manifest.get("files", []):
         papers.append((
             f"{f['name']}: MPS recorded crime, {f['first_month']} to {f['last_month']}, {f['rows']:,} rows, "
-            f"fetched {str(f.get('fetched_at', ''))[:10]} (SHA-256 {f['sha256'][:16]})", ""))
+            f"SHA-256 {f['sha256'][:16]}", ""))
     for s in ctx.report.data_sources:
         papers.append((", ".join(str(s[k]) for k in ("name", "publisher", "licence") if s.get(k)), str(s.get("url", ""))))
     suppliers = partner_suppliers(ctx)

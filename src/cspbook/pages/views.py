@@ -322,8 +322,6 @@ def data_sources(ctx: Context) -> View:
     supplied = ctx.data.supplied
     rows = pd.DataFrame({
         "File": [f["name"] for f in files],
-        "Source": [f.get("source", "") for f in files],
-        "Fetched (UTC)": [f.get("fetched_at", "") for f in files],
         "Months": [f"{f['first_month']} to {f['last_month']}" for f in files],
         "Series": [labels.get(f.get("series", ""), f.get("series", "")) for f in files],
         "Months used": ["; ".join(supplied.get(f["name"], {}).get("months", [])) or "none (a later file of its series covers them)" for f in files],
@@ -342,7 +340,7 @@ def data_sources(ctx: Context) -> View:
         f"<code>{esc(s.get('url', ''))}</code></li>" for s in ctx.report.data_sources
     )
     return View(
-        glue={"files": words.plural(len(files), "file"), "origin": manifest.get("origin", ""), "fetched_at": manifest.get("fetched_at", ""),
+        glue={"files": words.plural(len(files), "file"), "dataset": manifest.get("dataset", ""),
               "series_used": labels.get(series, series or "none")},
         parts=[HTML(f"<ul>{srcs}</ul>"),
                html_table(rows, caption="Files behind every MPS figure (from the cache manifest)"),
