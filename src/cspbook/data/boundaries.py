@@ -96,3 +96,14 @@ def _area(path: Path, number: int, feature) -> Area:
             raise DataFileError(path, f"{where} ({name}) lies outside London's British National Grid box "
                                 f"(eastings {x0:,}-{x1:,}, northings {y0:,}-{y1:,} metres)", fix=FIX)
     return Area(name.strip(), str(code or ""), rings)
+
+
+FILE_NAME = "London_Borough_Excluding_MHW.geojson"
+
+
+def cached(cache: Path) -> Path | None:
+    """The British National Grid boundary file among the open files in the cache
+    (``<cache>/open/``, at any depth, in a folder named ``bng``), or None when there is none."""
+    folder = Path(cache) / "open"
+    found = sorted(p for p in folder.rglob(FILE_NAME) if p.parent.name.lower() == "bng") if folder.is_dir() else []
+    return found[0] if found else None

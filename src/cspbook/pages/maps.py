@@ -100,7 +100,7 @@ def choropleth(shapes: Boundaries, values: pd.Series, borough: str, *, what: str
     edges = classes(values, kind)
     names = [a.name for a in shapes.areas for _ in a.rings]
     fills = [NOT_POLICED if n == CITY else colour(values.get(n, np.nan), edges, kind) for n in names]
-    fig, ax = plt.subplots(figsize=(7.5, 6.2))
+    fig, ax = plt.subplots(figsize=(7.0, 5.6))
     polys = PolyCollection([r for a in shapes.areas for r in a.rings], facecolors=fills, edgecolors="#4d4d4d",
                            linewidths=0.5, hatch=None)
     ax.add_collection(polys)
@@ -121,7 +121,8 @@ def choropleth(shapes: Boundaries, values: pd.Series, borough: str, *, what: str
     if values.isna().any():
         handles.append(Patch(facecolor=NO_VALUE, edgecolor="#4d4d4d", label="not available"))
     handles.append(Patch(facecolor="none", edgecolor="black", linewidth=2.6, label=borough))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8.5)
+    # below the map, in two columns: the image stays narrow enough to read on a phone
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False, fontsize=10)
     drawn = {n: _hex(c) for n, c in zip(names, polys.get_facecolors())}
     return MapChart(name, _png(fig), _alt(values, borough, what, kind), caption(values, borough, what, kind),
                     _table(values, kind), drawn, borough)

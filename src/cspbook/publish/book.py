@@ -71,6 +71,17 @@ def download_path(year: int) -> Path:
     return config.year_dir(periods.label(year)) / "indicators.csv"
 
 
+def london_path(year: int) -> Path:
+    """Every borough's figures for the year's headline police measures, linked from the London page."""
+    return config.year_dir(periods.label(year)) / "london.csv"
+
+
+def write_london(year: int, csv_text: str) -> Path:
+    path = london_path(year)
+    _write_if_changed(path, csv_text.encode("utf-8"))
+    return path
+
+
 def write_downloads(year: int, csv_text: str) -> Path:
     path = download_path(year)
     _write_if_changed(path, csv_text.encode("utf-8"))
