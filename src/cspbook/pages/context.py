@@ -32,6 +32,7 @@ class Context:
     reconciliation: pd.DataFrame
     london: pd.DataFrame | None = None  # the headline police measures of every borough (compute.london)
     boundaries: object = None  # the borough outlines (data.boundaries.Boundaries), None when not in the cache
+    wards: pd.DataFrame | None = None  # offences per ward and year (compute.wards.ward_years), None without ward files
 
     @property
     def year_label(self) -> str:
@@ -52,9 +53,10 @@ def context(borough: str, year: str, home: str | None = None) -> Context:
 
 
 def _london(data, report) -> tuple:
-    """The boroughs side by side for the report's headline police measures, and the outlines."""
-    from cspbook.compute import london
+    """The boroughs side by side for the report's headline police measures, the outlines, the wards."""
+    from cspbook.compute import london, wards
     from cspbook.data import boundaries
 
     path = boundaries.cached(config.cache_dir())
-    return london.boroughs_side_by_side(data.changes, report.year, report.headline), boundaries.read(path) if path else None
+    return (london.boroughs_side_by_side(data.changes, report.year, report.headline), boundaries.read(path) if path else None,
+            wards.ward_years())
