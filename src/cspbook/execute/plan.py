@@ -55,10 +55,13 @@ def inputs_digest(manifest: dict) -> bytes:
     return fingerprint.digest(data, defs.encode(), lib.encode()).encode()
 
 
-def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, bool]]], manifest: dict) -> list[Job]:
+def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, bool]]], manifest: dict,
+         folder: Path | None = None) -> list[Job]:
     """One job per page per year, in the order of ``pages[year]`` ((name, title, is a
     priority chapter), from the report configuration: :attr:`cspbook.definitions.reports.Report.pages`);
-    a priority chapter comes from the one priority template, any other page from its own."""
+    a priority chapter comes from the one priority template, any other page from its own.
+    ``folder``: where the executed notebooks go (default each year's folder, ``book/<year>``;
+    the London edition gives each borough its own)."""
     common = inputs_digest(manifest)
     jobs = []
     for year in years:
@@ -71,7 +74,7 @@ def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, b
                 params["priority"] = name
             key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common,
                                      page_inputs.partner_digest(name, borough, year))
-            output = config.year_dir(periods.label(year)) / f"{name}.ipynb"
+            output = (folder or config.year_dir(periods.label(year))) / f"{name}.ipynb"
             jobs.append(Job(name, year, title, template, output, params, key))
     return jobs
 

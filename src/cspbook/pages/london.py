@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cspbook import words
+from cspbook import config, words
 from cspbook.definitions import periods
 from cspbook.pages import maps, narrative
 from cspbook.pages.markup import HTML, esc, figure
@@ -35,6 +35,15 @@ def sentence(rows: pd.DataFrame, borough: str, year: str) -> str:
         text += f"; {r['rate_per_1000']:.1f} per 1,000 residents, the {narrative.ordinal(int(r['rate_rank']))} highest rate"
     if r["comparable"] and pd.notna(r["change_rank"]):
         text += f". Its change, {narrative.signed_pct(r['change_pct'])}, ranked {narrative.ordinal(int(r['change_rank']))} of {n} (1st = the best change)"
+    return text + "."
+
+
+def london_sentence(rows: pd.DataFrame, year: str) -> str:
+    """London's total and change for one measure (the sum of the 32 boroughs)."""
+    now, before = rows["value"].sum(), rows["previous_value"].sum(min_count=1)
+    text = f"In {year} London's 32 boroughs recorded {narrative.number(now)} offences"
+    if pd.notna(before) and before and rows["comparable"].all():
+        text += f", {narrative.signed_pct((now - before) / before * 100)} on the year before"
     return text + "."
 
 
@@ -74,9 +83,10 @@ def _first(key: str) -> str:
     return "ascending" if key == "borough" or key.endswith("_rank") else "descending"
 
 
-def sortable_table(rows: pd.DataFrame, borough: str, year: int, caption: str) -> HTML:
+def sortable_table(rows: pd.DataFrame, borough: str | None, year: int, caption: str, links: dict | None = None) -> HTML:
     """The boroughs of one measure as an accessible table whose column headings are buttons
-    that sort it (aria-sort says how it is sorted); the report's borough is marked in words."""
+    that sort it (aria-sort says how it is sorted); the report's borough is marked in words.
+    ``links``: borough -> address of its book (the London edition's front page)."""
     cols = columns(rows, year)
     said = shared_caution(rows)
     first = "rate_per_1000" if has_rates(rows) else "value"
@@ -93,6 +103,8 @@ def sortable_table(rows: pd.DataFrame, borough: str, year: int, caption: str) ->
             text, sort = _cell(key, row, said)
             if key == "borough":
                 shown = f"<strong>{esc(text)}{esc(THIS)}</strong>" if mine else esc(text)
+                if links and text in links:
+                    shown = f'<a href="{esc(links[text])}">{shown}</a>'
                 cells.append(f'<th scope="row" data-sort="{esc(sort)}">{shown}</th>')
             else:
                 cells.append(f'<td data-sort="{esc(sort)}">{esc(text)}</td>')
@@ -104,14 +116,15 @@ def sortable_table(rows: pd.DataFrame, borough: str, year: int, caption: str) ->
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
-def measure_parts(rows: pd.DataFrame, shapes, borough: str, year: int) -> list[HTML]:
-    """The heading, sentence, maps and table of one measure."""
+def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, links: dict | None = None) -> list[HTML]:
+    """The heading, sentence, maps and table of one measure (``borough`` None: London's)."""
     label, ylabel = rows["label"].iloc[0], periods.label(year)
     ind = rows["indicator"].iloc[0]
     values = rows.set_index("borough")
     said = shared_caution(rows)
     note = f"<p>Interpret every borough's change with caution: {esc(said)}.</p>" if said else ""
-    parts = [HTML(f'<h2 id="london-{esc(ind)}">{esc(label)}</h2><p>{esc(sentence(rows, borough, ylabel))}</p>{note}')]
+    said_where = sentence(rows, borough, ylabel) if borough else london_sentence(rows, ylabel)
+    parts = [HTML(f'<h2 id="london-{esc(ind)}">{esc(label)}</h2><p>{esc(said_where)}</p>{note}')]
     if shapes is not None:
         level = ("rate_per_1000", "rate", f"{label.lower()} per 1,000 residents, {ylabel}") if has_rates(rows) else \
             ("value", "count", f"{label.lower()}, offences in {ylabel}")
@@ -120,7 +133,7 @@ def measure_parts(rows: pd.DataFrame, shapes, borough: str, year: int) -> list[H
                                          (None, "change", f"change in {label.lower()}, {periods.label(year - 1)} to {ylabel}", "map-change")):
             series = change if column is None else values[column]
             parts.append(figure(maps.choropleth(shapes, series, borough, what=what, kind=kind, name=name), f"fig-london-{ind}-{name}"))
-    parts.append(sortable_table(rows, borough, year, f"{label}: the 32 boroughs, {ylabel}"))
+    parts.append(sortable_table(rows, borough, year, f"{label}: the 32 boroughs, {ylabel}", links))
     return parts
 
 
@@ -145,4 +158,34 @@ def page(ctx):
     })
     for ind in ids:
         view.parts.extend(measure_parts(frame[frame["indicator"] == ind], ctx.boundaries, ctx.borough, ctx.year))
+    return view
+
+
+def front(year: str, boroughs: list[str] | None = None, home: str | None = None):
+    """The London edition's front page: for each headline police measure of the boroughs'
+    reports, London's maps and the 32 boroughs side by side, each borough of the edition
+    linking to its book."""
+    from cspbook import definitions
+    from cspbook.compute import dataset
+    from cspbook.compute import london as side_by_side
+    from cspbook.data import boundaries
+    from cspbook.definitions import reports
+    from cspbook.pages.context import _use_home
+    from cspbook.pages.views import View
+
+    _use_home(home)
+    start = periods.parse_year(year)
+    names = list(boroughs or definitions.boroughs())
+    headline = list(dict.fromkeys(i for b in names for i in reports.load(b, start).headline))
+    data = dataset.dataset()
+    frame = side_by_side.boroughs_side_by_side(data.changes, start, headline)
+    path = boundaries.cached(config.cache_dir())
+    shapes = boundaries.read(path) if path else None
+    links = {b: f"{definitions.slug(b)}/overview.html" for b in names}
+    items = "".join(f'<li><a href="{esc(links[b])}">{esc(b)}</a></li>' for b in names)
+    view = View(glue={"year": periods.label(start), "n_books": words.plural(len(names), "borough"),
+                      "london_maps": NO_MAP if shapes is None else "Each measure has two maps: its level in the year and its change on the year before."})
+    view.parts.append(HTML(f'<nav aria-label="The boroughs\' reports"><ul class="cspbook-borough-list">{items}</ul></nav>'))
+    for ind in measures(frame):
+        view.parts.extend(measure_parts(frame[frame["indicator"] == ind], shapes, None, start, links))
     return view

@@ -86,11 +86,11 @@ def ranks(values: pd.Series) -> pd.Series:
     return values.rank(ascending=False, method="min").astype("Int64")
 
 
-def choropleth(shapes: Boundaries, values: pd.Series, borough: str, *, what: str, kind: str = "rate",
+def choropleth(shapes: Boundaries, values: pd.Series, borough: str | None, *, what: str, kind: str = "rate",
                name: str = "map") -> MapChart:
     """A map of ``values`` (indexed by borough name; ``kind`` one of count, rate, change),
-    ``borough`` outlined and labelled. ``what`` says what is mapped, e.g. "violence with
-    injury per 1,000 residents, 2024-25"."""
+    ``borough`` outlined and labelled (None: London's map, no borough outlined). ``what`` says
+    what is mapped, e.g. "violence with injury per 1,000 residents, 2024-25"."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     from matplotlib.collections import PolyCollection
@@ -106,10 +106,11 @@ def choropleth(shapes: Boundaries, values: pd.Series, borough: str, *, what: str
     ax.add_collection(polys)
     city = [r for a in shapes.areas if a.name == CITY for r in a.rings]
     ax.add_collection(PolyCollection(city, facecolors="none", edgecolors="#4d4d4d", hatch="////", linewidths=0.5))
-    ax.add_collection(PolyCollection(list(shapes[borough].rings), facecolors="none", edgecolors="#000000", linewidths=2.6))
-    x, y = shapes[borough].label_point
-    ax.annotate(borough, (x, y), xytext=(0, 0), textcoords="offset points", ha="center", va="center", fontsize=9,
-                fontweight="bold", bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "black", "lw": 0.8})
+    if borough is not None:
+        ax.add_collection(PolyCollection(list(shapes[borough].rings), facecolors="none", edgecolors="#000000", linewidths=2.6))
+        x, y = shapes[borough].label_point
+        ax.annotate(borough, (x, y), xytext=(0, 0), textcoords="offset points", ha="center", va="center", fontsize=9,
+                    fontweight="bold", bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "black", "lw": 0.8})
     ax.autoscale_view()
     ax.set_aspect("equal")
     ax.set_axis_off()
@@ -120,12 +121,13 @@ def choropleth(shapes: Boundaries, values: pd.Series, borough: str, *, what: str
     handles.append(Patch(facecolor=NOT_POLICED, edgecolor="#4d4d4d", hatch="////", label="City of London: policed separately"))
     if values.isna().any():
         handles.append(Patch(facecolor=NO_VALUE, edgecolor="#4d4d4d", label="not available"))
-    handles.append(Patch(facecolor="none", edgecolor="black", linewidth=2.6, label=borough))
+    if borough is not None:
+        handles.append(Patch(facecolor="none", edgecolor="black", linewidth=2.6, label=borough))
     # below the map, in two columns: the image stays narrow enough to read on a phone
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False, fontsize=10)
     drawn = {n: _hex(c) for n, c in zip(names, polys.get_facecolors())}
     return MapChart(name, _png(fig), _alt(values, borough, what, kind), caption(values, borough, what, kind),
-                    _table(values, kind), drawn, borough)
+                    _table(values, kind), drawn, borough or "")
 
 
 def _hex(rgba) -> str:
@@ -135,20 +137,27 @@ def _hex(rgba) -> str:
 
 
 def caption(values: pd.Series, borough: str, what: str, kind: str) -> str:
-    """The borough's value and rank in words (the map never carries them by colour alone)."""
+    """The borough's value and rank in words (the map never carries them by colour alone); on
+    London's map, the highest and the lowest."""
+    if borough is None:
+        known = values.dropna().sort_values()
+        ends = (f" Highest: {known.index[-1]} ({fmt(known.iloc[-1], kind)}); lowest: {known.index[0]} ({fmt(known.iloc[0], kind)})."
+                if len(known) else "")
+        return f"Map of London's boroughs: {what}.{ends} The City of London (grey) has its own police force."
     rank = ranks(values).get(borough)
     where = "not ranked" if pd.isna(rank) else f"ranked {narrative.ordinal(int(rank))} of {values.notna().sum()} boroughs (1st = the highest)"
     return (f"Map of London's boroughs: {what}. {borough} (outlined): {fmt(values.get(borough), kind)}, {where}. "
             "The City of London (grey) has its own police force.")
 
 
-def _alt(values: pd.Series, borough: str, what: str, kind: str) -> str:
+def _alt(values: pd.Series, borough: str | None, what: str, kind: str) -> str:
     known = values.dropna().sort_values()
     if not len(known):
         return f"Map of London's 32 boroughs: {what}; no values."
-    return (f"Map of London's 32 boroughs shaded by {what}, {borough} outlined. Highest: {known.index[-1]} "
-            f"({fmt(known.iloc[-1], kind)}); lowest: {known.index[0]} ({fmt(known.iloc[0], kind)}); "
-            f"{borough}: {fmt(values.get(borough), kind)}. The City of London, policed separately, is grey.")
+    mine = f"; {borough}: {fmt(values.get(borough), kind)}" if borough else ""
+    return (f"Map of London's 32 boroughs shaded by {what}{f', {borough} outlined' if borough else ''}. Highest: {known.index[-1]} "
+            f"({fmt(known.iloc[-1], kind)}); lowest: {known.index[0]} ({fmt(known.iloc[0], kind)}){mine}. "
+            "The City of London, policed separately, is grey.")
 
 
 def _table(values: pd.Series, kind: str) -> pd.DataFrame:

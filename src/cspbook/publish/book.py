@@ -71,6 +71,12 @@ def download_path(year: int) -> Path:
     return config.year_dir(periods.label(year)) / "indicators.csv"
 
 
+def _write(path: Path, csv_text: str) -> Path:
+    """Write a CSV download (only when its bytes changed)."""
+    _write_if_changed(path, csv_text.encode("utf-8"))
+    return path
+
+
 def london_path(year: int) -> Path:
     """Every borough's figures for the year's headline police measures, linked from the London page."""
     return config.year_dir(periods.label(year)) / "london.csv"

@@ -1,0 +1,136 @@
+"""The London edition against separate one-borough builds, in the same run:
+
+    .venv/bin/python benchmarks/london_edition.py [--boroughs N] [--year 2024-25] [--mirror DIR] [--jobs 2]
+
+a. ``cspbook build --borough B --year Y`` for each of the first N boroughs (default all 32), each in
+   a fresh copy of one fetched project tree (clean: no dataset pickle, no notebook cache, no
+   Jupyter Book tree), one after the other; their times summed;
+b. ``cspbook build --borough all --year Y`` in another fresh copy (for N < 32 the library's
+   ``london_edition.build_all`` with those N boroughs).
+
+Both read the November 2025 edition (``<mirror>/edition-2025-11``) and the open boundary and ward
+files (``<mirror>/open``), copied into each tree's cache before timing. Peak memory is the largest
+resident size of the build's whole process tree (the command, its kernels, Jupyter Book), sampled
+every 0.1 s. Target: b <= 0.4 x the sum of a. Results also go to ``benchmarks/results/london_edition-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+TARGET = 0.4
+OPEN_FILES = ("boundaries/bng/London_Borough_Excluding_MHW.geojson", "mps-ward/MPS Ward Level Crime (most recent 24 months).csv",
+              "mps-ward/recorded-crime-ward-historical.parquet")
+
+
+def fetched_tree(root: Path, mirror: Path) -> Path:
+    from bookfixtures import make_project
+
+    home = make_project(root / "fetched")
+    env = dict(os.environ, CSPBOOK_HOME=str(home))
+    subprocess.run([str(REPO / ".venv" / "bin" / "cspbook"), "fetch", "--mirror", str(mirror / "edition-2025-11")], env=env,
+                   check=True, capture_output=True)
+    for rel in OPEN_FILES:
+        target = home / "data" / "raw" / "open" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(mirror / "open" / rel, target)
+    return home
+
+
+def timed(cmd: list[str], home: Path) -> tuple[float, float]:
+    """Seconds and peak MiB of the process tree of ``cmd`` run in ``home``."""
+    env = dict(os.environ, CSPBOOK_HOME=str(home))
+    env.pop("CSPBOOK_MIRROR", None)
+    peak = [0]
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=home)
+    done = threading.Event()
+
+    def sample():
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                peak[0] = max(peak[0], total)
+            except psutil.Error:
+                pass
+            done.wait(0.1)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    _out, err = proc.communicate()
+    done.set()
+    thread.join()
+    seconds = time.monotonic() - started
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
+    return seconds, peak[0] / 2**20
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--boroughs", type=int, default=32)
+    parser.add_argument("--year", default="2024-25")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--mirror", type=Path, default=REPO.parent / "shared" / "data")
+    args = parser.parse_args(argv)
+    os.environ["CSPBOOK_HOME"] = str(REPO)
+    from cspbook import definitions
+
+    names = list(definitions.boroughs())[:args.boroughs]
+    cspbook = str(REPO / ".venv" / "bin" / "cspbook")
+    with tempfile.TemporaryDirectory(prefix="cspbook-london-bench-") as tmp:
+        base = fetched_tree(Path(tmp), args.mirror.resolve())
+        singles = []
+        for i, borough in enumerate(names):
+            home = Path(tmp) / f"single-{i}"
+            shutil.copytree(base, home)
+            seconds, mib = timed([cspbook, "build", "--borough", borough, "--year", args.year, "--offline", "--jobs", str(args.jobs)], home)
+            singles.append({"borough": borough, "seconds": seconds, "peak_mib": mib})
+            print(f"a  {borough:28} {seconds:7.1f} s  {mib:7.0f} MiB", flush=True)
+            shutil.rmtree(home)
+        home = Path(tmp) / "london"
+        shutil.copytree(base, home)
+        if len(names) == 32:
+            cmd = [cspbook, "build", "--borough", "all", "--year", args.year, "--offline", "--jobs", str(args.jobs)]
+        else:
+            code = ("import sys; from cspbook.publish import london_edition; "
+                    f"london_edition.build_all({args.year!r}, boroughs={names!r}, jobs={args.jobs}, offline=True)")
+            cmd = [sys.executable, "-c", code]
+        seconds, mib = timed(cmd, home)
+        total = sum(s["seconds"] for s in singles)
+        result = {"boroughs": len(names), "year": args.year, "jobs": args.jobs, "singles": singles,
+                  "singles_sum_seconds": total, "singles_peak_mib": max(s["peak_mib"] for s in singles),
+                  "london_seconds": seconds, "london_peak_mib": mib, "ratio": seconds / total,
+                  "load_average": os.getloadavg()}
+    print(f"\na: {len(names)} one-borough builds, sum      {total:8.1f} s   (peak {result['singles_peak_mib']:.0f} MiB)")
+    print(f"b: the London edition ({len(names)} boroughs)    {seconds:8.1f} s   (peak {mib:.0f} MiB)")
+    print(f"b / a = {seconds / total:.2f} (target <= {TARGET}); load average {os.getloadavg()}")
+    out = REPO / "benchmarks" / "results" / f"london_edition-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
