@@ -4,6 +4,7 @@ boroughs (cheap), and one real build of a reduced set of boroughs (slow)."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,16 @@ def test_a_london_edition_of_three_boroughs_builds_with_its_front_page(tmp_path,
     toc = yaml.safe_load((home / "_toc.yml").read_text())
     assert [p["caption"] for p in toc["parts"]] == boroughs
     assert "book/london-2024-25/index.html" in (html / "index.html").read_text()
+
+    # `cspbook pdf --borough all`: every borough's cover paper, from the same (unchanged) build
+    from browser import unavailable
+
+    if unavailable():
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        use_home(mp, home)
+        papers = london_edition.cover_papers("2024-25", boroughs=boroughs, jobs=2, mirror=mirror / "edition-2025-11", log=lambda m: None)
+    assert [p.name for p in papers] == [f"{definitions.slug(b)}-2024-25-cover-paper.pdf" for b in boroughs]
+    for borough, paper in zip(boroughs, papers):
+        text = subprocess.run(["pdftotext", str(paper), "-"], capture_output=True, text=True, check=True).stdout
+        assert f"London Borough of {borough}" in text and "Cabinet" in text

@@ -34,6 +34,7 @@ EXAMPLES = {
   CSPBOOK_MIRROR=../shared/data cspbook build --borough "Barking and Dagenham" --year 2011-12 --offline""",
     "pdf": """examples:
   cspbook pdf --borough "Barking and Dagenham" --year 2011-12
+  cspbook pdf --borough all --year 2024-25   # every borough's Cabinet cover paper (the London edition)
       # _build/pdf/barking-and-dagenham-2011-12-report.pdf and ...-cover-paper.pdf
   CSPBOOK_CHROMIUM=/usr/bin/chromium cspbook pdf --borough Newham --year 2012-13 --offline""",
     "preview": """examples:
@@ -228,6 +229,14 @@ def cmd_pdf(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
+    from cspbook.publish import london_edition
+
+    if london_edition.is_all(args.borough):  # every borough's Cabinet cover paper
+        if args.years:
+            raise CspbookError(f"--years {args.years}: the London edition (--borough all) is one year; give --year only")
+        for path in london_edition.cover_papers(args.year, jobs=args.jobs, mirror=args.mirror, offline=args.offline):
+            print(path)
+        return 0
     result = pdf.pdf(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
     print(result.report)
     print(result.cover_paper)

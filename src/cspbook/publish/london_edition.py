@@ -84,9 +84,10 @@ def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = N
         manifest = rawcache.ensure(mirror=mirror, offline=offline, notice=log)
         front, by_borough = planned(start, names, manifest)
         every = [front] + [j for pages in by_borough.values() for j in pages]
-        from cspbook.compute import london, table
+        from cspbook.compute import london, table, wards
 
         data = dataset.dataset()
+        wards.ward_years()  # computed once here, read by every kernel
         configs = {b: reports.load(b, start) for b in names}
         tables = {b: table.indicator_table(data, configs[b]) for b in names}  # checks the year first
         log(f"the London edition of {periods.label(start)}: {words.plural(len(names), 'borough')}, {words.plural(len(every), 'notebook')}")
@@ -114,3 +115,35 @@ def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = N
 def headline(configs: dict) -> list[str]:
     """The headline measures of every borough's report, in order of first appearance."""
     return list(dict.fromkeys(i for report in configs.values() for i in report.headline))
+
+
+def cover_papers(year: str, boroughs: list[str] | None = None, jobs: int | None = None, mirror: Path | None = None,
+                 offline: bool = False, log=None) -> list[Path]:
+    """`cspbook pdf --borough all`: the London edition built (if needed), then every borough's
+    Cabinet cover paper printed as its own PDF (``<borough>-<year>-cover-paper.pdf``), all
+    moved into ``_build/pdf`` together."""
+    from cspbook.publish import pdf
+    from cspbook.publish.print_page import _write_print_page, prepare
+
+    log = log or logs.line
+    browser = pdf.chromium()
+    start = periods.parse_year(year)
+    names = [definitions.resolve_borough(b) for b in boroughs] if boroughs else list(definitions.boroughs())
+    with lock.held(plan.work_dir() / "build.lock", notice=log):  # one hold from the build to the last PDF
+        build_all(year, boroughs=names, jobs=jobs, mirror=mirror, offline=offline, log=log, locked=True)
+        page = pdf.singlehtml(log)
+        html = page.read_text(encoding="utf-8")
+        targets = [pdf.pdf_dir() / pdf.names(b, start)[1] for b in names]
+        log(f"printing {words.plural(len(names), 'cover paper')} with {browser}")
+        printed = []
+        try:
+            for borough, target in zip(names, targets):
+                doc = book._rel(borough_dir(start, borough) / "cover_paper.ipynb")
+                source = _write_print_page(page, f"print-{definitions.slug(borough)}-cover-paper.html", prepare(html, only=doc))
+                printed.append(pdf.print_pdf(browser, source, pdf._pending(target)))
+            done = pdf.install_together(printed, targets)
+        finally:
+            for tmp in printed:
+                tmp.unlink(missing_ok=True)
+    log(f"wrote {words.plural(len(done), 'cover paper')} into {pdf.pdf_dir()}")
+    return done
