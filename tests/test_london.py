@@ -62,3 +62,20 @@ def test_the_table_marks_the_report_s_borough_and_sorts_by_numbers(side_by_side)
     assert table.count("aria-sort") == 1 and table.count("<tr") == 33
     value = int(rows.loc[rows["borough"] == "Westminster", "value"].iloc[0])
     assert f'<td data-sort="{value}">{value:,}</td>' in table
+
+
+def test_an_open_file_added_to_the_cache_reruns_the_pages(project, mirror):
+    """The boundaries (or the ward files) arriving in the cache change every page's key, so a
+    London page cached without its maps is not reused."""
+    import shutil
+
+    from cspbook.execute import plan
+
+    before = plan.inputs_digest({})
+    target = project / "data" / "raw" / "open" / "boundaries" / "bng" / "London_Borough_Excluding_MHW.geojson"
+    target.parent.mkdir(parents=True)
+    shutil.copy(mirror / "open" / "boundaries" / "bng" / target.name, target)
+    after = plan.inputs_digest({})
+    assert after != before
+    (target.parents[2] / "manifest.json").write_text("{}")  # the open files' manifest: its times are not content
+    assert plan.inputs_digest({}) == after

@@ -52,7 +52,17 @@ def inputs_digest(manifest: dict) -> bytes:
     data = json.dumps([f["sha256"] for f in manifest.get("files", [])]).encode()
     defs = fingerprint.tree(config.definitions_dir(), "*.*", skip=("raw", "partner"))
     lib = fingerprint.tree(config.PACKAGE_DIR, "*.py")
-    return fingerprint.digest(data, defs.encode(), lib.encode()).encode()
+    return fingerprint.digest(data, defs.encode(), lib.encode(), open_digest().encode()).encode()
+
+
+def open_digest() -> str:
+    """The bytes of the open files the pages read (boundaries, wards; ``data/raw/open``), their
+    manifest aside (a refetch of the same bytes changes its times only); '' when there are none."""
+    opened = config.cache_dir() / "open"
+    if not opened.is_dir():
+        return ""
+    files = sorted(p for p in opened.rglob("*") if p.is_file() and p.name != "manifest.json")
+    return fingerprint.digest(*[str(p.relative_to(opened)).encode() + b"\0" + p.read_bytes() for p in files])
 
 
 def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, bool]]], manifest: dict,
