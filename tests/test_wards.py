@@ -84,6 +84,16 @@ def test_the_chapter_states_the_gap_to_the_borough_figure_with_its_size(ward_yea
     assert 'id="fig-violence_with_injury-wards"' in text and text.count("<tr>") >= len(table)
 
 
+@pytest.mark.parametrize(("series", "said"), [("restated_2025", False), ("mps_2008_2018", True)])
+def test_a_borough_figure_from_other_categories_is_said_to_be(ward_years, project, series, said):
+    ctx = SimpleNamespace(wards=ward_years, borough="Barnet", year=2011, year_label="2011-12")
+    rows = pd.DataFrame({"indicator": ["violence_with_injury"], "label": ["Violence with injury"], "source": ["mps"],
+                         "value": [2000.0], "series": [series]})
+    text = " ".join(p.markup for p in ward_page.parts(ctx, rows))
+    assert ("part of the difference is a difference of categories" in text) is said
+    assert "Aviation Security" not in text  # not Barnet's
+
+
 def test_a_bad_count_is_named_with_its_file_line_and_column(tmp_path, mirror):
     bad = tmp_path / "MPS Ward Level Crime (most recent 24 months).csv"
     lines = (mirror / RECENT).read_text().splitlines()

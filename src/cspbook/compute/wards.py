@@ -61,7 +61,9 @@ def annual(wides: list[pd.DataFrame], indicators) -> pd.DataFrame:
         return pd.DataFrame(columns=["indicator", "borough", "ward_code", "ward", "year", "count"])
     out = pd.concat(parts, ignore_index=True)
     out = out.groupby(["indicator", "borough", "ward_code", "ward", "year"], as_index=False)["count"].sum()
-    return out.astype({"year": "int64", "count": "int64"})
+    out = out.astype({"year": "int64", "count": "int64"})
+    out.attrs["classifications"] = sorted({w.attrs.get("classification", "") for w in wides})  # the categories counted
+    return out
 
 
 def _months(wide: pd.DataFrame) -> list[str]:

@@ -41,7 +41,7 @@ def sentence(rows: pd.DataFrame, borough: str, year: str) -> str:
 def london_sentence(rows: pd.DataFrame, year: str) -> str:
     """London's total and change for one measure (the sum of the 32 boroughs)."""
     now, before = rows["value"].sum(), rows["previous_value"].sum(min_count=1)
-    text = f"In {year} London's 32 boroughs recorded {narrative.number(now)} offences"
+    text = f"In {year} London's {len(rows)} boroughs recorded {narrative.number(now)} offences"
     if pd.notna(before) and before and rows["comparable"].all():
         text += f", {narrative.signed_pct((now - before) / before * 100)} on the year before"
     return text + "."
@@ -116,15 +116,16 @@ def sortable_table(rows: pd.DataFrame, borough: str | None, year: int, caption: 
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
-def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, links: dict | None = None) -> list[HTML]:
-    """The heading, sentence, maps and table of one measure (``borough`` None: London's)."""
+def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, links: dict | None = None,
+                  level: int = 2) -> list[HTML]:
+    """The heading (``<h{level}>``), sentence, maps and table of one measure (``borough`` None: London's)."""
     label, ylabel = rows["label"].iloc[0], periods.label(year)
     ind = rows["indicator"].iloc[0]
     values = rows.set_index("borough")
     said = shared_caution(rows)
     note = f"<p>Interpret every borough's change with caution: {esc(said)}.</p>" if said else ""
     said_where = sentence(rows, borough, ylabel) if borough else london_sentence(rows, ylabel)
-    parts = [HTML(f'<h2 id="london-{esc(ind)}">{esc(label)}</h2><p>{esc(said_where)}</p>{note}')]
+    parts = [HTML(f'<h{level} id="london-{esc(ind)}">{esc(label)}</h{level}><p>{esc(said_where)}</p>{note}')]
     if shapes is not None:
         level = ("rate_per_1000", "rate", f"{label.lower()} per 1,000 residents, {ylabel}") if has_rates(rows) else \
             ("value", "count", f"{label.lower()}, offences in {ylabel}")
@@ -187,5 +188,5 @@ def front(year: str, boroughs: list[str] | None = None, home: str | None = None)
                       "london_maps": NO_MAP if shapes is None else "Each measure has two maps: its level in the year and its change on the year before."})
     view.parts.append(HTML(f'<nav aria-label="The boroughs\' reports"><ul class="cspbook-borough-list">{items}</ul></nav>'))
     for ind in measures(frame):
-        view.parts.extend(measure_parts(frame[frame["indicator"] == ind], shapes, None, start, links))
+        view.parts.extend(measure_parts(frame[frame["indicator"] == ind], shapes, None, start, links, level=3))
     return view

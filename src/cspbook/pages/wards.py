@@ -52,7 +52,8 @@ def rows(table: pd.DataFrame, year: int) -> pd.DataFrame:
     })
 
 
-def sentences(table: pd.DataFrame, label: str, borough: str, year: int, borough_count, airport: bool) -> list[str]:
+def sentences(table: pd.DataFrame, label: str, borough: str, year: int, borough_count, airport: bool,
+              other_categories: str = "") -> list[str]:
     """The top three wards' share, the significant changes, and the gap to the borough figure."""
     top = list(table["ward"].head(wards.TOP))
     total = table["value"].sum()
@@ -68,6 +69,9 @@ def sentences(table: pd.DataFrame, label: str, borough: str, year: int, borough_
     fewer, pct = wards.gap(borough_count, total)
     if pd.notna(fewer):
         where = (f" Crimes at Heathrow are counted under '{AIRPORT}' in the ward files, not under {borough}." if airport else "")
+        if other_categories:
+            where += (f" The borough figure of {periods.label(year)} is counted in the {other_categories}, the ward files in "
+                      "later categories, so part of the difference is a difference of categories.")
         out.append(f"Ward figures count only crimes recorded with a known ward, so they are never used in place of the borough's: "
                    f"their total, {narrative.number(total)}, is {narrative.number(abs(fewer))} ({abs(pct):.1f}%) "
                    f"{'below' if fewer >= 0 else 'above'} the borough figure of {narrative.number(borough_count)} used everywhere else in this report.{where}")
@@ -81,6 +85,20 @@ def narrative_list(items) -> str:
     """
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def _other(ctx, row) -> str:
+    """The label of the borough figure's classification when the ward files count in another, else ''."""
+    from cspbook import definitions
+
+    series = row.get("series", "")
+    if not series:
+        return ""
+    classes = definitions.classifications()
+    wards_series = {classes.by_id[c].series for c in ctx.wards.attrs.get("classifications", []) if c in classes.by_id}
+    if not wards_series or series in wards_series:
+        return ""
+    return classes.series.get(series, series)
 
 
 def parts(ctx, indicator_rows: pd.DataFrame) -> list[HTML]:
@@ -99,7 +117,7 @@ def parts(ctx, indicator_rows: pd.DataFrame) -> list[HTML]:
         if table.empty:
             out.append(HTML(f"{head}<p>The ward files do not cover {esc(ctx.year_label)}.</p>"))
             continue
-        texts = sentences(table, row["label"], ctx.borough, ctx.year, row["value"], bool(airport))
+        texts = sentences(table, row["label"], ctx.borough, ctx.year, row["value"], bool(airport), _other(ctx, row))
         out.append(HTML(head + "".join(f"<p>{esc(t)}</p>" for t in texts)))
         out.append(figure(chart(table, row["label"], ctx.borough, ctx.year), f"fig-{row['indicator']}-wards"))
         out.append(html_table(rows(table, ctx.year), caption=f"{row['label']} by ward, {ctx.borough}, {ctx.year_label}"))
