@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cspbook import config, definitions, fingerprint
+from cspbook.data.opendata import fetch as open_fetch
 from cspbook.data.rawcache import verified_manifest
 from cspbook.errors import DataFileError, FetchError
 
@@ -36,6 +37,7 @@ class Dataset:
     changes: pd.DataFrame
     months: pd.PeriodIndex
     series: tuple = ()
+    open: object = None  # cspbook.compute.opendata.OpenData: the open sources of data/sources.yml
 
     def series_for(self, year: int) -> str | None:
         """The series the figures of ``year`` come from (None when no series covers it)."""
@@ -60,7 +62,8 @@ def dataset(cache: Path | None = None) -> Dataset:
     """
     cache = cache or config.cache_dir()
     manifest = verified_manifest(cache)  # the files' bytes, read now, are the manifest's
-    key = (str(cache), tuple(f["sha256"] for f in manifest.get("files", [])))
+    manifest = {**manifest, "open": open_fetch.verified_manifest(cache)}  # the open sources, checked alike
+    key = (str(cache), tuple(f["sha256"] for f in manifest.get("files", [])), tuple(_shas(manifest["open"] or {})))
     if key not in _MEMO:
         _MEMO.clear()
         _MEMO[key] = _saved_or_built(manifest, cache)
@@ -79,6 +82,7 @@ def saved_path(manifest: dict, cache: Path) -> Path:
     import pandas as pd
 
     parts = [f"{cache / f['name']}:{f['sha256']}" for f in manifest.get("files", [])]
+    parts += [f"open/{f['name']}:{f['sha256']}" for f in (manifest.get("open") or {}).get("files", [])]
     parts += [sys.version, pd.__version__, np.__version__,
               fingerprint.tree(config.definitions_dir(), "*", recursive=False),
               fingerprint.tree(config.PACKAGE_DIR, "*.py")]  # every stage package
@@ -105,7 +109,8 @@ def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
     if payload is not None:
         try:
             data = pickle.loads(payload)
-            if isinstance(data, Dataset) and _shas(data.manifest) == _shas(manifest):
+            if (isinstance(data, Dataset) and _shas(data.manifest) == _shas(manifest)
+                    and _shas(data.manifest.get("open") or {}) == _shas(manifest.get("open") or {})):
                 return data
             problem = "it holds another dataset than its key says"
         except Exception as exc:  # noqa: BLE001 - any unreadable cache file is rebuilt below
@@ -157,5 +162,8 @@ def build(manifest: dict, cache: Path) -> Dataset:
     order = indicators.series_order(monthly, classes.series)
     supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
                 for w, m in zip(wides, owned)}
+    from cspbook.compute import opendata
+
     return Dataset(supplied, manifest, monthly, annual, all_changes, indicators.select(all_changes, order),
-                   indicators.data_months(monthly), tuple(order))
+                   indicators.data_months(monthly), tuple(order),
+                   opendata.load(manifest.get("open"), open_fetch.cache_dir(cache)))

@@ -1,0 +1,26 @@
+"""The reader of each layout, and :func:`read`: one file of an open source as a long frame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cspbook.data.opendata import layouts, population
+from cspbook.definitions.sources import OpenSource, Registry
+
+READERS = {
+    "dashboard_long": layouts.dashboard_long,
+    "survey_proportions": layouts.survey_proportions,
+    "rates_by_year": layouts.rates_by_year,
+    "viewit_export": layouts.viewit_export,
+    "population_by_age": population.population_by_age,
+    "children_population": population.children_population,
+}
+
+
+def read(path: Path, source: OpenSource, registry: Registry) -> pd.DataFrame:
+    """One file of ``source``, read by its layout's reader and checked (DataFileError, exit
+    2, naming the file, row and column of a missing column, bad number, duplicate row or
+    unknown measure): columns area, period, measure, value, file, refresh, level."""
+    return READERS[source.layout](Path(path), source, registry.area_aliases)
