@@ -107,3 +107,28 @@ def cached(cache: Path) -> Path | None:
     folder = Path(cache) / "open"
     found = sorted(p for p in folder.rglob(FILE_NAME) if p.parent.name.lower() == "bng") if folder.is_dir() else []
     return found[0] if found else None
+
+
+def layout_reader(path: Path, source=None, aliases=None):
+    """The ``boundaries_geojson`` layout of ``data/sources.yml`` (what `cspbook fetch` checks and
+    the manifest summarises): one row per area, its hectares. Both copies the publisher offers
+    (British National Grid and longitude/latitude) pass; the maps draw the first (:func:`cached`)."""
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise DataFileError(path, f"cannot be read as GeoJSON ({exc})", fix=FIX) from None
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list) or not features:
+        raise DataFileError(path, "holds no 'features' list; a GeoJSON FeatureCollection was expected", fix=FIX)
+    names, hectares = [], []
+    for i, feature in enumerate(features, 1):
+        props = (feature.get("properties") or {}) if isinstance(feature, dict) else {}
+        if not isinstance(props.get(NAME_FIELD), str) or not props[NAME_FIELD].strip():
+            raise DataFileError(path, f"feature {i} has no '{NAME_FIELD}' property; found {sorted(props)}", fix=FIX)
+        names.append(props[NAME_FIELD].strip())
+        hectares.append(float(props.get("HECTARES") or "nan"))
+    return pd.DataFrame({"area": names, "period": "", "measure": "hectares", "value": hectares, "file": path.name,
+                         "refresh": "", "level": "local"})

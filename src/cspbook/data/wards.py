@@ -81,3 +81,17 @@ def _bad_count(path: Path, counts: pd.DataFrame) -> None:
         if bad.any():
             at = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataFileError(path, f"'{counts[col].iloc[at]}' is not a count of crimes", line=at + 2, column=str(col), fix=FIX)
+
+
+def layout_reader(path: Path, source=None, aliases=None) -> pd.DataFrame:
+    """The ``ward_wide`` layout of ``data/sources.yml`` (what `cspbook fetch` checks and the
+    manifest summarises): the file read and checked by :func:`read`, its offences summed by
+    area and month (one row per area, month and category; the wards themselves are read by
+    :mod:`cspbook.compute.wards`)."""
+    wide = read(path)
+    months = [c for c in wide.columns if c not in KEYS]
+    sums = wide.groupby(["borough", "minor"], sort=False)[months].sum()
+    long = sums.stack().rename("value").reset_index().rename(columns={"level_2": "month"})
+    return pd.DataFrame({"area": long["borough"], "period": long["month"].str[:4] + "-" + long["month"].str[4:],
+                         "measure": long["minor"], "value": long["value"].astype("float64"), "file": Path(path).name,
+                         "refresh": max(months) if months else "", "level": "local"})

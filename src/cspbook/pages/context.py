@@ -58,5 +58,6 @@ def _london(data, report) -> tuple:
     from cspbook.data import boundaries
 
     path = boundaries.cached(config.cache_dir())
-    return (london.boroughs_side_by_side(data.changes, report.year, report.headline), boundaries.read(path) if path else None,
+    side = london.boroughs_side_by_side(data.changes, report.year, report.headline, london.populations(data))
+    return (side, boundaries.read(path) if path else None,
             wards.ward_years())

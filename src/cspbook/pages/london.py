@@ -179,7 +179,7 @@ def front(year: str, boroughs: list[str] | None = None, home: str | None = None)
     names = list(boroughs or definitions.boroughs())
     headline = list(dict.fromkeys(i for b in names for i in reports.load(b, start).headline))
     data = dataset.dataset()
-    frame = side_by_side.boroughs_side_by_side(data.changes, start, headline)
+    frame = side_by_side.boroughs_side_by_side(data.changes, start, headline, side_by_side.populations(data))
     path = boundaries.cached(config.cache_dir())
     shapes = boundaries.read(path) if path else None
     links = {b: f"{definitions.slug(b)}/overview.html" for b in names}

@@ -78,7 +78,7 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
         tables = {y: table.indicator_table(data, configs[y]) for y in all_years}  # checks every year first
         outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
         downloads = [book.write_downloads(y, _csv(tables[y])) for y in all_years]
-        downloads += [book.write_london(y, _csv(london.boroughs_side_by_side(data.changes, y, configs[y].headline))) for y in all_years]
+        downloads += [book.write_london(y, _csv(london.boroughs_side_by_side(data.changes, y, configs[y].headline, london.populations(data)))) for y in all_years]
         book.write_toc(book.toc(planned, primary))
         digest = book.stamp(planned, downloads)
         if book.up_to_date(digest, log=log):

@@ -92,13 +92,13 @@ def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = N
         tables = {b: table.indicator_table(data, configs[b]) for b in names}  # checks the year first
         log(f"the London edition of {periods.label(start)}: {words.plural(len(names), 'borough')}, {words.plural(len(every), 'notebook')}")
         outcome = plan.execute(every, jobs or os.cpu_count() or 1, log=log, progress=progress)
-        downloads = []
+        downloads, population = [], london.populations(data)
         for b in names:
             folder = borough_dir(start, b)
             downloads.append(book._write(folder / "indicators.csv", _csv(tables[b])))
-            downloads.append(book._write(folder / "london.csv", _csv(london.boroughs_side_by_side(data.changes, start, configs[b].headline))))
+            downloads.append(book._write(folder / "london.csv", _csv(london.boroughs_side_by_side(data.changes, start, configs[b].headline, population))))
         downloads.append(book._write(edition_dir(start) / "london.csv",
-                                     _csv(london.boroughs_side_by_side(data.changes, start, headline(configs)))))
+                                     _csv(london.boroughs_side_by_side(data.changes, start, headline(configs), population))))
         book.write_toc(toc(front, by_borough))
         digest = book.stamp(every, downloads)
         skipped = book.up_to_date(digest, log=log)
