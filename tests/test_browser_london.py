@@ -108,3 +108,31 @@ def test_every_column_sorts_with_the_keyboard(chromium, built_book, book_server)
         assert not traffic.problems(), "\n".join(traffic.problems())
     finally:
         context.close()
+
+
+def test_the_table_is_the_csv_download(chromium, built_book, book_server, monkeypatch):
+    """The page links london.csv, and its rows are the library's side-by-side table."""
+    import io
+
+    import pandas as pd
+    from conftest import use_home
+
+    from cspbook.compute import dataset, london
+    from cspbook.definitions import periods, reports
+
+    context = _context(chromium, DESKTOP)
+    traffic = watch(context, book_server)
+    page = context.new_page()
+    try:
+        open_page(page, book_server + PAGE.format(year=built_book.year), traffic)
+        href = page.locator("a.download", has_text="london.csv").get_attribute("href")
+        text = page.evaluate("async (u) => (await fetch(u)).text()", href)
+    finally:
+        context.close()
+    use_home(monkeypatch, built_book.home)
+    year = periods.parse_year(built_book.year)
+    expected = london.boroughs_side_by_side(dataset.dataset().changes, year, reports.load(built_book.borough, year).headline)
+    got = pd.read_csv(io.StringIO(text))
+    assert list(got.columns) == london.COLUMNS and len(got) == len(expected) == 3 * 32
+    assert got["borough"].tolist() == expected["borough"].tolist() and got["value"].tolist() == expected["value"].tolist()
+    assert not traffic.problems(), "\n".join(traffic.problems())
