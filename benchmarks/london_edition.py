@@ -8,8 +8,8 @@ a. ``cspbook build --borough B --year Y`` for each of the first N boroughs (defa
 b. ``cspbook build --borough all --year Y`` in another fresh copy (for N < 32 the library's
    ``london_edition.build_all`` with those N boroughs).
 
-Both read the November 2025 edition (``<mirror>/edition-2025-11``) and the open boundary and ward
-files (``<mirror>/open``), copied into each tree's cache before timing. Peak memory is the largest
+Both read the November 2025 edition (``<mirror>/edition-2025-11``) and the open sources
+(``<mirror>/open``: boundaries, wards, population), fetched into the tree's cache before timing. Peak memory is the largest
 resident size of the build's whole process tree (the command, its kernels, Jupyter Book), sampled
 every 0.1 s. Target: b <= 0.4 x the sum of a. Results also go to ``benchmarks/results/london_edition-<time>.json``.
 """
@@ -32,8 +32,6 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 TARGET = 0.4
-OPEN_FILES = ("boundaries/bng/London_Borough_Excluding_MHW.geojson", "mps-ward/MPS Ward Level Crime (most recent 24 months).csv",
-              "mps-ward/recorded-crime-ward-historical.parquet")
 
 
 def fetched_tree(root: Path, mirror: Path) -> Path:
@@ -41,12 +39,8 @@ def fetched_tree(root: Path, mirror: Path) -> Path:
 
     home = make_project(root / "fetched")
     env = dict(os.environ, CSPBOOK_HOME=str(home))
-    subprocess.run([str(REPO / ".venv" / "bin" / "cspbook"), "fetch", "--mirror", str(mirror / "edition-2025-11")], env=env,
-                   check=True, capture_output=True)
-    for rel in OPEN_FILES:
-        target = home / "data" / "raw" / "open" / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(mirror / "open" / rel, target)
+    subprocess.run([str(REPO / ".venv" / "bin" / "cspbook"), "fetch", "--mirror", str(mirror / "edition-2025-11"),
+                    "--open-mirror", str(mirror / "open")], env=env, check=True, capture_output=True)
     return home
 
 

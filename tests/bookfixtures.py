@@ -74,26 +74,13 @@ def build_in(home: Path, borough: str = BOROUGH, year: str = YEAR, jobs: int = 2
                 os.environ[key] = value
 
 
-BOUNDARIES = Path("open") / "boundaries" / "bng" / "London_Borough_Excluding_MHW.geojson"
-
-
-def with_boundaries(home: Path) -> Path:
-    """Put the borough boundaries among the cached open files of ``home`` (where the open
-    sources' fetch puts them), so the London page draws its maps."""
-    target = home / "data" / "raw" / BOUNDARIES
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(mirror_dir() / BOUNDARIES, target)
-    return home
-
-
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> BuiltBook:
     """The Barking and Dagenham 2011-12 book, built once per session in a scratch tree."""
     if not mirror_dir().exists():
         pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     home = make_project(tmp_path_factory.mktemp("book") / "project")
-    with_boundaries(home)
-    build_in(home)
+    build_in(home)  # the mirror's open/ folder gives the open sources (boundaries, wards, population)
     return BuiltBook(home, home / "_build" / "html", BOROUGH, YEAR)
 
 

@@ -92,8 +92,10 @@ def test_every_column_sorts_with_the_keyboard(chromium, built_book, book_server)
         open_page(page, book_server + PAGE.format(year=built_book.year), traffic)
         table = page.locator("table.cspbook-sortable").first
         headers = table.locator("thead th")
-        first = headers.nth(1)  # sorted by the count of the year as served
-        assert first.get_attribute("aria-sort") == "descending" and _ordered(_column(table, 1), "descending")
+        served = [headers.nth(j).get_attribute("aria-sort") for j in range(headers.count())]
+        assert served.count("descending") == 1 and served.count(None) == headers.count() - 1
+        first = served.index("descending")  # the rate per 1,000 (the count where the data have no population)
+        assert headers.nth(first).inner_text().startswith(("Per 1,000", "Offences")) and _ordered(_column(table, first), "descending")
         for index in range(headers.count()):
             button = headers.nth(index).locator("button")
             for key in ("Enter", "Space"):
@@ -131,7 +133,8 @@ def test_the_table_is_the_csv_download(chromium, built_book, book_server, monkey
         context.close()
     use_home(monkeypatch, built_book.home)
     year = periods.parse_year(built_book.year)
-    expected = london.boroughs_side_by_side(dataset.dataset().changes, year, reports.load(built_book.borough, year).headline)
+    data = dataset.dataset()
+    expected = london.boroughs_side_by_side(data.changes, year, reports.load(built_book.borough, year).headline, london.populations(data))
     got = pd.read_csv(io.StringIO(text))
     assert list(got.columns) == london.COLUMNS and len(got) == len(expected) == 3 * 32
     assert got["borough"].tolist() == expected["borough"].tolist() and got["value"].tolist() == expected["value"].tolist()

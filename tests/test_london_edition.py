@@ -54,12 +54,13 @@ BOROUGHS = ["Barking and Dagenham", "Hillingdon", "Westminster"]
 def edition(tmp_path_factory, mirror):
     """A London edition of a reduced set of boroughs, built once for this module (the full 32
     boroughs take minutes on 2 cores: see benchmarks/london_edition.py)."""
-    from bookfixtures import make_project, with_boundaries
+    from bookfixtures import make_project
     from conftest import use_home
 
-    home = with_boundaries(make_project(tmp_path_factory.mktemp("edition") / "project"))
+    home = make_project(tmp_path_factory.mktemp("edition") / "project")
     with pytest.MonkeyPatch.context() as mp:
         use_home(mp, home)
+        mp.setenv("CSPBOOK_OPEN_MIRROR", str(mirror / "open"))  # boundaries, wards, population
         result = london_edition.build_all("2024-25", boroughs=BOROUGHS, jobs=2, mirror=mirror / "edition-2025-11", log=lambda m: None)
     return home, result
 
@@ -81,7 +82,10 @@ def test_a_london_edition_of_three_boroughs_builds_with_its_front_page(edition, 
         assert (html / "book" / "london-2024-25" / slug / "cover_paper.html").exists()
     assert front.count('class="cspbook-chart"') == 6 and front.count("cspbook-sortable") == 3
     use_home(monkeypatch, home)
-    expected = london.boroughs_side_by_side(dataset.dataset().changes, 2024, ["violence_with_injury", "residential_burglary", "vehicle_crime"])
+    data = dataset.dataset()
+    expected = london.boroughs_side_by_side(data.changes, 2024, ["violence_with_injury", "residential_burglary", "vehicle_crime"],
+                                            london.populations(data))
+    assert expected["rate_per_1000"].notna().all()  # mid-2024 estimates: sorted by rate
     for csv in (home / "book" / "london-2024-25" / "london.csv", home / "book" / "london-2024-25" / "westminster" / "london.csv"):
         got = pd.read_csv(csv)
         assert len(got) == 3 * 32 and list(got.columns) == london.COLUMNS
@@ -102,6 +106,7 @@ def test_pdf_all_prints_every_borough_s_cover_paper(edition, mirror, monkeypatch
         skip_or_fail(reason)
     home, _ = edition
     use_home(monkeypatch, home)
+    monkeypatch.setenv("CSPBOOK_OPEN_MIRROR", str(mirror / "open"))
     papers = london_edition.cover_papers("2024-25", boroughs=BOROUGHS, jobs=2, mirror=mirror / "edition-2025-11", log=lambda m: None)
     assert [p.name for p in papers] == [f"{definitions.slug(b)}-2024-25-cover-paper.pdf" for b in BOROUGHS]
     for borough, paper in zip(BOROUGHS, papers):
