@@ -44,8 +44,12 @@ def fetched_tree(root: Path, mirror: Path) -> Path:
     return home
 
 
-def timed(cmd: list[str], home: Path) -> tuple[float, float]:
-    """Seconds and peak MiB of the process tree of ``cmd`` run in ``home``."""
+def timed(cmd: list[str], home: Path) -> tuple[float, float, float]:
+    """Seconds, peak MiB and CPU seconds (user + system of the whole process tree, from
+    ``getrusage(RUSAGE_CHILDREN)``: steadier than wall time on a shared machine) of ``cmd``."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = dict(os.environ, CSPBOOK_HOME=str(home))
     env.pop("CSPBOOK_MIRROR", None)
     peak = [0]
@@ -75,9 +79,11 @@ def timed(cmd: list[str], home: Path) -> tuple[float, float]:
     done.set()
     thread.join()
     seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
-    return seconds, peak[0] / 2**20
+    return seconds, peak[0] / 2**20, cpu
 
 
 def main(argv=None) -> int:
@@ -98,9 +104,9 @@ def main(argv=None) -> int:
         for i, borough in enumerate(names):
             home = Path(tmp) / f"single-{i}"
             shutil.copytree(base, home)
-            seconds, mib = timed([cspbook, "build", "--borough", borough, "--year", args.year, "--offline", "--jobs", str(args.jobs)], home)
-            singles.append({"borough": borough, "seconds": seconds, "peak_mib": mib})
-            print(f"a  {borough:28} {seconds:7.1f} s  {mib:7.0f} MiB", flush=True)
+            seconds, mib, cpu = timed([cspbook, "build", "--borough", borough, "--year", args.year, "--offline", "--jobs", str(args.jobs)], home)
+            singles.append({"borough": borough, "seconds": seconds, "peak_mib": mib, "cpu_seconds": cpu})
+            print(f"a  {borough:28} {seconds:7.1f} s  {cpu:7.1f} s CPU  {mib:7.0f} MiB  load {os.getloadavg()[0]:.1f}", flush=True)
             shutil.rmtree(home)
         home = Path(tmp) / "london"
         shutil.copytree(base, home)
@@ -110,14 +116,17 @@ def main(argv=None) -> int:
             code = ("import sys; from cspbook.publish import london_edition; "
                     f"london_edition.build_all({args.year!r}, boroughs={names!r}, jobs={args.jobs}, offline=True)")
             cmd = [sys.executable, "-c", code]
-        seconds, mib = timed(cmd, home)
+        seconds, mib, cpu = timed(cmd, home)
         total = sum(s["seconds"] for s in singles)
+        total_cpu = sum(s["cpu_seconds"] for s in singles)
         result = {"boroughs": len(names), "year": args.year, "jobs": args.jobs, "singles": singles,
                   "singles_sum_seconds": total, "singles_peak_mib": max(s["peak_mib"] for s in singles),
+                  "singles_sum_cpu_seconds": total_cpu, "london_cpu_seconds": cpu, "cpu_ratio": cpu / total_cpu,
                   "london_seconds": seconds, "london_peak_mib": mib, "ratio": seconds / total,
                   "load_average": os.getloadavg()}
     print(f"\na: {len(names)} one-borough builds, sum      {total:8.1f} s   (peak {result['singles_peak_mib']:.0f} MiB)")
     print(f"b: the London edition ({len(names)} boroughs)    {seconds:8.1f} s   (peak {mib:.0f} MiB)")
+    print(f"CPU (user + system, whole process trees): a {total_cpu:.1f} s, b {cpu:.1f} s, b / a = {cpu / total_cpu:.2f}")
     print(f"b / a = {seconds / total:.2f} (target <= {TARGET}); load average {os.getloadavg()}")
     out = REPO / "benchmarks" / "results" / f"london_edition-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
