@@ -37,6 +37,9 @@ class Dataset:
     changes: pd.DataFrame
     months: pd.PeriodIndex
     series: tuple = ()
+    london_monthly: pd.DataFrame | None = None  # the whole MPS (boroughs and other areas) per indicator, series, month
+    london_annual: pd.DataFrame | None = None  # the same per financial year
+    areas_monthly: pd.DataFrame | None = None  # the rows of areas that are not boroughs (airports, Unknown), per month
     open: object = None  # cspbook.compute.opendata.OpenData: the open sources of data/sources.yml
 
     def series_for(self, year: int) -> str | None:
@@ -60,10 +63,11 @@ def dataset(cache: Path | None = None) -> Dataset:
     once; and on disk (:func:`saved_path`), so every notebook kernel of a build unpickles
     in a few hundredths of a second what the first process computed in about a second.
     """
+    where = str(cache or config.home())  # a build's snapshot of the cache holds this tree's bytes
     cache = cache or config.cache_dir()
     manifest = verified_manifest(cache)  # the files' bytes, read now, are the manifest's
     manifest = {**manifest, "open": open_fetch.verified_manifest(cache)}  # the open sources, checked alike
-    key = (str(cache), tuple(f["sha256"] for f in manifest.get("files", [])), tuple(_shas(manifest["open"] or {})))
+    key = (where, tuple((f["name"], f["sha256"]) for f in manifest.get("files", [])), tuple(_shas(manifest["open"] or {})))
     if key not in _MEMO:
         _MEMO.clear()
         _MEMO[key] = _saved_or_built(manifest, cache)
@@ -74,14 +78,14 @@ def saved_path(manifest: dict, cache: Path) -> Path:
     """Where the computed Dataset is pickled: ``.cspbook/dataset/<key>.pickle``.
 
     The key is the sha256 of everything the Dataset is computed from: the files' sha256 and
-    paths, the top-level definitions in ``data/`` (indicators, classifications, boroughs),
+    names (not their folder: a build reads them from its snapshot), the top-level definitions in ``data/`` (indicators, classifications, boroughs),
     the library's source and the Python, pandas and numpy versions (a pickle is only read
     back by the versions that wrote it).
     """
     import numpy as np
     import pandas as pd
 
-    parts = [f"{cache / f['name']}:{f['sha256']}" for f in manifest.get("files", [])]
+    parts = [f"{f['name']}:{f['sha256']}" for f in manifest.get("files", [])]
     parts += [f"open/{f['name']}:{f['sha256']}" for f in (manifest.get("open") or {}).get("files", [])]
     parts += [sys.version, pd.__version__, np.__version__,
               fingerprint.tree(config.definitions_dir(), "*", recursive=False),
@@ -110,7 +114,7 @@ def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
         try:
             data = pickle.loads(payload)
             if (isinstance(data, Dataset) and _shas(data.manifest) == _shas(manifest)
-                    and _shas(data.manifest.get("open") or {}) == _shas(manifest.get("open") or {})):
+                    and _shas(getattr(data.open, "manifest", None) or {}) == _shas(manifest.get("open") or {})):
                 return data
             problem = "it holds another dataset than its key says"
         except Exception as exc:  # noqa: BLE001 - any unreadable cache file is rebuilt below
@@ -126,6 +130,18 @@ def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
     except OSError:
         pass
     return data
+
+
+CONTENT_KEYS = ("name", "sha256", "bytes", "rows", "boroughs", "first_month", "last_month", "classification", "series")
+
+
+def content_manifest(manifest: dict) -> dict:
+    """What of the manifest the files' names and bytes determine: the dataset and, per file,
+    its name, sha256, size, rows, boroughs, months, classification and series. Not where or
+    when it was fetched: the pages (and the dataset pickle) show and hold only this, so the
+    same bytes give the same book whatever folder they came from."""
+    return {"dataset": manifest.get("dataset", ""),
+            "files": [{k: f[k] for k in CONTENT_KEYS if k in f} for f in manifest.get("files", [])]}
 
 
 def check_boroughs(wides, paths: list[Path], boroughs) -> None:
@@ -147,23 +163,32 @@ def build(manifest: dict, cache: Path) -> Dataset:
     paths = [cache / f["name"] for f in manifest.get("files", [])]
     if not paths:
         raise FetchError(f"{cache / 'manifest.json'}: lists no files; run `cspbook fetch` again")
-    from cspbook.compute import indicators
+    from cspbook.compute import indicators, significance
     from cspbook.data import load  # pandas: only when the data are read
 
-    wides = load.load_files(paths)
+    from cspbook.data import duplicates
+
+    wides, paths = duplicates.once(load.load_files(paths), paths)
     boroughs = definitions.boroughs()
     check_boroughs(wides, paths, boroughs)
     defs = definitions.indicators()
     classes = definitions.classifications()
     owned = load.supplies(wides)  # the months each file supplies within its series
-    monthly = indicators.monthly(wides, defs, boroughs, owned)
+    areas = list(boroughs) + sorted({str(b) for w in wides for b in w["borough"].unique()} - set(boroughs))
+    every = indicators.monthly(wides, defs, areas, owned)  # every row of the files: London is the whole MPS
+    in_borough = every["borough"].isin(boroughs).to_numpy()
+    monthly = every[in_borough].reset_index(drop=True)
+    monthly["borough"] = monthly["borough"].cat.set_categories(list(boroughs))
+    london_monthly = indicators.london_monthly(every)
+    london_annual = indicators.annual(london_monthly.assign(borough="London"))
     annual = indicators.annual(monthly)
-    all_changes = indicators.changes(annual, defs, classes.breaks)
+    all_changes = indicators.changes(annual, defs, classes.breaks, london_annual, significance.dispersions(monthly))
     order = indicators.series_order(monthly, classes.series)
     supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
                 for w, m in zip(wides, owned)}
     from cspbook.compute import opendata
 
-    return Dataset(supplied, manifest, monthly, annual, all_changes, indicators.select(all_changes, order),
-                   indicators.data_months(monthly), tuple(order),
+    return Dataset(supplied, content_manifest(manifest), monthly, annual, all_changes, indicators.select(all_changes, order),
+                   indicators.data_months(monthly), tuple(order), london_monthly, london_annual,
+                   every[~in_borough].reset_index(drop=True),
                    opendata.load(manifest.get("open"), open_fetch.cache_dir(cache)))

@@ -58,20 +58,11 @@ def load(manifest: dict | None, folder: Path, reg: Registry | None = None) -> Op
     return OpenData(manifest, frames, refused)
 
 
-_READ: dict = {}
-
-
 def _read(path: Path, entry: dict, source, reg: Registry) -> pd.DataFrame:
-    """A file's long frame, memoised in the process by its sha256 and source (a file that
-    several project trees share is parsed once)."""
+    """A file's long frame (parsed once per process for its sha256), named as in the cache."""
     from cspbook.data.opendata import readers
 
-    key = (entry["sha256"], source.id, source.layout, repr(source.known), repr(source.select), entry["name"])
-    if key not in _READ:
-        if len(_READ) > 32:
-            _READ.clear()
-        _READ[key] = readers.read(path, source, reg).assign(file=entry["name"])
-    return _READ[key].copy()
+    return readers.read(path, source, reg, sha256=entry["sha256"]).assign(file=entry["name"])
 
 
 def newest(frame: pd.DataFrame) -> pd.DataFrame:

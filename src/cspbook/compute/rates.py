@@ -55,7 +55,7 @@ def population(open_data, borough: str, year: int, measure: str = "all ages") ->
 
 
 def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
-    """``changes`` (indicator, series, borough, year, value, previous_value, london_value)
+    """``changes`` (indicator, series, borough, year, value, previous_value; every borough)
     with the columns of ``RATE_COLUMNS``: rates per 1,000 residents, London's, the rank of 32
     by rate (1 = the lowest rate), the population used and a note for a missing estimate or
     a change of basis."""
@@ -75,9 +75,13 @@ def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
         out["rate_per_1000"] = out["value"].to_numpy(dtype="float64") / out["population"].to_numpy() * 1000
         out["previous_rate_per_1000"] = (out["previous_value"].to_numpy(dtype="float64")
                                          / before["population"].to_numpy() * 1000)
-        out["london_rate_per_1000"] = (out["london_value"].to_numpy(dtype="float64")
-                                       / london["population"].to_numpy() * 1000) if "london_value" in out else np.nan
     group = [c for c in ("indicator", "series", "year") if c in out]
+    # London: the 32 boroughs' counts over their population (the frame holds every borough;
+    # the City of London, policed separately, and areas that are not boroughs are left out)
+    boroughs = out["borough"].isin(list(definitions.boroughs()))
+    counts = out["value"].where(boroughs).groupby([out[c] for c in group]).transform("sum", min_count=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["london_rate_per_1000"] = counts.to_numpy(dtype="float64") / london["population"].to_numpy() * 1000
     out["rate_rank"] = out.groupby(group)["rate_per_1000"].rank(method="min").astype("Int64")
     out["population_source"] = [
         "" if pd.isna(p) else f"ONS mid-{y} estimate ({b}): {p:,.0f} residents; {f}"

@@ -24,7 +24,8 @@ from cspbook.errors import BuildError
 from cspbook.execute import plan
 from cspbook.execute.plan import Job
 from cspbook.publish import book, lock
-from cspbook.publish.build import BuildResult, _csv
+from cspbook.compute.csvtext import to_csv as _csv
+from cspbook.publish.build import BuildResult
 
 ALL = "all"
 FRONT = "london_edition"  # the front page's template, book/templates/london_edition.ipynb

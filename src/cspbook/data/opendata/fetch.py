@@ -144,7 +144,7 @@ def _stage(item: OpenFile, staging: Path, timeout: float, reg: Registry) -> dict
     check_download(item.source, headers, path, size)
     source = reg.sources[item.source_id]
     try:
-        frame = readers.read(path, source, reg)
+        frame = readers.read(path, source, reg, sha256=digest)
     except DataFileError as exc:
         raise DataFileError(item.source.location, exc.problem, line=exc.line, column=exc.column, fix=exc.fix) from exc
     periods = sorted(frame["period"].unique())

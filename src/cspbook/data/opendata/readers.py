@@ -22,8 +22,22 @@ READERS = {
 }
 
 
-def read(path: Path, source: OpenSource, registry: Registry) -> pd.DataFrame:
+_MEMO: dict = {}
+
+
+def read(path: Path, source: OpenSource, registry: Registry, sha256: str | None = None) -> pd.DataFrame:
     """One file of ``source``, read by its layout's reader and checked (DataFileError, exit
     2, naming the file, row and column of a missing column, bad number, duplicate row or
-    unknown measure): columns area, period, measure, value, file, refresh, level."""
-    return READERS[source.layout](Path(path), source, registry.area_aliases)
+    unknown measure): columns area, period, measure, value, file, refresh, level.
+
+    With the file's ``sha256`` the frame is memoised in the process (a fetch checks a file
+    and the dataset reads it again; test trees share the same files): parsed once."""
+    if sha256 is None:
+        return READERS[source.layout](Path(path), source, registry.area_aliases)
+    key = (sha256, Path(path).name, source.id, source.layout, repr(source.known), repr(source.select),
+           repr(sorted(registry.area_aliases.items())))
+    if key not in _MEMO:
+        if len(_MEMO) > 32:
+            _MEMO.clear()
+        _MEMO[key] = READERS[source.layout](Path(path), source, registry.area_aliases)
+    return _MEMO[key].copy()
