@@ -31,8 +31,6 @@ from browser import (  # noqa: F401
     animations_done,
     axe_violations,
     book_pages,
-    book_server,
-    chromium,
     open_page,
     overflow,
     refresh_target,

@@ -10,8 +10,6 @@ from browser import (  # noqa: F401
     MOBILE,
     animations_done,
     axe_violations,
-    book_server,
-    chromium,
     open_page,
     overflow,
     screenshot,

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from browser import chromium  # noqa: F401
 
 from cspbook import cli, definitions
 from cspbook.publish import london_edition
