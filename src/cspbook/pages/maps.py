@@ -127,7 +127,7 @@ def choropleth(shapes: Boundaries, values: pd.Series, borough: str | None, *, wh
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False, fontsize=10)
     drawn = {n: _hex(c) for n, c in zip(names, polys.get_facecolors())}
     return MapChart(name, _png(fig), _alt(values, borough, what, kind), caption(values, borough, what, kind),
-                    _table(values, kind), drawn, borough or "")
+                    _table(values, kind), fills=drawn, outlined=borough or "")
 
 
 def _hex(rgba) -> str:
