@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cspbook import config, definitions, fingerprint
+from cspbook.data.opendata import fetch as open_fetch
 from cspbook.data.rawcache import verified_manifest
 from cspbook.errors import DataFileError, FetchError
 
@@ -36,6 +37,10 @@ class Dataset:
     changes: pd.DataFrame
     months: pd.PeriodIndex
     series: tuple = ()
+    london_monthly: pd.DataFrame | None = None  # the whole MPS (boroughs and other areas) per indicator, series, month
+    london_annual: pd.DataFrame | None = None  # the same per financial year
+    areas_monthly: pd.DataFrame | None = None  # the rows of areas that are not boroughs (airports, Unknown), per month
+    open: object = None  # cspbook.compute.opendata.OpenData: the open sources of data/sources.yml
 
     def series_for(self, year: int) -> str | None:
         """The series the figures of ``year`` come from (None when no series covers it)."""
@@ -61,7 +66,8 @@ def dataset(cache: Path | None = None) -> Dataset:
     where = str(cache or config.home())  # a build's snapshot of the cache holds this tree's bytes
     cache = cache or config.cache_dir()
     manifest = verified_manifest(cache)  # the files' bytes, read now, are the manifest's
-    key = (where, tuple((f["name"], f["sha256"]) for f in manifest.get("files", [])))
+    manifest = {**manifest, "open": open_fetch.verified_manifest(cache)}  # the open sources, checked alike
+    key = (where, tuple((f["name"], f["sha256"]) for f in manifest.get("files", [])), tuple(_shas(manifest["open"] or {})))
     if key not in _MEMO:
         _MEMO.clear()
         _MEMO[key] = _saved_or_built(manifest, cache)
@@ -80,6 +86,7 @@ def saved_path(manifest: dict, cache: Path) -> Path:
     import pandas as pd
 
     parts = [f"{f['name']}:{f['sha256']}" for f in manifest.get("files", [])]
+    parts += [f"open/{f['name']}:{f['sha256']}" for f in (manifest.get("open") or {}).get("files", [])]
     parts += [sys.version, pd.__version__, np.__version__,
               fingerprint.tree(config.definitions_dir(), "*", recursive=False),
               fingerprint.tree(config.PACKAGE_DIR, "*.py")]  # every stage package
@@ -106,7 +113,8 @@ def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
     if payload is not None:
         try:
             data = pickle.loads(payload)
-            if isinstance(data, Dataset) and _shas(data.manifest) == _shas(manifest):
+            if (isinstance(data, Dataset) and _shas(data.manifest) == _shas(manifest)
+                    and _shas(getattr(data.open, "manifest", None) or {}) == _shas(manifest.get("open") or {})):
                 return data
             problem = "it holds another dataset than its key says"
         except Exception as exc:  # noqa: BLE001 - any unreadable cache file is rebuilt below
@@ -155,7 +163,7 @@ def build(manifest: dict, cache: Path) -> Dataset:
     paths = [cache / f["name"] for f in manifest.get("files", [])]
     if not paths:
         raise FetchError(f"{cache / 'manifest.json'}: lists no files; run `cspbook fetch` again")
-    from cspbook.compute import indicators
+    from cspbook.compute import indicators, significance
     from cspbook.data import load  # pandas: only when the data are read
 
     from cspbook.data import duplicates
@@ -166,11 +174,21 @@ def build(manifest: dict, cache: Path) -> Dataset:
     defs = definitions.indicators()
     classes = definitions.classifications()
     owned = load.supplies(wides)  # the months each file supplies within its series
-    monthly = indicators.monthly(wides, defs, boroughs, owned)
+    areas = list(boroughs) + sorted({str(b) for w in wides for b in w["borough"].unique()} - set(boroughs))
+    every = indicators.monthly(wides, defs, areas, owned)  # every row of the files: London is the whole MPS
+    in_borough = every["borough"].isin(boroughs).to_numpy()
+    monthly = every[in_borough].reset_index(drop=True)
+    monthly["borough"] = monthly["borough"].cat.set_categories(list(boroughs))
+    london_monthly = indicators.london_monthly(every)
+    london_annual = indicators.annual(london_monthly.assign(borough="London"))
     annual = indicators.annual(monthly)
-    all_changes = indicators.changes(annual, defs, classes.breaks)
+    all_changes = indicators.changes(annual, defs, classes.breaks, london_annual, significance.dispersions(monthly))
     order = indicators.series_order(monthly, classes.series)
     supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
                 for w, m in zip(wides, owned)}
+    from cspbook.compute import opendata
+
     return Dataset(supplied, content_manifest(manifest), monthly, annual, all_changes, indicators.select(all_changes, order),
-                   indicators.data_months(monthly), tuple(order))
+                   indicators.data_months(monthly), tuple(order), london_monthly, london_annual,
+                   every[~in_borough].reset_index(drop=True),
+                   opendata.load(manifest.get("open"), open_fetch.cache_dir(cache)))

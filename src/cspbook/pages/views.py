@@ -11,7 +11,7 @@ from cspbook import definitions, words
 from cspbook.compute import indicators, reconcile
 from cspbook.data import load
 from cspbook.definitions import periods, targets
-from cspbook.pages import narrative, plots
+from cspbook.pages import narrative, open_pages, plots
 from cspbook.pages.context import Context
 from cspbook.pages.markup import (
     HTML,
@@ -28,9 +28,20 @@ class View:
     glue: dict = field(default_factory=dict)
     parts: list = field(default_factory=list)  # HTML objects, displayed in order
     indicators: pd.DataFrame | None = None  # a chapter's indicator rows, for its detail sections
+    summary: HTML | None = None  # a chapter's summary: one line per measure
+
+
+def summary_list(sentences) -> HTML:
+    """A chapter's summary as a short list, one line per measure (the cautions last).
+
+    >>> summary_list(["A rose.", "", "B fell."]).markup
+    '<ul class="cspbook-summary"><li>A rose.</li><li>B fell.</li></ul>'
+    """
+    return HTML('<ul class="cspbook-summary">' + "".join(f"<li>{esc(t)}</li>" for t in sentences if t) + "</ul>")
 
 
 def _rows(ctx: Context, ids) -> pd.DataFrame:
+    ids = [i for i in ids if i in set(ctx.table["indicator"])]  # an open indicator with no source for the year is left out
     return ctx.table[ctx.table["indicator"].isin(list(ids))].set_index("indicator").loc[list(ids)].reset_index()
 
 
@@ -50,7 +61,7 @@ def headline_bullets(ctx: Context, rows: pd.DataFrame) -> list[str]:
     """The headline list: a sentence per indicator, then its target and status (when the
     report sets targets)."""
     thr = ctx.report.static_threshold_pct
-    sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
+    sentences = [open_pages.headline_line(r, ctx.table, thr) for _, r in rows.iterrows()]
     status = assessed(ctx, rows)
     if status is not None:
         sentences = [f"{text} {targets.sentence(a)}" for text, a in zip(sentences, status.to_dict("records"))]
@@ -75,13 +86,11 @@ def overview(ctx: Context) -> View:
     thr = ctx.report.static_threshold_pct
     bullets = "".join(f"<li>{esc(text)}</li>" for text in headline_bullets(ctx, head))
     mps = head[head["source"] == "mps"]
-    improved = sum(narrative.row_judgement(r, thr) == "better" for _, r in head.iterrows())
     view = View(glue={
         "aim": ctx.report.aim,
         "partnership": ctx.report.partnership,
-        "headline_measures": words.plural(len(head), "headline measure"),
-        "n_improved": words.number(improved),
-        "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum())),
+        "headline_count": narrative.headline_count([r for _, r in head.iterrows()], thr),
+        "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum()), int((head["source"] == "open").sum())),
         "priority_list": "; ".join(p.title for p in ctx.report.priorities),
     })
     view.parts.append(HTML(f'<ul class="cspbook-headline">{bullets}</ul>'))
@@ -89,7 +98,7 @@ def overview(ctx: Context) -> View:
     return view
 
 
-def sources_sentence(n_mps: int, n_partner: int) -> str:
+def sources_sentence(n_mps: int, n_partner: int, n_open: int = 0) -> str:
     """Where the headline measures come from, in words that agree with the counts.
 
     >>> sources_sentence(3, 6)
@@ -100,6 +109,8 @@ def sources_sentence(n_mps: int, n_partner: int) -> str:
     ('All of them are computed from police recorded crime published as open data.', 'All of them were supplied by partner agencies and are marked as such.')
     """
     mps = "computed from police recorded crime published as open data"
+    if n_open:  # the open sources of data/sources.yml: police, MOPAC, DfE, OHID
+        n_mps, mps = n_mps + n_open, "computed from open data published by the police and other public bodies"
     if not n_partner:
         return f"All of them are {mps}."
     if not n_mps:
@@ -117,17 +128,17 @@ def priority(ctx: Context, priority_id: str) -> View:
         raise definitions.DefinitionError(f"priority '{priority_id}' is not in the report configuration for {ctx.borough} {ctx.year_label}; it has: {known}")
     rows = _rows(ctx, prio.indicators)
     thr = ctx.report.static_threshold_pct
-    sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
+    sentences = [open_pages.headline_line(r, ctx.table, thr, beside=False) for _, r in rows.iterrows()]
     sentences += [narrative.cautions(rows.to_dict("records"))]
     n_partner = int((rows["source"] == "partner").sum())
-    view = View(glue={
+    view = View(summary=summary_list(sentences), glue={
         "introduction": prio.introduction,
         "focus": prio.focus,
-        "summary": " ".join(t for t in sentences if t),
         "measures": words.plural(len(rows), "measure"),
         "n_partner": words.number(n_partner) if n_partner else "none",
     })
     view.parts.extend(_table_parts(ctx, rows, f"{prio.title}: indicators for {ctx.borough}, {ctx.year_label}"))
+    view.parts.extend(open_pages.rates_table(rows, ctx.borough))
     view.indicators = rows
     return view
 
@@ -137,9 +148,11 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
     defs = definitions.indicators()[row["indicator"]]
     thr = ctx.report.static_threshold_pct
     anchor = f"ind-{row['indicator']}"
-    texts = [narrative.sentence(row, thr), narrative.significance(row), narrative.rank_sentence(row, len(definitions.boroughs()))]
-    if row["source"] == "partner" and row["note"]:
-        texts.append(f"This figure was {row['note']}.")
+    texts = [narrative.sentence(row, thr), narrative.significance(row)]
+    if isinstance(row.get("instead"), str) and row["instead"]:
+        texts.append(narrative.instead(row, _instead_row(ctx, row["instead"]), thr))
+    if row["source"] == "partner" and row["note"] and not pd.isna(row.get("value")):
+        texts.append(f"This figure was {narrative.plain(row['note'])}.")
     parts = [HTML(
         f'<section class="cspbook-indicator" id="{esc(anchor)}"><h3>{esc(row["label"])}</h3>'
         + "".join(f"<p>{esc(t)}</p>" for t in texts if t)
@@ -149,13 +162,47 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
     if charts and row["source"] == "mps":
         series = ctx.data.series_for(ctx.year)
         since = indicators.comparable_since(ctx.data.all_changes, row["indicator"], series, ctx.year)
-        monthly = indicators.month_series(ctx.data.monthly, row["indicator"], ctx.borough, ctx.year, series=series)
-        trend = indicators.trend(ctx.data.annual, row["indicator"], ctx.borough, ctx.year, series=series, since=since)
-        for chart in (plots.monthly(monthly, row["label"], ctx.borough, ctx.year),
-                      plots.trend(trend, row["label"], ctx.borough),
-                      plots.versus_london(trend, row["label"], ctx.borough)):
+        monthly = indicators.month_series(ctx.data.monthly, row["indicator"], ctx.borough, ctx.year, series=series,
+                                          london=ctx.data.london_monthly)
+        trend = indicators.trend(ctx.data.annual, row["indicator"], ctx.borough, ctx.year, series=series, since=since,
+                                 london=ctx.data.london_annual)
+        months, years = chart_breaks(ctx.borough, row["indicator"], series)
+        for chart in (plots.monthly(monthly, row["label"], ctx.borough, ctx.year, months),
+                      plots.trend(trend, row["label"], ctx.borough, years),
+                      plots.versus_london(trend, row["label"], ctx.borough, years)):
             parts.append(figure(chart, f"fig-{row['indicator']}-{chart.name}"))
     return parts
+
+
+def chart_breaks(borough: str, indicator: str, series: str | None):
+    """The breaks a chart of ``indicator`` in ``borough`` marks: ``(month, title, not comparable)``
+    for monthly charts, ``(first financial year counted the new way, title)`` for yearly ones."""
+    found = [b for b in definitions.classifications().breaks
+             if b.decision != "comparable" and (series is None or b.applies(series, indicator, borough))]
+    months = [(b.month, b.title, b.decision == "not_comparable") for b in found]
+    years = [(_fy(b.month), b.title) for b in found]
+    return months, years
+
+
+def _fy(month: str) -> int:
+    """
+    >>> _fy("2024-03"), _fy("2017-04")
+    (2023, 2017)
+    """
+    year, mon = map(int, month.split("-"))
+    return year if mon >= 4 else year - 1
+
+
+def _instead_row(ctx: Context, indicator: str):
+    """The row of the comparable measure offered instead (the borough and year of ``ctx``), as the
+    indicator table has it, or None when the data have no such row."""
+    rows = ctx.data.changes
+    rows = rows[(rows["indicator"] == indicator) & (rows["borough"] == ctx.borough) & (rows["year"] == ctx.year)]
+    if not len(rows) or indicator not in definitions.indicators():
+        return None
+    ind = definitions.indicators()[indicator]
+    return rows.iloc[0].to_dict() | {"label": ind.label, "source": ind.source, "unit": ind.unit,
+                                      "lower_is_better": ind.lower_is_better, "year": ctx.year_label}
 
 
 def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
@@ -173,11 +220,13 @@ def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
             how = (
                 f"<p>Computed from MPS recorded crime: the monthly counts of these categories are added up "
                 f"for {esc(ctx.borough)} over each financial year (April to March).</p><ul>{cats}</ul>"
-                "<p>Change = (this year &minus; last year) &divide; last year &times; 100. The 95% interval treats each "
-                f"year's count as Poisson (see Methodology). London is the sum of the {len(definitions.boroughs())} boroughs.</p>"
+                "<p>Change = (this year &minus; last year) &divide; last year &times; 100. The 95% interval comes from the "
+                "exact test of two counts, allowing for the month-to-month variation of the series (see Methodology). "
+                f"London is the whole Metropolitan Police area: the {len(definitions.boroughs())} boroughs and the crimes "
+                "recorded at the airports or with no borough.</p>"
             )
         else:
-            how = f"<p>Supplied by a partner agency, not computed from open data: {esc(row['note'])}.</p>"
+            how = f"<p>Supplied by a partner agency, not computed from open data: {esc(narrative.plain(row['note']))}.</p>"
         items.append(
             f'<div class="cspbook-calc" id="calc-{esc(row["indicator"])}"><h3>{esc(ind.label)}</h3>'
             f"<p>{esc(ind.definition)}</p>{how}</div>"
@@ -197,7 +246,7 @@ def next_priorities(ctx: Context) -> View:
 
 def methodology(ctx: Context) -> View:
     cls = definitions.classifications()
-    example = ctx.table[(ctx.table["source"] == "mps") & ctx.table["comparable"]].head(1)
+    example = ctx.table[(ctx.table["source"] == "mps") & ctx.table["comparable"] & ctx.table["significant"].notna()].head(1)
     series = ctx.data.series_for(ctx.year)
     glue = {
         "n_boroughs": str(len(definitions.boroughs())),
@@ -205,13 +254,17 @@ def methodology(ctx: Context) -> View:
         "series_used": cls.series.get(series, series or "none"),
         "n_series": str(len(ctx.data.series)),
         "breaks": words.plural(len(cls.breaks), "change"),
+        "threshold": f"{ctx.report.static_threshold_pct:g}%",
     }
     if len(example):
         r = example.iloc[0]
         glue["example"] = (
             f"For example, {r['label'].lower()} in {ctx.borough} went from {narrative.number(r['previous_value'])} "
-            f"to {narrative.number(r['value'])}, a change of {narrative.signed_pct(r['change_pct'])} with a 95% interval "
-            f"of {narrative.signed_pct(r['ci_low_pct'])} to {narrative.signed_pct(r['ci_high_pct'])}."
+            f"to {narrative.number(r['value'])}, a change of {narrative.signed_pct(r['change_pct'])}; its dispersion factor is "
+            f"{r['dispersion']:.2f}, so the test uses {narrative.number(r['previous_value'] / r['dispersion'])} and "
+            f"{narrative.number(r['value'] / r['dispersion'])}: p = {r['p_value']:.2g}, a 95% interval "
+            f"of {narrative.signed_pct(r['ci_low_pct'])} to {narrative.signed_pct(r['ci_high_pct'])}"
+            f" ({'significant' if r['significant'] else 'not significant'})."
         )
     else:
         glue["example"] = "No comparable change is available for this year to use as an example."
@@ -245,7 +298,8 @@ def _scope(brk) -> str:
     defs = definitions.indicators()
     series = "every series" if brk.series == "all" else _and_list([cls.series.get(s, s) for s in brk.series])
     which = "every indicator" if brk.indicators == "all" else _and_list([defs[i].label.lower() for i in brk.indicators])
-    return f"{which}; {series}"
+    where = "" if getattr(brk, "boroughs", "all") == "all" else f"; {_and_list(list(brk.boroughs))} only"
+    return f"{which}; {series}{where}"
 
 
 def _years_using(ctx: Context, series: str) -> str:
@@ -282,7 +336,8 @@ def data_sources(ctx: Context) -> View:
     partner_rows = ctx.table[ctx.table["source"] == "partner"]
     partners = pd.DataFrame({
         "Indicator": partner_rows["label"],
-        "Supplied by and published in": partner_rows["note"].replace("", "no figure supplied"),
+        "Supplied by and published in": [narrative.plain(n) if n and not pd.isna(v) else "not available (no figure supplied)"
+                                         for n, v in zip(partner_rows["note"], partner_rows["value"])],
     })
     srcs = "".join(
         f"<li>{esc(s.get('name', ''))} ({esc(s.get('publisher', ''))}), {esc(s.get('licence', ''))}: "
@@ -293,7 +348,8 @@ def data_sources(ctx: Context) -> View:
               "series_used": labels.get(series, series or "none")},
         parts=[HTML(f"<ul>{srcs}</ul>"),
                html_table(rows, caption="Files behind every MPS figure (from the cache manifest)"),
-               html_table(partners, caption="Partner-supplied figures")],
+               html_table(partners, caption="Partner-supplied figures"),
+               *open_pages.sources_parts(ctx.data, ctx.table, ctx.year)],
     )
 
 
@@ -311,15 +367,23 @@ def reconciliation(ctx: Context) -> View:
         "Published change": [narrative.signed_pct(v) for v in rec["published_change_pct"]],
         "Recomputed change": [narrative.signed_pct(v) for v in rec["recomputed_change_pct"]],
         "Difference (percentage points)": [("not available" if pd.isna(v) else f"{v:+.2f}") for v in rec["difference_pp"]],
-        "Status": [reconcile.status_text(s) for s in rec["status"]],  # the reason all rows share is said once, above
+        "Status": [reconcile.status_text(s) for s in rec["status"]],  # the reason the numbers support: the last column
     })
+    shown["What the numbers show"] = list(rec["reason"])
     n_ok, tol = int((rec["status"] == "reconciled").sum()), ctx.report.reconciliation_tolerance_pp
+    if rec.empty:
+        intro = (f"The partnership published no figures for {ctx.year_label} that can be recomputed from the open data, "
+                 "so there is nothing to reconcile.")
+        return View(glue={"reconciliation_intro": intro})  # no empty table
     return View(
         glue={
-            "published_figures": words.plural(len(rec), "figure"),
-            "agreement": f"{words.number(n_ok) if n_ok else 'none'} of them {words.form(n_ok, 'agrees', 'agree')} within "
-                         f"{words.plural(tol, 'percentage point', shown=f'{tol:g}')}",
-            "revision_reason": reconcile.REVISION_REASON,
+            "reconciliation_intro": (
+                f"The partnership's published report gave {words.plural(len(rec), 'figure')} that can be recomputed "
+                f"from the open data. The table compares each published change with the change recomputed today, "
+                f"under each definition the data allow and from each edition of the data at hand; "
+                f"{words.number(n_ok) if n_ok else 'none'} of them {words.form(n_ok, 'agrees', 'agree')} within "
+                f"{words.plural(tol, 'percentage point', shown=f'{tol:g}')}. The last column gives the reason the "
+                "numbers support, or says that none is confirmed."),
         },
         parts=[html_table(shown, caption=f"Published and recomputed changes, {ctx.borough}, {ctx.year_label}")],
     )
