@@ -200,9 +200,18 @@ def build(manifest: dict, cache: Path) -> Dataset:
     order = indicators.series_order(monthly, classes.series)
     supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
                 for w, m in zip(wides, owned)}
-    from cspbook.compute import opendata
-
     return Dataset(supplied, content_manifest(manifest), monthly, annual, all_changes, indicators.select(all_changes, order),
                    indicators.data_months(monthly), tuple(order), london_monthly, london_annual,
                    every[~in_borough].reset_index(drop=True),
-                   opendata.load(_bytes_only(manifest.get("open")), open_fetch.cache_dir(cache)))
+                   _open(_bytes_only(manifest.get("open")), open_fetch.cache_dir(cache), defs, boroughs))
+
+
+def _open(manifest, folder, defs, boroughs):
+    """The open sources read, with every year's changes of their monthly indicators worked
+    out once (kept in the pickle: a notebook only filters them)."""
+    import dataclasses
+
+    from cspbook.compute import open_indicators, opendata
+
+    data = opendata.load(manifest, folder)
+    return dataclasses.replace(data, changes=open_indicators.month_changes(data, defs, boroughs))
