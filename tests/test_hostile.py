@@ -132,7 +132,7 @@ def test_a_fetch_removes_the_staging_folders_no_live_process_owns(fetched, mirro
 
     assert not orphan.exists() and not old_style.exists()
     assert live.exists()  # its owner is alive: it may be fetching now
-    assert sorted(p.name for p in raw.iterdir() if not p.name.startswith(".partial")) == [HISTORIC, RECENT, "manifest.json"]
+    assert {HISTORIC, RECENT, "manifest.json"} <= {p.name for p in raw.iterdir() if not p.name.startswith(".partial")}
 
 
 # --- 6. the preview server ----------------------------------------------------------------------------
