@@ -80,7 +80,7 @@ def built_book(tmp_path_factory) -> BuiltBook:
     if not mirror_dir().exists():
         pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     home = make_project(tmp_path_factory.mktemp("book") / "project")
-    build_in(home)
+    build_in(home)  # the mirror's open/ folder gives the open sources (boundaries, wards, population)
     return BuiltBook(home, home / "_build" / "html", BOROUGH, YEAR)
 
 

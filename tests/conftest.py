@@ -32,6 +32,9 @@ import pytest
 # The built book is a session fixture shared by every test module (defined here, not
 # imported into each module, so that it is built once per worker, not once per module).
 from bookfixtures import built_book, scratch_project  # noqa: E402,F401
+# One Chromium and one book server per session for every test module (a module that imported the
+# fixtures itself would start a second playwright inside the first one's event loop).
+from browser import book_server, chromium  # noqa: E402,F401
 from hypothesis import settings
 
 from cspbook import caches, cli, config

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 
 from cspbook.errors import BuildError
 
-CHAPTERS = ["overview", "violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence",
+CHAPTERS = ["overview", "violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence", "london",
             "next_priorities", "methodology", "data_sources", "reconciliation", "cover_paper"]
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ def test_every_chapter_is_built_in_toc_order(built_book):
     assert "book/2011-12/overview.html" in index  # the landing page redirects to the overview
     sidebar = [a.get_text(strip=True) for a in page(built_book, "overview").select("nav.bd-docs-nav a.reference")]
     assert sidebar == ["Overview", "Violent crime", "Acquisitive crime", "Anti-social behaviour",
-                       "Reducing re-offending", "Public confidence and engagement", "Next year's priorities",
+                       "Reducing re-offending", "Public confidence and engagement", "Among London's boroughs", "Next year's priorities",
                        "Methodology", "Data sources", "Reconciliation", "Cabinet cover paper"]
 
 

@@ -31,8 +31,6 @@ from browser import (  # noqa: F401
     animations_done,
     axe_violations,
     book_pages,
-    book_server,
-    chromium,
     open_page,
     overflow,
     refresh_target,
@@ -239,10 +237,22 @@ def _expected_chart(library, indicator: str, kind: str, borough: str, year: int)
     if kind == "monthly":
         s = indicators.month_series(library.data.monthly, indicator, borough, year)
         return [[periods.describe_month(m), int(c), "yes" if y else "no"] for m, c, y in zip(s["month"], s["count"], s["in_year"])]
+    if kind == "wards":  # the ward files' counts (compute.wards), most first
+        from cspbook.compute import wards
+
+        w = wards.for_borough(wards.ward_years(), indicator, borough, year)
+        return [[ward, int(v)] for ward, v in zip(w["ward"], w["value"])]
     t = indicators.trend(library.data.annual, indicator, borough, year)
     if kind == "trend":
         return [[label, int(v)] for label, v in zip(t["label"], t["value"])]
     return [[label, round(float(b), 1), round(float(lo), 1)] for label, b, lo in zip(t["label"], t["index"], t["london_index"])]
+
+
+def _has_wards(built_book) -> bool:
+    """Whether the built book's cache holds the MPS ward files (its chapters then chart the wards)."""
+    from cspbook.data import wards
+
+    return bool(wards.find(built_book.home / "data" / "raw"))
 
 
 def _parse_cell(text: str):
@@ -269,14 +279,15 @@ def test_each_chart_has_alt_text_and_a_table_with_the_librarys_numbers(desktop, 
                     rows: details ? [...details.querySelectorAll('tbody tr')].map(
                         tr => [...tr.children].map(c => c.textContent)) : []};
         })""")
-        mps = [i for i in prio.indicators if library.table.loc[i, "source"] == "mps"]
-        assert {c["id"] for c in charts} == {f"fig-{i}-{k}" for i in mps for k in ("monthly", "trend", "london")}, prio.id
+        mps = [i for i in prio.indicators if i in library.table.index and library.table.loc[i, "source"] == "mps"]
+        kinds = ("monthly", "trend", "london") + (("wards",) if _has_wards(built_book) else ())
+        assert {c["id"] for c in charts} == {f"fig-{i}-{k}" for i in mps for k in kinds}, prio.id
         for chart in charts:
             where = f"{prio.id}: {chart['id']}"
             assert chart["alt"] and chart["alt"].strip(), f"{where}: empty alt text"
             assert chart["loaded"], f"{where}: the image did not load"
             assert chart["details"], f"{where}: no data table after the chart"
-            indicator, kind = re.fullmatch(r"fig-(.+)-(monthly|trend|london)", chart["id"]).groups()
+            indicator, kind = re.fullmatch(r"fig-(.+)-(monthly|trend|london|wards)", chart["id"]).groups()
             assert library.table.loc[indicator, "label"].lower() in chart["alt"].lower(), f"{where}: alt text {chart['alt']!r}"
             expected = _expected_chart(library, indicator, kind, built_book.borough, year)
             shown = [[_parse_cell(c) for c in row] for row in chart["rows"]]

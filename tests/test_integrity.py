@@ -575,7 +575,7 @@ def test_a_change_reruns_exactly_the_notebooks_it_affects(fetched, monkeypatch, 
     shutil.copytree(Path(__file__).resolve().parents[1] / "book" / "templates", fetched / "book" / "templates")
     base = _keys(fetched)
     every = set(base)
-    assert len(every) == 11 and len(set(base.values())) == 11
+    assert len(every) == 12 and len(set(base.values())) == 12
 
     assert _keys(fetched) == base  # nothing changed: nothing runs
 

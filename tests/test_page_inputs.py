@@ -99,7 +99,7 @@ def test_the_pages_not_rerun_are_exactly_what_a_full_rebuild_gives(last_good):
     shutil.rmtree(last_good.home / ".cspbook" / "cache")
     full = cspbook(last_good.home)
     assert full.returncode == 0, full.stderr
-    assert "executing 11 notebooks" in full.stderr, full.stderr
+    assert "executing 12 notebooks" in full.stderr, full.stderr
     assert executed(last_good.home) == pages
 
 

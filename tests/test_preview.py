@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from browser import DESKTOP, chromium, open_page, screenshot, watch  # noqa: F401
+from browser import DESKTOP, open_page, screenshot, watch
 from conftest import snapshot
 from lastgood import BOROUGH, YEAR, cspbook, last_good, start  # noqa: F401 - last_good is a fixture
 from test_faults import Watch, command_lines, descendants, running, send, working_on

@@ -113,7 +113,7 @@ def test_sphinx_in_the_process_rewrites_only_the_changed_page_on_a_rebuild(built
     monkeypatch.setenv("CSPBOOK_HOME", str(home))
     html = preview.sphinx_html(home, tmp_path / "jb")
     pages = sorted(html.rglob("book/*/*.html"))
-    assert len(pages) == 11
+    assert len(pages) == 12
     before = {p: p.stat().st_mtime_ns for p in pages}
     time.sleep(0.05)
     (home / "book" / built_book.year / "violent_crime.ipynb").touch()

@@ -154,7 +154,7 @@ def test_the_pages_of_the_book_are_data(project):
 
     report = reports.load("Barnet", 2011)
     assert [name for name, _, _ in report.pages] == [
-        "overview", "violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence",
+        "overview", "violent_crime", "acquisitive_crime", "asb", "reoffending", "confidence", "london",
         "next_priorities", "methodology", "data_sources", "reconciliation", "cover_paper"]
     assert [name for name, _, chapter in report.pages if chapter] == [p.id for p in report.priorities]
     defaults = project / "data" / "reports" / "defaults.yml"
@@ -162,7 +162,7 @@ def test_the_pages_of_the_book_are_data(project):
     clear_caches()
     report = reports.load("Barnet", 2011)
     (project / "book" / "templates").mkdir(parents=True)
-    for name in ("overview", "priority", "next_priorities", "methodology", "data_sources", "cover_paper"):
+    for name in ("overview", "priority", "london", "next_priorities", "methodology", "data_sources", "cover_paper"):
         (project / "book" / "templates" / f"{name}.ipynb").write_text("{}")
     jobs = plan.plan("Barnet", [2011], {2011: report.pages}, {})
     assert "reconciliation" not in [job.name for job in jobs] and jobs[-1].name == "cover_paper"

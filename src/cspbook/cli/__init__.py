@@ -30,9 +30,11 @@ EXAMPLES = {
     "build": """examples:
   cspbook build --borough "Barking and Dagenham" --year 2011-12
   cspbook build --borough Newham --year 2012-13 --years 2010-11..2012-13 --jobs 2
+  cspbook build --borough all --year 2024-25   # the London edition: every borough's book and a London front page
   CSPBOOK_MIRROR=../shared/data cspbook build --borough "Barking and Dagenham" --year 2011-12 --offline""",
     "pdf": """examples:
   cspbook pdf --borough "Barking and Dagenham" --year 2011-12
+  cspbook pdf --borough all --year 2024-25   # every borough's Cabinet cover paper (the London edition)
       # _build/pdf/barking-and-dagenham-2011-12-report.pdf and ...-cover-paper.pdf
   CSPBOOK_CHROMIUM=/usr/bin/chromium cspbook pdf --borough Newham --year 2012-13 --offline""",
     "preview": """examples:
@@ -58,7 +60,7 @@ def _open_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--borough", required=True, help='borough name, e.g. "Barking and Dagenham"')
+    parser.add_argument("--borough", required=True, help='borough name, e.g. "Barking and Dagenham" ("all": every borough, build only)')
     parser.add_argument("--year", required=True, help="financial year, e.g. 2011-12 (April 2011 to March 2012)")
 
 
@@ -233,6 +235,13 @@ def cmd_build(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
+    from cspbook.publish import london_edition
+
+    if london_edition.is_all(args.borough):  # the London edition: every borough's book in one site
+        if args.years:
+            raise CspbookError(f"--years {args.years}: the London edition (--borough all) is one year; give --year only")
+        london_edition.build_all(args.year, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
+        return 0
     build.build(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
     return 0
 
@@ -242,6 +251,14 @@ def cmd_pdf(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
+    from cspbook.publish import london_edition
+
+    if london_edition.is_all(args.borough):  # every borough's Cabinet cover paper
+        if args.years:
+            raise CspbookError(f"--years {args.years}: the London edition (--borough all) is one year; give --year only")
+        for path in london_edition.cover_papers(args.year, jobs=args.jobs, mirror=args.mirror, offline=args.offline):
+            print(path)
+        return 0
     result = pdf.pdf(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
     print(result.report)
     print(result.cover_paper)

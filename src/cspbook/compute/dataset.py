@@ -141,7 +141,21 @@ def content_manifest(manifest: dict) -> dict:
     when it was fetched: the pages (and the dataset pickle) show and hold only this, so the
     same bytes give the same book whatever folder they came from."""
     return {"dataset": manifest.get("dataset", ""),
-            "files": [{k: f[k] for k in CONTENT_KEYS if k in f} for f in manifest.get("files", [])]}
+            "files": [{k: f[k] for k in CONTENT_KEYS if k in f} for f in manifest.get("files", [])],
+            **({"open": {"files": [{k: f[k] for k in ("name", "sha256") if k in f} for f in manifest["open"].get("files", [])]}}
+               if manifest.get("open") else {})}
+
+
+PROVENANCE = ("origin", "fetched_at", "source", "last_modified")
+
+
+def _bytes_only(manifest: dict | None) -> dict | None:
+    """The open sources' manifest without where and when its files were fetched (the pickle
+    holds no provenance: :func:`content_manifest`)."""
+    if not manifest:
+        return manifest
+    return {**{k: v for k, v in manifest.items() if k not in PROVENANCE and k != "files"},
+            "files": [{k: v for k, v in f.items() if k not in PROVENANCE} for f in manifest.get("files", [])]}
 
 
 def check_boroughs(wides, paths: list[Path], boroughs) -> None:
@@ -186,9 +200,18 @@ def build(manifest: dict, cache: Path) -> Dataset:
     order = indicators.series_order(monthly, classes.series)
     supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
                 for w, m in zip(wides, owned)}
-    from cspbook.compute import opendata
-
     return Dataset(supplied, content_manifest(manifest), monthly, annual, all_changes, indicators.select(all_changes, order),
                    indicators.data_months(monthly), tuple(order), london_monthly, london_annual,
                    every[~in_borough].reset_index(drop=True),
-                   opendata.load(manifest.get("open"), open_fetch.cache_dir(cache)))
+                   _open(_bytes_only(manifest.get("open")), open_fetch.cache_dir(cache), defs, boroughs))
+
+
+def _open(manifest, folder, defs, boroughs):
+    """The open sources read, with every year's changes of their monthly indicators worked
+    out once (kept in the pickle: a notebook only filters them)."""
+    import dataclasses
+
+    from cspbook.compute import open_indicators, opendata
+
+    data = opendata.load(manifest, folder)
+    return dataclasses.replace(data, changes=open_indicators.month_changes(data, defs, boroughs))

@@ -33,7 +33,7 @@ def table(open_data, defs: dict, year: int, boroughs) -> pd.DataFrame:
         frame = open_data.frame(ind.open["source"])
         kind = ind.open["period"]
         if kind == "financial_year_of_months":
-            part = _months(frame, ind, defs, year, boroughs)
+            part = _months(open_data, frame, ind, defs, year, boroughs)
         elif kind == "financial_year":
             part = _own_years(frame, ind, year, boroughs)
         else:
@@ -48,18 +48,12 @@ def _blank(boroughs, year, period, note) -> pd.DataFrame:
                          "period": period, "note": note, "comparable": False, "sources": ""})
 
 
-def _months(frame, ind, defs, year, boroughs) -> pd.DataFrame:
-    rows = frame[frame["measure"] == ind.open["measure"]]
-    months = pd.PeriodIndex(sorted(rows["period"].unique()), freq="M") if len(rows) else MONTHS[:0]
-    wanted = periods.months(year)
-    have = int(np.isin(wanted, months).sum())
-    label = f"{periods.label(year)}, financial year (April to March)"
-    if have < 12:
-        what = f"no data for {periods.label(year)}"
-        if len(months):
-            what += (f" ({have} of its 12 months are in the data; a part year is never summed as a year); the data run "
-                     f"from {periods.describe_month(months[0])} to {periods.describe_month(months[-1])}")
-        return _blank(boroughs, year, label if have else f"no data for {periods.label(year)}", what)
+def _changes(open_data, ind, rows, months, defs, boroughs) -> pd.DataFrame:
+    """Every year's changes of a monthly open indicator (computed once per dataset: see
+    :func:`month_changes`, kept in the dataset pickle)."""
+    done = getattr(open_data, "changes", None)
+    if done is not None and ind.id in set(done["indicator"]):
+        return done[done["indicator"] == ind.id]
     keep = rows[rows["area"].isin(list(boroughs))]
     grid = pd.MultiIndex.from_product([list(boroughs), months.strftime("%Y-%m")], names=["area", "period"])
     counts = keep.groupby(["area", "period"])["value"].sum().reindex(grid, fill_value=0.0)
@@ -71,8 +65,35 @@ def _months(frame, ind, defs, year, boroughs) -> pd.DataFrame:
         "count": counts.to_numpy(), "classification": ind.open["source"],
         "source": files.reindex(grid.get_level_values("period")).to_numpy(),
     })
-    annual = mps.annual(monthly)
-    changes = mps.changes(annual, defs, registry().breaks)
+    return mps.changes(mps.annual(monthly), defs, registry().breaks)
+
+
+def month_changes(open_data, defs: dict, boroughs) -> pd.DataFrame | None:
+    """The changes of every year of every monthly open indicator, in one frame."""
+    parts = []
+    for ind in defs.values():
+        if ind.open and ind.open["period"] == "financial_year_of_months":
+            rows = open_data.frame(ind.open["source"])
+            rows = rows[rows["measure"] == ind.open["measure"]]
+            if len(rows):
+                months = pd.PeriodIndex(sorted(rows["period"].unique()), freq="M")
+                parts.append(_changes(None, ind, rows, months, defs, boroughs))
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _months(open_data, frame, ind, defs, year, boroughs) -> pd.DataFrame:
+    rows = frame[frame["measure"] == ind.open["measure"]]
+    months = pd.PeriodIndex(sorted(rows["period"].unique()), freq="M") if len(rows) else MONTHS[:0]
+    wanted = periods.months(year)
+    have = int(np.isin(wanted, months).sum())
+    label = f"{periods.label(year)}, financial year (April to March)"
+    if have < 12:
+        what = f"no data for {periods.label(year)}"
+        if len(months):
+            what += (f" ({have} of its 12 months are in the data; a part year is never summed as a year); the data run "
+                     f"from {periods.describe_month(months[0])} to {periods.describe_month(months[-1])}")
+        return _blank(boroughs, year, label if have else f"no data for {periods.label(year)}", what)
+    changes = _changes(open_data, ind, rows, months, defs, boroughs)
     out = changes[changes["year"] == year].copy()
     out["period"] = label
     return out.drop(columns=["series", "classification", "previous_classification"], errors="ignore")

@@ -26,6 +26,7 @@ class OpenData:
     manifest: dict | None = None
     frames: dict = field(default_factory=dict)
     refused: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REFUSED))
+    changes: pd.DataFrame | None = None  # every year's changes of the monthly open indicators (open_indicators)
 
     def frame(self, source_id: str) -> pd.DataFrame:
         """The long frame of a source (empty, with the columns, when it has no file)."""

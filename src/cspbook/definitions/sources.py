@@ -16,10 +16,11 @@ from cspbook.definitions.schema import choice, read_yaml, require
 from cspbook.errors import DefinitionError
 
 LAYOUTS = ("dashboard_long", "survey_proportions", "rates_by_year", "population_by_age",
-           "children_population", "viewit_export")
+           "children_population", "viewit_export",
+           "boundaries_geojson", "ward_wide")
 
 
-PERIODS = ("month", "rolling_12_months_to_quarter_end", "calendar_year", "mid_year", "financial_year")
+PERIODS = ("month", "rolling_12_months_to_quarter_end", "calendar_year", "mid_year", "financial_year", "undated")
 
 
 RULES = ("within_local_range",)

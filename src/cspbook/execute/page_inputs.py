@@ -40,6 +40,7 @@ USES = {
     "methodology": ("none", False),  # its worked example is an MPS figure
     "next_priorities": ("none", False),
     "reconciliation": ("none", False),  # published against recomputed MPS changes
+    "london": ("none", False),  # every borough's MPS figures
 }
 
 

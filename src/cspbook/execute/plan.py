@@ -63,13 +63,26 @@ def inputs_digest(manifest: dict) -> bytes:
     data = json.dumps([f["sha256"] for f in manifest.get("files", [])] + opened).encode()
     defs = fingerprint.tree(config.definitions_dir(), "*.*", skip=("raw", "partner"))
     lib = fingerprint.tree(config.PACKAGE_DIR, "*.py")
-    return fingerprint.digest(data, defs.encode(), lib.encode()).encode()
+    return fingerprint.digest(data, defs.encode(), lib.encode(), open_digest().encode()).encode()
 
 
-def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, bool]]], manifest: dict) -> list[Job]:
+def open_digest() -> str:
+    """The bytes of the open files the pages read (boundaries, wards; ``data/raw/open``), their
+    manifest aside (a refetch of the same bytes changes its times only); '' when there are none."""
+    opened = config.cache_dir() / "open"
+    if not opened.is_dir():
+        return ""
+    files = sorted(p for p in opened.rglob("*") if p.is_file() and p.name != "manifest.json")
+    return fingerprint.digest(*[str(p.relative_to(opened)).encode() + b"\0" + p.read_bytes() for p in files])
+
+
+def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, bool]]], manifest: dict,
+         folder: Path | None = None) -> list[Job]:
     """One job per page per year, in the order of ``pages[year]`` ((name, title, is a
     priority chapter), from the report configuration: :attr:`cspbook.definitions.reports.Report.pages`);
-    a priority chapter comes from the one priority template, any other page from its own."""
+    a priority chapter comes from the one priority template, any other page from its own.
+    ``folder``: where the executed notebooks go (default each year's folder, ``book/<year>``;
+    the London edition gives each borough its own)."""
     common = inputs_digest(manifest)
     jobs, checked = [], set()
     for year in years:
@@ -85,7 +98,7 @@ def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, b
                 params["priority"] = name
             key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common,
                                      page_inputs.partner_digest(name, borough, year))
-            output = config.year_dir(periods.label(year)) / f"{name}.ipynb"
+            output = (folder or config.year_dir(periods.label(year))) / f"{name}.ipynb"
             jobs.append(Job(name, year, title, template, output, params, key))
     return jobs
 

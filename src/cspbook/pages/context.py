@@ -30,6 +30,9 @@ class Context:
     partner: pd.DataFrame  # the partner-supplied figures of the borough and year
     published: pd.DataFrame  # the figures the partnership published (for reconciliation)
     reconciliation: pd.DataFrame
+    london: pd.DataFrame | None = None  # the headline police measures of every borough (compute.london)
+    boundaries: object = None  # the borough outlines (data.boundaries.Boundaries), None when not in the cache
+    wards: pd.DataFrame | None = None  # offences per ward and year (compute.wards.ward_years), None without ward files
 
     @property
     def year_label(self) -> str:
@@ -46,4 +49,15 @@ def context(borough: str, year: str, home: str | None = None) -> Context:
     figures = partner.for_borough(name, start)
     published = table.published_figures(report)
     return Context(name, start, report, data, table.indicator_table(data, report, figures), figures, published,
-                   table.reconciliation(data, report, published))
+                   table.reconciliation(data, report, published), *_london(data, report))
+
+
+def _london(data, report) -> tuple:
+    """The boroughs side by side for the report's headline police measures, the outlines, the wards."""
+    from cspbook.compute import london, wards
+    from cspbook.data import boundaries
+
+    path = boundaries.cached(config.cache_dir())
+    side = london.boroughs_side_by_side(data.changes, report.year, report.headline, london.populations(data))
+    return (side, boundaries.read(path) if path else None,
+            wards.ward_years())

@@ -72,6 +72,23 @@ def download_path(year: int) -> Path:
     return config.year_dir(periods.label(year)) / "indicators.csv"
 
 
+def _write(path: Path, csv_text: str) -> Path:
+    """Write a CSV download (only when its bytes changed)."""
+    _write_if_changed(path, csv_text.encode("utf-8"))
+    return path
+
+
+def london_path(year: int) -> Path:
+    """Every borough's figures for the year's headline police measures, linked from the London page."""
+    return config.year_dir(periods.label(year)) / "london.csv"
+
+
+def write_london(year: int, csv_text: str) -> Path:
+    path = london_path(year)
+    _write_if_changed(path, csv_text.encode("utf-8"))
+    return path
+
+
 def write_downloads(year: int, csv_text: str) -> Path:
     path = download_path(year)
     _write_if_changed(path, csv_text.encode("utf-8"))
@@ -171,7 +188,7 @@ def jupyter_book(builder: str, output: Path, failure: str) -> Path:
 
 def build_html(digest: str, log=None, check=None) -> Path:
     """Run Jupyter Book strictly and swap the result into ``_build/html``. ``check``: called
-    after Jupyter Book and before anything is recorded or swapped in (it raises to stop)."""
+    after Jupyter Book and before the result is swapped in (it raises to stop)."""
     log = log or logs.line
     from cspbook import integrity
 
@@ -189,12 +206,12 @@ def build_html(digest: str, log=None, check=None) -> Path:
     from cspbook.publish import sphinx_run
 
     built = sphinx_run.html(config.home(), jb, "Jupyter Book failed; the last good book is unchanged")
-    if check is not None:
-        check()
     files = integrity.listing(built, skip=(STAMP,))
     (built / STAMP).write_text(json.dumps({"stamp": digest, "docs": docs, "files": files}))
     # Sphinx's environment and doctrees (they hold times, so they stay out of the published stamp)
     (jb / WORK_STAMP).write_text(json.dumps(integrity.listing(jb / "_build", skip=("html/",))))
+    if check is not None:  # the working tree is a finished build (of the inputs the build read): kept
+        check()
     return swap_in(built)
 
 

@@ -29,7 +29,7 @@ def _unchanged(planned: list, primary: int, years: list[int], log=None) -> bool:
     """
     if not plan.all_cached(planned):
         return False
-    downloads = [book.download_path(y) for y in years]
+    downloads = [book.download_path(y) for y in years] + [book.london_path(y) for y in years]
     if not all(path.exists() for path in downloads):
         return False
     book.write_toc(book.toc(planned, primary))
@@ -73,12 +73,14 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
                 log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
                 log(f"built {book.html_dir() / 'index.html'}: {words.plural(0, 'notebook')} executed, {len(planned)} reused, in {seconds:.1f}s")
                 return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], True, seconds)
-            from cspbook.compute import table  # pandas: only when something is rebuilt
+            from cspbook.compute import london, table  # pandas: only when something is rebuilt
 
             data = dataset.dataset()
             tables = {y: table.indicator_table(data, configs[y]) for y in all_years}  # checks every year first
             outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
+            sides = {y: london.boroughs_side_by_side(data.changes, y, configs[y].headline, london.populations(data)) for y in all_years}
         downloads = [book.write_downloads(y, csvtext.to_csv(tables[y])) for y in all_years]
+        downloads += [book.write_london(y, csvtext.to_csv(sides[y])) for y in all_years]
         book.write_toc(book.toc(planned, primary))
         digest = book.stamp(planned, downloads)
         if book.up_to_date(digest, log=log):

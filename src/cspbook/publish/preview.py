@@ -122,10 +122,12 @@ class Builder:
                 configs = {y: reports.load(name, y) for y in all_years}
                 pages = {y: configs[y].pages for y in all_years}
                 planned = plan.plan(name, all_years, pages, inputs.manifest)
-                from cspbook.compute import table
+                from cspbook.compute import london, table
 
                 data = dataset.dataset()
                 tables = {y: table.indicator_table(data, configs[y]) for y in all_years}
+                sides = {y: london.boroughs_side_by_side(data.changes, y, configs[y].headline, london.populations(data))
+                         for y in all_years}
                 first = in_view_first(planned, viewed) if serve is not None else []
                 if first or not plan.all_cached(planned):
                     self.open_pool()
@@ -137,6 +139,7 @@ class Builder:
                 self.timings["notebooks"] = time.monotonic() - started
             downloads = [book.write_downloads(y, csvtext.to_csv(tables[y]))
                          for y in all_years]
+            downloads += [book.write_london(y, csvtext.to_csv(sides[y])) for y in all_years]  # the London page's download
             book.write_toc(book.toc(planned, primary))
             digest = book.stamp(planned, downloads)
             if first:

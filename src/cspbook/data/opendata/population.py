@@ -55,27 +55,34 @@ def population_by_age(path: Path, source: OpenSource, aliases: dict) -> pd.DataF
 
 
 def _workbook(path: Path) -> dict:
-    """Sheet name -> rows (lists of cell values) of the sheets cspbook reads."""
+    """Sheet name -> rows (lists of cell values) of the sheets cspbook reads.
+
+    Both the old ``.xls`` and the ``.xlsx`` workbooks are read by calamine (Rust): the
+    mid-2022 workbook's long MYEB1 sheet takes about 1.5 s there against 13 s with openpyxl.
+    """
     wanted = ("mye2persons", "myeb1")
     try:
-        if path.suffix.lower() == ".xls":
-            import xlrd
+        from python_calamine import CalamineWorkbook
 
-            book = xlrd.open_workbook(path, on_demand=True)
-            return {n: [book.sheet_by_name(n).row_values(r) for r in range(book.sheet_by_name(n).nrows)]
-                    for n in book.sheet_names() if column_key(n) in wanted}
-        import openpyxl
-
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            return {n: [list(r) for r in book[n].iter_rows(values_only=True)]
-                    for n in book.sheetnames if column_key(n) in wanted}
-        finally:
-            book.close()
+        book = CalamineWorkbook.from_path(str(path))
+        return {n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names if column_key(n) in wanted}
     except DataFileError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a bad file
         raise DataFileError(path, f"not a readable workbook ({type(exc).__name__}: {exc})", fix="fetch the file again") from exc
+
+
+def _cells(values: pd.Series) -> pd.Series:
+    """:func:`_cell` of a whole column.
+
+    >>> _cells(pd.Series([3.0, 2.5, None, " a ", 7])).tolist()
+    ['3', '2.5', '', 'a', '7']
+    """
+    number = pd.to_numeric(values.where(values.map(type).isin((int, float))), errors="coerce")
+    whole = number.notna() & (number % 1 == 0)
+    out = values.astype(str).str.strip().where(values.notna(), "")
+    out[whole] = number[whole].astype("int64").astype(str)
+    return out
 
 
 def _cell(value) -> str:
@@ -125,8 +132,9 @@ def _myeb1(path, rows: list, edition: int, aliases: dict) -> pd.DataFrame:
     cols = find_columns(path, header, {"code": ("code",), "name": ("name",), "age": ("age",),
                                        "pop": ("population_2011",)})
     index = [header.index(cols[k]) for k in ("code", "name", "age", "pop")]
-    body = pd.DataFrame([[_cell(r[i]) for i in index] for r in rows[1:] if r and r[index[0]] is not None],
-                        columns=["code", "name", "age", "pop"])
+    body = pd.DataFrame([[r[i] for i in index] for r in rows[1:] if len(r) > max(index)], columns=["code", "name", "age", "pop"])
+    body = body.apply(_cells)  # 73,000 rows: whole columns, not a cell at a time
+    body = body[body["code"] != ""].reset_index(drop=True)
     age = pd.to_numeric(body["age"].str.rstrip("+"), errors="coerce")
     pop = _numbers(path, body.rename(columns={"pop": cols["pop"]}), cols["pop"], 2)
     body = body.assign(age=age, pop=pop)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cspbook.data import boundaries, wards
 from cspbook.data.opendata import layouts, population
 from cspbook.definitions.sources import OpenSource, Registry
 
@@ -16,6 +17,8 @@ READERS = {
     "viewit_export": layouts.viewit_export,
     "population_by_age": population.population_by_age,
     "children_population": population.children_population,
+    "boundaries_geojson": boundaries.layout_reader,  # the outlines the maps draw (pages.maps)
+    "ward_wide": wards.layout_reader,  # offences by ward (compute.wards); as a long frame, summed by borough
 }
 
 

@@ -1,0 +1,57 @@
+"""London's 32 boroughs side by side: for each police measure of a year, every borough's count,
+the year before, the change, its rank, and the rate per 1,000 residents with its rank where the
+dataset has rates. One long frame, the same rows the London page shows and its CSV download."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cspbook import definitions
+from cspbook.definitions import periods
+
+COLUMNS = [
+    "indicator", "label", "year", "borough", "value", "previous_value", "change_pct", "comparable", "caution",
+    "change_rank", "rate_per_1000", "rate_rank", "count_rank", "series",
+]
+
+
+def populations(data) -> pd.DataFrame | None:
+    """Residents per borough and mid-year (:func:`cspbook.compute.rates.populations`) when the
+    dataset holds the open sources, else None."""
+    if getattr(data, "open", None) is None:
+        return None
+    from cspbook.compute import rates
+
+    return rates.populations(data.open)
+
+
+def boroughs_side_by_side(changes: pd.DataFrame, year: int, indicator_ids, population: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per borough and police measure of ``indicator_ids`` for ``year`` (from
+    :attr:`cspbook.compute.dataset.Dataset.changes`), columns ``COLUMNS``, each measure's
+    boroughs sorted by rate per 1,000 when the dataset has rates, else by count, highest first.
+
+    ``change_rank`` is the dataset's ``london_rank`` (1 = the best change); ``count_rank`` and
+    ``rate_rank`` are 1 for the highest value. A measure that is not a police measure, or has no
+    row for the year, is left out. ``population`` (:func:`populations`) gives the rates per 1,000
+    residents (:func:`cspbook.compute.rates.with_rates`); without it, or for a year with no
+    estimate, the rates are empty.
+    """
+    defs = definitions.indicators()
+    wanted = [i for i in indicator_ids if i in defs and defs[i].source == "mps"]
+    rows = changes[(changes["year"] == year) & changes["indicator"].isin(wanted)].copy()
+    if population is not None and len(rows):
+        from cspbook.compute import rates
+
+        rows = rates.with_rates(rows, population)
+    rows["rate_per_1000"] = rows["rate_per_1000"].astype("float64") if "rate_per_1000" in rows else float("nan")
+    rows["label"] = rows["indicator"].map(lambda i: defs[i].label)
+    rows["year"] = periods.label(year)
+    rows["change_rank"] = rows["london_rank"].astype("Int64")
+    by = rows.groupby("indicator")
+    rows["count_rank"] = by["value"].rank(ascending=False, method="min").astype("Int64")
+    rows["rate_rank"] = by["rate_per_1000"].rank(ascending=False, method="min").astype("Int64")
+    rows["order"] = rows["indicator"].map({i: n for n, i in enumerate(wanted)})
+    key = "rate_per_1000" if rows["rate_per_1000"].notna().any() else "value"
+    rows = rows.sort_values(["order", key, "borough"], ascending=[True, False, True])
+    rows["caution"] = rows["caution"].fillna("")
+    return rows[COLUMNS].reset_index(drop=True)

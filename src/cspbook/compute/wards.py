@@ -1,0 +1,155 @@
+"""Where in the borough: the police measures counted by ward (2022 ward codes) from the MPS ward
+files, per financial year, computed once per set of files (memoised in the process and sealed
+on disk, as the dataset is), then for one borough and year: the wards ranked by count, the
+change per ward with its significance test (:mod:`cspbook.compute.stats`), the share of the
+top three wards, and the gap between the wards' total and the borough file's count.
+
+Ward counts cover crimes recorded with a known ward only, so they are a series of their own:
+they never replace or mix with the borough totals."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cspbook import config, definitions, fingerprint, integrity
+from cspbook.compute import stats
+
+TOP = 3
+_MEMO: dict = {}
+
+
+def annual(wides: list[pd.DataFrame], indicators) -> pd.DataFrame:
+    """Offences per indicator, ward and complete financial year (April to March), columns
+    ``indicator, borough, ward_code, ward, year, count``. Each month comes from one file: the
+    newest (the one reaching the latest month) that has it. A year is complete when the files
+    supply its 12 months.
+
+    >>> from cspbook.definitions import Indicator
+    >>> w = pd.DataFrame({"borough": ["A", "A"], "ward_code": ["E1", "E1"], "ward": ["W", "W"], "major": ["M", "M"],
+    ...                   "minor": ["X", "Y"], **{f"2011{m:02d}": [1, 10] for m in range(4, 13)},
+    ...                   **{f"2012{m:02d}": [1, 10] for m in range(1, 4)}})
+    >>> w.attrs["classification"] = "c"
+    >>> ind = Indicator("x", "X", "", "p", "mps", "offences", True, {"c": ("X",)})
+    >>> annual([w], {"x": ind})[["ward", "year", "count"]].to_dict("records")
+    [{'ward': 'W', 'year': 2011, 'count': 12}]
+    """
+    owner = {}
+    for i, wide in sorted(enumerate(wides), key=lambda p: max(_months(p[1])), reverse=True):
+        for month in _months(wide):
+            owner.setdefault(month, i)
+    years = pd.Series([m[:4] if int(m[4:]) >= 4 else str(int(m[:4]) - 1) for m in owner], index=list(owner)).astype(int)
+    complete = set(years.value_counts()[lambda n: n == 12].index)
+    parts = []
+    mps = [ind for ind in indicators.values() if ind.source == "mps"]
+    for i, wide in enumerate(wides):
+        cols = [m for m in _months(wide) if owner[m] == i and years[m] in complete]
+        if not cols:
+            continue
+        fy = years[cols].to_numpy()
+        for ind in mps:
+            wanted = ind.categories.get(wide.attrs.get("classification", ""), ())
+            rows = wide if wanted == "all" else wide[wide["minor"].isin(list(wanted))]
+            per_ward = rows.groupby(["borough", "ward_code", "ward"], sort=False)[cols].sum()
+            by_year = per_ward.T.groupby(fy).sum().T  # wards x years
+            long = by_year.stack().rename("count").reset_index().rename(columns={"level_3": "year"})
+            parts.append(long.assign(indicator=ind.id))
+    if not parts:
+        return pd.DataFrame(columns=["indicator", "borough", "ward_code", "ward", "year", "count"])
+    out = pd.concat(parts, ignore_index=True)
+    out = out.groupby(["indicator", "borough", "ward_code", "ward", "year"], as_index=False)["count"].sum()
+    out = out.astype({"year": "int64", "count": "int64"})
+    out.attrs["classifications"] = sorted({w.attrs.get("classification", "") for w in wides})  # the categories counted
+    return out
+
+
+def _months(wide: pd.DataFrame) -> list[str]:
+    return [c for c in wide.columns if c.isdigit() and len(c) == 6]
+
+
+def for_borough(ward_years: pd.DataFrame, indicator: str, borough: str, year: int) -> pd.DataFrame:
+    """The borough's wards for one indicator and year, ranked by count (1 = most): ``ward,
+    ward_code, value, previous_value, change_pct, ci_low_pct, ci_high_pct, significant, rank,
+    share_pct`` (of the wards' total). Empty when the ward files do not cover the year."""
+    rows = ward_years[(ward_years["indicator"] == indicator) & (ward_years["borough"] == borough)]
+    now = rows[rows["year"] == year].set_index("ward_code")
+    if now.empty:
+        return pd.DataFrame(columns=["ward", "ward_code", "value", "previous_value", "change_pct", "ci_low_pct",
+                                     "ci_high_pct", "significant", "rank", "share_pct"])
+    before = rows[rows["year"] == year - 1].set_index("ward_code")["count"]
+    out = pd.DataFrame({"ward": now["ward"], "value": now["count"].astype("float64"),
+                        "previous_value": before.reindex(now.index).astype("float64")})
+    out["change_pct"] = stats.change_pct(out["value"], out["previous_value"])
+    low, high = stats.poisson_change_interval(out["value"], out["previous_value"])
+    out["ci_low_pct"], out["ci_high_pct"] = low, high
+    out["significant"] = stats.significant(low, high)
+    out["share_pct"] = out["value"] / out["value"].sum() * 100 if out["value"].sum() else np.nan
+    out = out.reset_index().sort_values(["value", "ward"], ascending=[False, True])
+    out["rank"] = out["value"].rank(ascending=False, method="min").astype("int64")
+    return out[["ward", "ward_code", "value", "previous_value", "change_pct", "ci_low_pct", "ci_high_pct",
+                "significant", "rank", "share_pct"]].reset_index(drop=True)
+
+
+def top_share(wards: pd.DataFrame, n: int = TOP) -> float:
+    """The share (%) of the wards' total in the ``n`` wards with the most offences.
+
+    >>> top_share(pd.DataFrame({"value": [50.0, 30, 10, 5, 5]}))
+    90.0
+    """
+    total = wards["value"].sum()
+    return float(wards["value"].nlargest(n).sum() / total * 100) if total else float("nan")
+
+
+def gap(borough_count: float, ward_total: float) -> tuple[float, float]:
+    """How many fewer offences the wards hold than the borough file, and that as % of the borough's.
+
+    >>> gap(2000, 1850)
+    (150.0, 7.5)
+    """
+    if not borough_count or pd.isna(borough_count):
+        return float("nan"), float("nan")
+    return float(borough_count - ward_total), float((borough_count - ward_total) / borough_count * 100)
+
+
+def ward_years(cache: Path | None = None) -> pd.DataFrame | None:
+    """:func:`annual` of the ward files among the cached open files, None when there are none;
+    computed once per set of files (in the process and in ``.cspbook/wards/``)."""
+    from cspbook.data import wards
+
+    paths = wards.find(cache or config.cache_dir())
+    if not paths:
+        return None
+    parts = [f"{p}:{integrity.sha256_file(p)}" for p in paths]
+    parts += [sys.version, pd.__version__, fingerprint.tree(config.definitions_dir(), "*", recursive=False),
+              fingerprint.tree(config.PACKAGE_DIR, "*.py")]
+    key = fingerprint.digest(*(p.encode() for p in parts))
+    if key not in _MEMO:
+        _MEMO.clear()
+        _MEMO[key] = _saved_or_built(key, paths)
+    return _MEMO[key]
+
+
+def _saved_or_built(key: str, paths: list[Path]) -> pd.DataFrame:
+    import pickle
+
+    from cspbook.data import wards
+
+    path = config.work_dir() / "wards" / f"{key}.pickle"
+    payload, _problem = integrity.read_sealed(path)
+    if payload is not None:
+        try:
+            return pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - an unreadable cache file is recomputed below
+            pass
+    frame = annual([wards.read(p) for p in paths], definitions.indicators())
+    try:
+        integrity.write_sealed(path, pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
+        for old in path.parent.glob("*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return frame

@@ -1,0 +1,192 @@
+""""Among London's boroughs": for each headline police measure, the map of the 32 boroughs and
+their table side by side (count, rate per 1,000 where the data have rates, change, ranks), the
+report's borough highlighted in words as well as in type, sortable in the browser by a small
+local script (``book/_static/cspbook-sort.js``) and downloadable as ``london.csv``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cspbook import config, words
+from cspbook.definitions import periods
+from cspbook.pages import maps, narrative
+from cspbook.pages.markup import HTML, esc, figure
+
+THIS = " (this report)"
+
+
+def measures(frame: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(frame["indicator"]))
+
+
+def has_rates(rows: pd.DataFrame) -> bool:
+    return bool(rows["rate_per_1000"].notna().any())
+
+
+def sentence(rows: pd.DataFrame, borough: str, year: str) -> str:
+    """Where the borough stands among the boroughs for one measure, in words."""
+    row = rows[rows["borough"] == borough]
+    if row.empty:
+        return f"{borough} has no figure for {year}."
+    r = row.iloc[0]
+    n = int(rows["value"].notna().sum())
+    text = f"In {year}, {borough} recorded {narrative.number(r['value'])} offences, the {narrative.ordinal(int(r['count_rank']))} highest count of {n} boroughs"
+    if pd.notna(r["rate_per_1000"]):
+        text += f"; {r['rate_per_1000']:.1f} per 1,000 residents, the {narrative.ordinal(int(r['rate_rank']))} highest rate"
+    if r["comparable"] and pd.notna(r["change_rank"]):
+        text += f". Its change, {narrative.signed_pct(r['change_pct'])}, ranked {narrative.ordinal(int(r['change_rank']))} of {n} (1st = the best change)"
+    return text + "."
+
+
+def london_sentence(rows: pd.DataFrame, year: str) -> str:
+    """London's total and change for one measure (the sum of the 32 boroughs)."""
+    now, before = rows["value"].sum(), rows["previous_value"].sum(min_count=1)
+    text = f"In {year} London's {len(rows)} boroughs recorded {narrative.number(now)} offences"
+    if pd.notna(before) and before and rows["comparable"].all():
+        text += f", {narrative.signed_pct((now - before) / before * 100)} on the year before"
+    return text + "."
+
+
+def columns(rows: pd.DataFrame, year: int) -> list[tuple[str, str]]:
+    """(column key, heading) of the side-by-side table."""
+    cols = [("borough", "Borough"), ("value", f"Offences {periods.label(year)}")]
+    if has_rates(rows):
+        cols += [("rate_per_1000", "Per 1,000 residents"), ("rate_rank", "Rank by rate (1 = highest)")]
+    cols += [("previous_value", f"Offences {periods.label(year - 1)}"), ("change_pct", "Change"),
+             ("change_rank", "Rank by change (1 = best)"), ("count_rank", "Rank by count (1 = highest)")]
+    return cols
+
+
+def shared_caution(rows: pd.DataFrame) -> str:
+    """The caution every comparable change of the measure carries (said once, above the table), or ''."""
+    cautions = set(rows.loc[rows["comparable"], "caution"])
+    return cautions.pop() if len(cautions) == 1 else ""
+
+
+def _cell(key: str, row, said: str = "") -> tuple[str, str]:
+    """(text shown, sort key) of one cell; a missing value sorts last either way (empty key)."""
+    value = row[key]
+    if key == "borough":
+        return str(value), str(value)
+    if pd.isna(value) or (key in ("change_pct", "change_rank") and not row["comparable"]):
+        return ("not comparable" if key == "change_pct" else "-"), ""
+    if key == "change_pct":
+        flag = " (interpret with caution)" if row["caution"] and row["caution"] != said else ""
+        return narrative.signed_pct(value) + flag, f"{value:.6g}"
+    if key == "rate_per_1000":
+        return f"{value:.1f}", f"{value:.6g}"
+    return words.number(int(value)), str(int(value))
+
+
+def _first(key: str) -> str:
+    """The way a column sorts when first chosen: names A to Z and ranks 1 first, values highest first."""
+    return "ascending" if key == "borough" or key.endswith("_rank") else "descending"
+
+
+def sortable_table(rows: pd.DataFrame, borough: str | None, year: int, caption: str, links: dict | None = None) -> HTML:
+    """The boroughs of one measure as an accessible table whose column headings are buttons
+    that sort it (aria-sort says how it is sorted); the report's borough is marked in words.
+    ``links``: borough -> address of its book (the London edition's front page)."""
+    cols = columns(rows, year)
+    said = shared_caution(rows)
+    first = "rate_per_1000" if has_rates(rows) else "value"
+    sorted_by = ' aria-sort="descending"'
+    head = "".join(
+        f'<th scope="col"{sorted_by if key == first else ""}>'
+        f'<button type="button" class="cspbook-sort" data-column="{i}" data-first="{_first(key)}">{esc(title)}</button></th>'
+        for i, (key, title) in enumerate(cols))
+    body = []
+    for _, row in rows.iterrows():
+        mine = row["borough"] == borough
+        cells = []
+        for key, _title in cols:
+            text, sort = _cell(key, row, said)
+            if key == "borough":
+                shown = f"<strong>{esc(text)}{esc(THIS)}</strong>" if mine else esc(text)
+                if links and text in links:
+                    shown = f'<a href="{esc(links[text])}">{shown}</a>'
+                cells.append(f'<th scope="row" data-sort="{esc(sort)}">{shown}</th>')
+            else:
+                cells.append(f'<td data-sort="{esc(sort)}">{esc(text)}</td>')
+        body.append(("<tr class=\"cspbook-this-borough\">" if mine else "<tr>") + "".join(cells) + "</tr>")
+    region = f'role="region" aria-label="{esc(caption)}" tabindex="0"'
+    return HTML(
+        f'<div class="table-wrapper" {region}><table class="cspbook-table cspbook-sortable">'
+        f"<caption>{esc(caption)} <span class=\"cspbook-sort-hint\">Select a column heading to sort by it.</span></caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
+def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, links: dict | None = None,
+                  level: int = 2) -> list[HTML]:
+    """The heading (``<h{level}>``), sentence, maps and table of one measure (``borough`` None: London's)."""
+    label, ylabel = rows["label"].iloc[0], periods.label(year)
+    ind = rows["indicator"].iloc[0]
+    values = rows.set_index("borough")
+    said = shared_caution(rows)
+    note = f"<p>Interpret every borough's change with caution: {esc(said)}.</p>" if said else ""
+    said_where = sentence(rows, borough, ylabel) if borough else london_sentence(rows, ylabel)
+    parts = [HTML(f'<h{level} id="london-{esc(ind)}">{esc(label)}</h{level}><p>{esc(said_where)}</p>{note}')]
+    if shapes is not None:
+        level = ("rate_per_1000", "rate", f"{label.lower()} per 1,000 residents, {ylabel}") if has_rates(rows) else \
+            ("value", "count", f"{label.lower()}, offences in {ylabel}")
+        change = values["change_pct"].where(values["comparable"])
+        for column, kind, what, name in ((level[0], level[1], level[2], "map"),
+                                         (None, "change", f"change in {label.lower()}, {periods.label(year - 1)} to {ylabel}", "map-change")):
+            series = change if column is None else values[column]
+            parts.append(figure(maps.choropleth(shapes, series, borough, what=what, kind=kind, name=name), f"fig-london-{ind}-{name}"))
+    parts.append(sortable_table(rows, borough, year, f"{label}: the 32 boroughs, {ylabel}", links))
+    return parts
+
+
+NO_MAP = ("The maps need the London borough boundaries (the Datastore's Statistical GIS Boundary Files for London, "
+          "London_Borough_Excluding_MHW in British National Grid), which are not among the cached open files; the tables "
+          "below give every figure.")
+
+
+def page(ctx):
+    """The "Among London's boroughs" page of one year: a section per headline police measure."""
+    from cspbook.pages.views import View, _and_list
+
+    frame = ctx.london
+    ids = measures(frame)
+    labels = [frame.loc[frame["indicator"] == i, "label"].iloc[0].lower() for i in ids]
+    rates = has_rates(frame)
+    view = View(glue={
+        "london_measures": _and_list(labels) if labels else "none of the headline measures",
+        "n_london_measures": words.plural(len(ids), "headline police measure"),
+        "london_order": "rate per 1,000 residents" if rates else "count of offences (rates per 1,000 residents need population figures, not in the data)",
+        "london_maps": "Each measure has two maps: its level in the year and its change on the year before." if ctx.boundaries is not None else NO_MAP,
+    })
+    for ind in ids:
+        view.parts.extend(measure_parts(frame[frame["indicator"] == ind], ctx.boundaries, ctx.borough, ctx.year))
+    return view
+
+
+def front(year: str, boroughs: list[str] | None = None, home: str | None = None):
+    """The London edition's front page: for each headline police measure of the boroughs'
+    reports, London's maps and the 32 boroughs side by side, each borough of the edition
+    linking to its book."""
+    from cspbook import definitions
+    from cspbook.compute import dataset
+    from cspbook.compute import london as side_by_side
+    from cspbook.data import boundaries
+    from cspbook.definitions import reports
+    from cspbook.pages.context import _use_home
+    from cspbook.pages.views import View
+
+    _use_home(home)
+    start = periods.parse_year(year)
+    names = list(boroughs or definitions.boroughs())
+    headline = list(dict.fromkeys(i for b in names for i in reports.load(b, start).headline))
+    data = dataset.dataset()
+    frame = side_by_side.boroughs_side_by_side(data.changes, start, headline, side_by_side.populations(data))
+    path = boundaries.cached(config.cache_dir())
+    shapes = boundaries.read(path) if path else None
+    links = {b: f"{definitions.slug(b)}/overview.html" for b in names}
+    items = "".join(f'<li><a href="{esc(links[b])}">{esc(b)}</a></li>' for b in names)
+    view = View(glue={"year": periods.label(start), "n_books": words.plural(len(names), "borough"),
+                      "london_maps": NO_MAP if shapes is None else "Each measure has two maps: its level in the year and its change on the year before."})
+    view.parts.append(HTML(f'<nav aria-label="The boroughs\' reports"><ul class="cspbook-borough-list">{items}</ul></nav>'))
+    for ind in measures(frame):
+        view.parts.extend(measure_parts(frame[frame["indicator"] == ind], shapes, None, start, links, level=3))
+    return view

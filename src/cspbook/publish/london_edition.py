@@ -1,0 +1,150 @@
+"""The London edition: `cspbook build --borough all --year 2024-25` builds every borough's book
+of one year into one site, with a London front page (the maps and the boroughs side by side, each
+borough linking to its book), as a recipe:
+
+lock -> data (fetch if needed) -> plan (the front page, then each borough's pages in its own
+folder, ``book/london-<year>/<borough>/``) -> execute all of them on one pool of warm kernels
+(the dataset is computed once and unpickled by each kernel) -> CSV downloads -> _toc.yml (a
+part per borough) -> Jupyter Book once -> swap into _build/html.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+
+from cspbook import config, definitions, fingerprint, logs, words
+from cspbook.compute import dataset
+from cspbook.data import rawcache
+from cspbook.definitions import periods, reports
+from cspbook.errors import BuildError
+from cspbook.execute import plan
+from cspbook.execute.plan import Job
+from cspbook.publish import book, lock
+from cspbook.compute.csvtext import to_csv as _csv
+from cspbook.publish.build import BuildResult
+
+ALL = "all"
+FRONT = "london_edition"  # the front page's template, book/templates/london_edition.ipynb
+FRONT_TITLE = "London"
+
+
+def is_all(borough: str) -> bool:
+    """Whether ``--borough`` asks for the London edition.
+
+    >>> is_all("all"), is_all(" ALL "), is_all("Barnet")
+    (True, True, False)
+    """
+    return borough.strip().lower() == ALL
+
+
+def edition_dir(year: int) -> Path:
+    return config.home() / "book" / f"london-{periods.label(year)}"
+
+
+def borough_dir(year: int, borough: str) -> Path:
+    return edition_dir(year) / definitions.slug(borough)
+
+
+def front_job(year: int, boroughs: list[str], manifest: dict) -> Job:
+    """The London front page: its parameters are the year and the boroughs of the edition."""
+    template = config.templates_dir() / f"{FRONT}.ipynb"
+    if not template.exists():
+        raise BuildError(f"template {template} is missing; the London edition needs its front page in book/templates/")
+    params = {"year": periods.label(year), "boroughs": list(boroughs), "home": str(config.home())}
+    key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), FRONT_TITLE.encode(),
+                             plan.inputs_digest(manifest))
+    return Job(FRONT, year, FRONT_TITLE, template, edition_dir(year) / "index.ipynb", params, key)
+
+
+def planned(year: int, boroughs: list[str], manifest: dict) -> tuple[Job, dict[str, list[Job]]]:
+    """The front page's job and each borough's jobs (its pages, from its report configuration)."""
+    jobs = {b: plan.plan(b, [year], {year: reports.load(b, year).pages}, manifest, folder=borough_dir(year, b)) for b in boroughs}
+    return front_job(year, boroughs, manifest), jobs
+
+
+def toc(front: Job, jobs: dict[str, list[Job]]) -> dict:
+    """The front page as the landing page, then a part per borough: its overview first."""
+    parts = [{"caption": borough, "chapters": [{"file": book._rel(j.output), "title": j.title} for j in pages]}
+             for borough, pages in jobs.items()]
+    return {"format": "jb-book", "root": book._rel(front.output), "parts": parts}
+
+
+def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = None, mirror: Path | None = None,
+              offline: bool = False, log=None, progress: bool | None = None, locked: bool = False) -> BuildResult:
+    """Build the London edition of ``year``: every borough (or ``boroughs``, canonical names)."""
+    log = log or logs.line
+    started = time.monotonic()
+    start = periods.parse_year(year)
+    names = [definitions.resolve_borough(b) for b in boroughs] if boroughs else list(definitions.boroughs())
+    with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log):
+        book.check_writable()
+        manifest = rawcache.ensure(mirror=mirror, offline=offline, notice=log)
+        front, by_borough = planned(start, names, manifest)
+        every = [front] + [j for pages in by_borough.values() for j in pages]
+        from cspbook.compute import london, table, wards
+
+        data = dataset.dataset()
+        wards.ward_years()  # computed once here, read by every kernel
+        configs = {b: reports.load(b, start) for b in names}
+        tables = {b: table.indicator_table(data, configs[b]) for b in names}  # checks the year first
+        log(f"the London edition of {periods.label(start)}: {words.plural(len(names), 'borough')}, {words.plural(len(every), 'notebook')}")
+        outcome = plan.execute(every, jobs or os.cpu_count() or 1, log=log, progress=progress)
+        downloads, population = [], london.populations(data)
+        for b in names:
+            folder = borough_dir(start, b)
+            downloads.append(book._write(folder / "indicators.csv", _csv(tables[b])))
+            downloads.append(book._write(folder / "london.csv", _csv(london.boroughs_side_by_side(data.changes, start, configs[b].headline, population))))
+        downloads.append(book._write(edition_dir(start) / "london.csv",
+                                     _csv(london.boroughs_side_by_side(data.changes, start, headline(configs), population))))
+        book.write_toc(toc(front, by_borough))
+        digest = book.stamp(every, downloads)
+        skipped = book.up_to_date(digest, log=log)
+        if skipped:
+            log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
+        else:
+            book.build_html(digest, log=log)
+    seconds = time.monotonic() - started
+    log(f"built {book.html_dir() / 'index.html'} (the London edition): {words.plural(len(outcome['ran']), 'notebook')} executed, "
+        f"{len(outcome['reused'])} reused, in {seconds:.1f}s")
+    return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], skipped, seconds)
+
+
+def headline(configs: dict) -> list[str]:
+    """The headline measures of every borough's report, in order of first appearance."""
+    return list(dict.fromkeys(i for report in configs.values() for i in report.headline))
+
+
+def cover_papers(year: str, boroughs: list[str] | None = None, jobs: int | None = None, mirror: Path | None = None,
+                 offline: bool = False, log=None) -> list[Path]:
+    """`cspbook pdf --borough all`: the London edition built (if needed), then every borough's
+    Cabinet cover paper printed as its own PDF (``<borough>-<year>-cover-paper.pdf``), all
+    moved into ``_build/pdf`` together."""
+    from cspbook.publish import pdf
+    from cspbook.publish.print_page import _write_print_page, prepare
+
+    log = log or logs.line
+    browser = pdf.chromium()
+    start = periods.parse_year(year)
+    names = [definitions.resolve_borough(b) for b in boroughs] if boroughs else list(definitions.boroughs())
+    with lock.held(plan.work_dir() / "build.lock", notice=log):  # one hold from the build to the last PDF
+        build_all(year, boroughs=names, jobs=jobs, mirror=mirror, offline=offline, log=log, locked=True)
+        page = pdf.singlehtml(log)
+        html = page.read_text(encoding="utf-8")
+        targets = [pdf.pdf_dir() / pdf.names(b, start)[1] for b in names]
+        log(f"printing {words.plural(len(names), 'cover paper')} with {browser}")
+        printed = []
+        try:
+            for borough, target in zip(names, targets):
+                doc = book._rel(borough_dir(start, borough) / "cover_paper.ipynb")
+                source = _write_print_page(page, f"print-{definitions.slug(borough)}-cover-paper.html", prepare(html, only=doc))
+                printed.append(pdf.print_pdf(browser, source, pdf._pending(target)))
+            done = pdf.install_together(printed, targets)
+        finally:
+            for tmp in printed:
+                tmp.unlink(missing_ok=True)
+    log(f"wrote {words.plural(len(done), 'cover paper')} into {pdf.pdf_dir()}")
+    return done

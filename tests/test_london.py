@@ -1,0 +1,81 @@
+""""Among London's boroughs": every borough's figures for the headline police measures, checked
+against counts worked out here from the file with plain pandas, and the page's table."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from cspbook.compute import london
+from cspbook.pages import london as page
+
+HISTORIC = "MPS_Borough_Level_Crime_Historic.csv"
+VIOLENCE = ["Assault with Injury", "Wounding/GBH", "Grievous Bodily Harm", "Murder"]  # data/indicators.yml, 2008-2018 files
+
+
+def _by_hand(mirror, categories, first: str) -> pd.Series:
+    """Offences per borough in the financial year starting April of ``first``, from the file."""
+    frame = pd.read_csv(mirror / HISTORIC)
+    months = [p.strftime("%Y%m") for p in pd.period_range(f"{first}-04", periods=12, freq="M")]
+    return frame[frame["Minor Category"].isin(categories)].groupby("Borough")[months].sum().sum(axis=1)
+
+
+@pytest.fixture
+def side_by_side(real_data):
+    return london.boroughs_side_by_side(real_data.changes, 2011, ["violence_with_injury", "asb_calls", "residential_burglary"])
+
+
+def test_every_borough_s_count_and_change_is_the_file_s(side_by_side, mirror):
+    rows = side_by_side[side_by_side["indicator"] == "violence_with_injury"].set_index("borough")
+    now, before = _by_hand(mirror, VIOLENCE, "2011"), _by_hand(mirror, VIOLENCE, "2010")
+    assert len(rows) == 32
+    for borough in ("Barking and Dagenham", "Westminster"):
+        assert rows.loc[borough, "value"] == now[borough]
+        assert rows.loc[borough, "previous_value"] == before[borough]
+        assert rows.loc[borough, "change_pct"] == pytest.approx((now[borough] - before[borough]) / before[borough] * 100)
+    assert rows.loc[now.idxmax(), "count_rank"] == 1 and rows.loc[now.idxmin(), "count_rank"] == 32
+    assert list(rows.index) == list(now.sort_values(ascending=False).index)  # highest first (no rates in the data)
+
+
+def test_only_police_measures_in_the_report_s_order(side_by_side):
+    assert list(dict.fromkeys(side_by_side["indicator"])) == ["violence_with_injury", "residential_burglary"]
+    assert list(side_by_side.columns) == london.COLUMNS
+
+
+def test_rates_sort_the_table_when_the_dataset_has_them(real_data):
+    changes = real_data.changes.assign(rate_per_1000=lambda f: f["value"] / f["borough"].str.len())  # any values
+    rows = london.boroughs_side_by_side(changes, 2011, ["violence_with_injury"])
+    assert rows["rate_per_1000"].is_monotonic_decreasing and rows["rate_rank"].iloc[0] == 1
+    table = page.sortable_table(rows, "Barnet", 2011, "t").markup
+    assert re.search(r'<th scope="col" aria-sort="descending"><button[^>]*>Per 1,000 residents<', table)
+
+
+def test_the_table_marks_the_report_s_borough_and_sorts_by_numbers(side_by_side):
+    rows = side_by_side[side_by_side["indicator"] == "violence_with_injury"]
+    table = page.sortable_table(rows, "Barking and Dagenham", 2011, "Violence").markup
+    assert table.count('<tr class="cspbook-this-borough">') == 1
+    assert "<strong>Barking and Dagenham (this report)</strong>" in table
+    assert re.search(r'<th scope="col" aria-sort="descending"><button type="button" class="cspbook-sort" data-column="1" '
+                     r'data-first="descending">Offences 2011-12</button>', table)
+    assert table.count("aria-sort") == 1 and table.count("<tr") == 33
+    value = int(rows.loc[rows["borough"] == "Westminster", "value"].iloc[0])
+    assert f'<td data-sort="{value}">{value:,}</td>' in table
+
+
+def test_an_open_file_added_to_the_cache_reruns_the_pages(project, mirror):
+    """The boundaries (or the ward files) arriving in the cache change every page's key, so a
+    London page cached without its maps is not reused."""
+    import shutil
+
+    from cspbook.execute import plan
+
+    before = plan.inputs_digest({})
+    target = project / "data" / "raw" / "open" / "boundaries" / "bng" / "London_Borough_Excluding_MHW.geojson"
+    target.parent.mkdir(parents=True)
+    shutil.copy(mirror / "open" / "boundaries" / "bng" / target.name, target)
+    after = plan.inputs_digest({})
+    assert after != before
+    (target.parents[2] / "manifest.json").write_text("{}")  # the open files' manifest: its times are not content
+    assert plan.inputs_digest({}) == after
