@@ -22,7 +22,8 @@ EXAMPLES = {
   CSPBOOK_MIRROR=../shared/data cspbook fetch""",
     "validate": """examples:
   cspbook validate                           # the cached data and every definition under data/
-  cspbook validate new_month.csv             # check a file before dropping it in""",
+  cspbook validate new_month.csv             # check a file before dropping it in
+  cspbook validate --suggest new_month.csv   # what data/classification.yml needs for a new edition (writes nothing)""",
     "indicators": """examples:
   cspbook indicators --borough "Barking and Dagenham" --year 2011-12
   cspbook indicators --borough Newham --year 2014-15 --format csv > newham.csv
@@ -90,6 +91,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = add("validate", "Check raw crime files and every definition under data/, reporting the first problem.")
     p.add_argument("files", nargs="*", type=Path, help="raw crime CSV files to check (default: the cached files)")
+    p.add_argument("--suggest", type=Path, metavar="FILE", action="append", default=[],
+                   help="print the lines data/classification.yml needs to read FILE (a new edition); writes nothing")
     p.set_defaults(func=cmd_validate)
 
     p = add("indicators", "Compute the indicators of one borough and financial year.")
@@ -167,6 +170,12 @@ def cmd_fetch(args) -> int:
 def cmd_validate(args) -> int:
     from cspbook.cli import validate_command
 
+    if args.suggest:
+        from cspbook.data import load
+
+        for path in [*args.suggest, *args.files]:
+            print(load.suggest(path))
+        return 0
     for line in validate_command.run(args.files):
         print(line)
     return 0
