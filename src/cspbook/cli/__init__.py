@@ -53,7 +53,10 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--borough", required=True, help='borough name, e.g. "Barking and Dagenham"')
-    parser.add_argument("--year", required=True, help="financial year, e.g. 2011-12 (April 2011 to March 2012)")
+    parser.add_argument("--year", required=True, help="financial year, e.g. 2011-12 (April 2011 to March 2012); a year "
+                        "the data do not cover to March is reported to date, against the same months of the year before")
+    parser.add_argument("--to", metavar="YYYY-MM", help="end the year to date at this month, e.g. 2025-09 (default: "
+                        "March, or the latest month in the data)")
 
 
 def _book_options(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -189,9 +192,13 @@ def _report(args):
 
     borough = definitions.resolve_borough(args.borough)
     year = periods.parse_year(args.year)
+    if args.to:
+        periods.within(year, args.to)  # a bad --to is named before any data is read
     report = reports.load(borough, year)
     rawcache.ensure(mirror=args.mirror, offline=args.offline)
-    return dataset.dataset(), report
+    data = dataset.dataset()
+    period = periods.resolve(year, str(data.months.max()) if len(data.months) else None, args.to)
+    return data.to_date(period.months), report
 
 
 def _emit(frame, fmt: str, as_text) -> None:
@@ -210,8 +217,13 @@ def cmd_indicators(args) -> int:
     from cspbook.compute import table
     from cspbook.pages import terminal
 
+    from cspbook.definitions import periods
+
     data, report = _report(args)
-    _emit(table.indicator_table(data, report), args.format, terminal.indicators)
+    period = periods.Period(report.year, data.months_counted)
+    if args.format == "table" and not period.complete:
+        print(f"{report.borough}, {period.title} compared with {period.previous_name}")
+    _emit(table.indicator_table(data, report, period=period), args.format, terminal.indicators)
     return 0
 
 
@@ -220,7 +232,7 @@ def cmd_build(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
-    build.build(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
+    build.build(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline, to=args.to)
     return 0
 
 
@@ -229,7 +241,8 @@ def cmd_pdf(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise CspbookError(f"--jobs {args.jobs}: give a whole number of 1 or more")
-    result = pdf.pdf(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
+    result = pdf.pdf(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline,
+                     to=args.to)
     print(result.report)
     print(result.cover_paper)
     return 0
@@ -243,7 +256,7 @@ def cmd_preview(args) -> int:
     if not 0 <= args.port <= 65535:
         raise CspbookError(f"--port {args.port}: give a port number from 0 to 65535")
     preview.preview(args.borough, args.year, years=args.years, port=args.port, jobs=args.jobs, mirror=args.mirror,
-                    offline=args.offline, open_browser=args.open)
+                    offline=args.offline, open_browser=args.open, to=args.to)
     return 0
 
 

@@ -36,6 +36,27 @@ class Dataset:
     changes: pd.DataFrame
     months: pd.PeriodIndex
     series: tuple = ()
+    months_counted: int = 12  # of each financial year, from April: fewer for a year to date (:meth:`to_date`)
+
+    def to_date(self, months: int) -> Dataset:
+        """The same data with ``annual``, ``all_changes`` and ``changes`` over the first
+        ``months`` months (from April) of every financial year: a year to date against the
+        same months of the years before (breaks checked on those months). ``months`` 12 is
+        this dataset."""
+        if months == self.months_counted:
+            return self
+        key = (tuple(_shas(self.manifest)), months)
+        if key not in _TO_DATE:
+            from dataclasses import replace
+
+            from cspbook.compute import indicators
+
+            annual = indicators.part_year(self.monthly, months)
+            all_changes = indicators.changes(annual, definitions.indicators(), definitions.classifications().breaks, months)
+            _TO_DATE.clear()
+            _TO_DATE[key] = replace(self, annual=annual, all_changes=all_changes, months_counted=months,
+                                    changes=indicators.select(all_changes, list(self.series)))
+        return _TO_DATE[key]
 
     def series_for(self, year: int) -> str | None:
         """The series the figures of ``year`` come from (None when no series covers it)."""
@@ -44,11 +65,13 @@ class Dataset:
 
 
 _MEMO: dict = {}
+_TO_DATE: dict = {}
 
 
 def forget() -> None:
     """Forget the dataset memoised in this process (see :func:`cspbook.caches.clear`)."""
     _MEMO.clear()
+    _TO_DATE.clear()
 
 
 def dataset(cache: Path | None = None) -> Dataset:

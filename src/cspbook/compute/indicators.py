@@ -124,7 +124,7 @@ def _series_years(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["series", "year", "months", "classification", "sources"])
 
 
-def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], breaks=()) -> pd.DataFrame:
+def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], breaks=(), months: int = 12) -> pd.DataFrame:
     """Year-on-year change for every indicator, series, borough and complete financial year.
 
     Adds ``previous_value, change, change_pct, ci_low_pct, ci_high_pct, significant,
@@ -137,9 +137,10 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], break
     comparable* empties every change column and ``note`` gives the reason; *caution* keeps
     the change and ``caution`` gives the reason; *comparable* flags nothing. A change whose
     two years are counted in different classifications with no break decided between them
-    is not comparable.
+    is not comparable. ``months``: the months of each year counted (from April; fewer than 12
+    for a year to date, :func:`part_year`), which the breaks are checked against.
     """
-    full = annual_counts[annual_counts["months"] == 12]
+    full = annual_counts[annual_counts["months"] == months]
     prev = full.assign(year=full["year"] + 1).rename(
         columns={"count": "previous_value", "classification": "previous_classification", "sources": "previous_sources"}
     )[["indicator", "series", "borough", "year", "previous_value", "previous_classification", "previous_sources"]]
@@ -155,9 +156,9 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], break
     out["significant"] = stats.significant(low, high)
     out["comparable"] = out["previous_value"].notna()
     out["note"] = np.where(out["comparable"], "", out["year"].map(
-        lambda y: f"no complete data for {periods.label(y - 1)}, so no change is shown"))
+        lambda y: f"no complete data for {periods.Period(y - 1, months).name}, so no change is shown"))
     out["caution"] = ""
-    _apply_breaks(out, breaks)
+    _apply_breaks(out, breaks, months)
     london = out.groupby(["indicator", "series", "year"])[["value", "previous_value"]].sum(min_count=1)
     london.columns = ["london_value", "london_previous"]
     london["london_change_pct"] = stats.change_pct(london["london_value"], london["london_previous"])
@@ -174,27 +175,32 @@ def _join_sources(previous, current) -> str:
     return "; ".join(dict.fromkeys(names + str(current).split("; ")))
 
 
-def spans(brk: Break, year) -> np.ndarray:
+def spans(brk: Break, year, months: int = 12) -> np.ndarray:
     """Whether the change of ``year`` against the year before spans ``brk``: its month falls
-    after April of the earlier year and no later than March at the end of ``year``.
+    after April of the earlier year and no later than the last month compared of ``year``
+    (March at its end; for a year to date, its last month: ``months`` from April).
 
     >>> from cspbook.definitions import Break
     >>> b = Break("b", "2017-04", "all", "all", "caution", "", "", "")
     >>> spans(b, np.array([2015, 2016, 2017, 2018])).tolist()
     [False, False, True, False]
+    >>> spans(Break("b", "2017-01", "all", "all", "caution", "", "", ""), np.array([2016, 2017]), months=8).tolist()
+    [False, True]
+    >>> spans(Break("b", "2025-12", "all", "all", "caution", "", "", ""), np.array([2025]), months=8).tolist()
+    [False]
     """
     month = pd.Period(brk.month, "M")
     index = month.year * 12 + month.month - 1
     year = np.asarray(year)
-    return ((year - 1) * 12 + 3 < index) & (index <= (year + 1) * 12 + 2)
+    return ((year - 1) * 12 + 3 < index) & (index <= year * 12 + 2 + months)
 
 
-def _apply_breaks(out: pd.DataFrame, breaks) -> None:
+def _apply_breaks(out: pd.DataFrame, breaks, months: int = 12) -> None:
     """Mark, in place, each change that spans a decided break; refuse a change of
     classification that no break decides."""
     decided = np.zeros(len(out), dtype=bool)
     for brk in breaks:
-        hit = (spans(brk, out["year"].to_numpy()) & out["comparable"].to_numpy()
+        hit = (spans(brk, out["year"].to_numpy(), months) & out["comparable"].to_numpy()
                & (True if brk.series == "all" else out["series"].isin(brk.series).to_numpy())
                & (True if brk.indicators == "all" else out["indicator"].isin(brk.indicators).to_numpy()))
         decided |= hit
@@ -217,6 +223,13 @@ def _rank(frame: pd.DataFrame, indicators: dict[str, Indicator]) -> pd.Series:
     sign = frame["indicator"].map(lambda i: 1.0 if indicators[i].lower_is_better else -1.0)
     score = (frame["change_pct"] * sign).where(frame["comparable"])
     return score.groupby([frame["indicator"], frame["series"], frame["year"]]).rank(method="min").astype("Int64")
+
+
+def part_year(monthly_counts: pd.DataFrame, months: int) -> pd.DataFrame:
+    """Like :func:`annual`, over the first ``months`` months (from April) of every financial
+    year: the same months of each year, for a year to date and the years it is compared with."""
+    position = (monthly_counts["month"].array.asi8 - 3) % 12
+    return annual(monthly_counts[position < months])
 
 
 def series_order(monthly_counts: pd.DataFrame, known) -> list[str]:
@@ -244,8 +257,9 @@ def data_months(monthly_counts: pd.DataFrame) -> pd.PeriodIndex:
     return pd.PeriodIndex(sorted(monthly_counts["month"].unique()), freq="M")
 
 
-def check_year(available: pd.PeriodIndex, year: int) -> None:
-    """Raise a PeriodError unless every month of financial year ``year`` is in the data.
+def check_year(available: pd.PeriodIndex, year: int, period=None) -> None:
+    """Raise a PeriodError unless every month of financial year ``year`` (or of ``period``,
+    the year to date) is in the data.
 
     >>> have = pd.period_range("2008-01", "2010-12", freq="M")
     >>> check_year(have, 2011)
@@ -253,8 +267,9 @@ def check_year(available: pd.PeriodIndex, year: int) -> None:
     ...
     cspbook.errors.PeriodError: 2011-12 needs April 2011 to March 2012; the data ends December 2010 (it covers January 2008 to December 2010). Fetch newer data (`cspbook fetch`) or choose an earlier year
     """
-    need = periods.months(year)
-    label = periods.label(year)
+    period = period or periods.Period(year)
+    need = period.month_list()
+    label = period.name
     span = f"{periods.describe_month(need[0])} to {periods.describe_month(need[-1])}"
     if len(available) == 0:
         raise PeriodError(f"{label} needs {span}; there is no data. Run `cspbook fetch`")
@@ -290,9 +305,24 @@ def _spans(months) -> str:
                      for first, last in load.runs(m.ordinal for m in months))
 
 
-def for_borough(change_table: pd.DataFrame, available: pd.PeriodIndex, borough: str, year: int) -> pd.DataFrame:
-    """The change rows of one borough and year, after checking the data cover the year."""
-    check_year(available, year)
+def check_period(available: pd.PeriodIndex, period) -> None:
+    """Raise a PeriodError unless every month of ``period`` (a financial year whole or to date,
+    :class:`cspbook.definitions.periods.Period`) is in the data.
+
+    >>> have = pd.period_range("2024-01", "2025-11", freq="M")
+    >>> check_period(have, periods.Period(2025, 8))
+    >>> check_period(have, periods.Period(2025, 9))
+    Traceback (most recent call last):
+    ...
+    cspbook.errors.PeriodError: 2025-26 to date needs April 2025 to December 2025; the data ends November 2025 (it covers January 2024 to November 2025). Fetch newer data (`cspbook fetch`) or choose an earlier year
+    """
+    check_year(available, period.start, period)
+
+
+def for_borough(change_table: pd.DataFrame, available: pd.PeriodIndex, borough: str, year: int, period=None) -> pd.DataFrame:
+    """The change rows of one borough and year, after checking the data cover the year (or
+    ``period``, the year to date the table was computed for)."""
+    check_period(available, period) if period is not None else check_year(available, year)
     rows = change_table[(change_table["borough"] == borough) & (change_table["year"] == year)]
     return rows.reset_index(drop=True)
 
@@ -315,16 +345,17 @@ def comparable_since(change_table: pd.DataFrame, indicator: str, series: str, ye
 
 
 def trend(annual_counts: pd.DataFrame, indicator: str, borough: str, year: int, years: int = 5,
-          series: str | None = None, since: int | None = None) -> pd.DataFrame:
+          series: str | None = None, since: int | None = None, months: int = 12) -> pd.DataFrame:
     """The borough's and London's annual counts for up to ``years`` complete years ending at
     ``year``, from one ``series`` (default: the only one), from year ``since`` on (default:
     all; see :func:`comparable_since`).
 
     Columns: ``year, label, value, london_value, index, london_index, classification``;
     the two index columns are 100 in the first year shown, so borough and London can share
-    an axis.
+    an axis. ``months``: the months of each year counted (fewer than 12 for a year to date,
+    :func:`part_year`; its years are labelled with them, e.g. '2024-25 Apr-Nov').
     """
-    rows = annual_counts[(annual_counts["indicator"] == indicator) & (annual_counts["months"] == 12)]
+    rows = annual_counts[(annual_counts["indicator"] == indicator) & (annual_counts["months"] == months)]
     if series is not None:
         rows = rows[rows["series"] == series]
     first = max(year - years + 1, since if since is not None else year - years + 1)
@@ -335,7 +366,8 @@ def trend(annual_counts: pd.DataFrame, indicator: str, borough: str, year: int, 
     if year not in out.index:
         out = out.iloc[0:0]
     out = out.reset_index().rename(columns={"index": "year"})
-    out.insert(1, "label", out["year"].map(periods.label))
+    last = periods.months(2000)[months - 1].strftime("%b")
+    out.insert(1, "label", out["year"].map(lambda y: periods.label(y) if months == 12 else f"{periods.label(y)} Apr-{last}"))
     if len(out):
         out["index"] = out["value"] / out["value"].iloc[0] * 100
         out["london_index"] = out["london_value"] / out["london_value"].iloc[0] * 100

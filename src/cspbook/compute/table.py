@@ -20,14 +20,18 @@ COLUMNS = [
 ]
 
 
-def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame | None = None) -> pd.DataFrame:
+def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame | None = None,
+                    period: periods.Period | None = None) -> pd.DataFrame:
     """Every indicator of ``report`` for its borough and year, one row each, columns ``COLUMNS``.
 
     MPS rows come from ``data.changes``; partner rows from ``partner_figures`` (read from
     ``data/partner/`` when not given). A partner indicator with no figure for the year is
-    listed with empty values and a note saying so.
+    listed with empty values and a note saying so. ``period``: the year to date (its months
+    against the same months of the year before; default the whole year); ``year`` says which.
     """
-    mps = indicators.for_borough(data.changes, data.months, report.borough, report.year)
+    period = period or periods.Period(report.year, data.months_counted)
+    data = data.to_date(period.months)
+    mps = indicators.for_borough(data.changes, data.months, report.borough, report.year, period)
     if partner_figures is None:
         partner_figures = partner.for_borough(report.borough, report.year)
     rows = pd.concat([mps, partner.as_changes(partner_figures)], ignore_index=True)
@@ -42,7 +46,7 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     rows["unit"] = rows["indicator"].map(lambda i: defs[i].unit)
     rows["lower_is_better"] = rows["indicator"].map(lambda i: defs[i].lower_is_better)
     rows["borough"] = report.borough
-    rows["year"] = periods.label(report.year)
+    rows["year"] = period.title
     rows["comparable"] = rows["comparable"].fillna(False).astype(bool)
     rows["note"] = rows["note"].fillna("")
     rows["caution"] = rows["caution"].fillna("") if "caution" in rows else ""
@@ -79,7 +83,7 @@ def reconciliation(data: Dataset, report: Report, published: pd.DataFrame | None
     """Published vs recomputed for every published figure of the borough and year (the
     ``published`` figures, read from ``data/published/`` when not given); a year the data do
     not cover raises PeriodError, as for :func:`indicator_table`."""
-    indicators.check_year(data.months, report.year)
+    indicators.check_period(data.months, periods.Period(report.year, data.months_counted))
     if published is None:
         published = published_figures(report)
     if published.empty:
@@ -96,7 +100,8 @@ def published_figures(report: Report) -> pd.DataFrame:
 
 def _recomputed(data, report, published) -> pd.DataFrame:
     """Recomputed changes for the published indicators, even those not in the report's table."""
-    rows = indicators.for_borough(data.changes, data.months, report.borough, report.year)
+    rows = indicators.for_borough(data.changes, data.months, report.borough, report.year,
+                                  periods.Period(report.year, data.months_counted))
     rows = rows[rows["indicator"].isin(published["indicator"])]
     defs = definitions.indicators()
     return pd.DataFrame({

@@ -55,10 +55,18 @@ def inputs_digest(manifest: dict) -> bytes:
     return fingerprint.digest(data, defs.encode(), lib.encode()).encode()
 
 
-def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, bool]]], manifest: dict) -> list[Job]:
+def last_month(manifest: dict) -> str | None:
+    """The latest month of the files in the manifest (YYYY-MM), without reading them."""
+    return max((f["last_month"] for f in manifest.get("files", []) if f.get("last_month")), default=None)
+
+
+def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, bool]]], manifest: dict,
+         spans: dict | None = None) -> list[Job]:
     """One job per page per year, in the order of ``pages[year]`` ((name, title, is a
     priority chapter), from the report configuration: :attr:`cspbook.definitions.reports.Report.pages`);
-    a priority chapter comes from the one priority template, any other page from its own."""
+    a priority chapter comes from the one priority template, any other page from its own.
+    ``spans``: the period of each year (:class:`cspbook.definitions.periods.Period`, a year to
+    date or whole; default whole), passed to the notebooks as their ``year``."""
     common = inputs_digest(manifest)
     jobs = []
     for year in years:
@@ -66,7 +74,8 @@ def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, b
             template = config.templates_dir() / f"{PRIORITY_TEMPLATE if priority else name}.ipynb"
             if not template.exists():
                 raise BuildError(f"template {template} is missing; the book needs one notebook per page in book/templates/")
-            params = {"borough": borough, "year": periods.label(year), "home": str(config.home())}
+            period = (spans or {}).get(year) or periods.Period(year)
+            params = {"borough": borough, "year": period.text, "home": str(config.home())}
             if priority:
                 params["priority"] = name
             key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common,

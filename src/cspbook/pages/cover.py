@@ -140,11 +140,12 @@ def introduction(ctx: Context) -> str:
 
 def headline(ctx: Context, head: pd.DataFrame, status: pd.DataFrame | None) -> str:
     """The headline list of changes (sentences written from the numbers), the table, the legend."""
-    comparison = f"{ctx.year_label} compared with {periods.label(ctx.year - 1)}"
+    comparison = f"{ctx.year_label} compared with {ctx.period.previous_name}"
     parts = [
         f"<p>The headline measures of the Annual Report, {esc(comparison)}:</p>",
         bulleted(views.headline_bullets(ctx, head), "cspbook-headline"),
-        html_table(indicator_rows(head, status), caption=f"Headline changes, {ctx.borough}, {comparison}").markup,
+        html_table(views.period_columns(ctx.period, indicator_rows(head, status)),
+                   caption=f"Headline changes, {ctx.borough}, {comparison}").markup,
     ]
     if status is not None:
         parts.append(target_legend().markup)

@@ -60,13 +60,21 @@ def headline_bullets(ctx: Context, rows: pd.DataFrame) -> list[str]:
 
 def _table_parts(ctx: Context, rows: pd.DataFrame, caption: str) -> list[HTML]:
     status = assessed(ctx, rows)
-    parts = [html_table(indicator_rows(rows, status), caption=caption)]
+    parts = [html_table(period_columns(ctx.period, indicator_rows(rows, status)), caption=caption)]
     return parts + [target_legend()] if status is not None else parts
+
+
+def period_columns(period, table: pd.DataFrame) -> pd.DataFrame:
+    """A reader's table of a year to date names the months its two columns count."""
+    if period.complete:
+        return table
+    return table.rename(columns={"Previous year": period.previous.span, "This year": period.span})
 
 
 def common(ctx: Context) -> dict:
     """Values every page may glue: the borough and the year."""
-    return {"borough": ctx.borough, "year": ctx.year_label, "year_span": narrative.year_span(ctx.year)}
+    return {"borough": ctx.borough, "year": ctx.year_label, "year_span": ctx.period.span,
+            "year_before": "the year before" if ctx.period.complete else ctx.period.previous_name}
 
 
 def overview(ctx: Context) -> View:
@@ -85,8 +93,32 @@ def overview(ctx: Context) -> View:
         "priority_list": "; ".join(p.title for p in ctx.report.priorities),
     })
     view.parts.append(HTML(f'<ul class="cspbook-headline">{bullets}</ul>'))
-    view.parts.extend(_table_parts(ctx, head, f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {periods.label(ctx.year - 1)}"))
+    view.parts.extend(_table_parts(ctx, head, f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {ctx.period.previous_name}"))
+    view.parts.extend(latest_parts(ctx, list(mps["indicator"])))
     return view
+
+
+def latest_parts(ctx: Context, ids: list[str]) -> list[HTML]:
+    """Where things stand now: the latest twelve months of the data against the twelve before,
+    for the headline police measures (:mod:`cspbook.compute.latest`)."""
+    from cspbook.compute import latest
+
+    rows = latest.changes(ctx.data.monthly, definitions.indicators(), definitions.classifications().breaks,
+                          ctx.data.series, ctx.borough)
+    rows = rows[rows["indicator"].isin(ids)].set_index("indicator").reindex([i for i in ids if i in set(rows["indicator"])])
+    if rows.empty:
+        return []
+    win = latest.window(ctx.data.monthly)
+    thr = ctx.report.static_threshold_pct
+    items = [narrative.sentence(r, thr, with_reason=False) for r in rows.reset_index().to_dict("records")]
+    reasons = narrative.cautions(rows.to_dict("records"))
+    return [HTML(
+        '<h3 id="latest-twelve-months">Where things stand now: the latest twelve months</h3>'
+        f"<p>The twelve months to {esc(periods.describe_month(win.last))} ({esc(win.span)}) compared with the twelve "
+        f"months before ({esc(win.before_span)}), {esc(ctx.borough)}, from the police data:</p>"
+        f'<ul class="cspbook-latest">{"".join(f"<li>{esc(t)}</li>" for t in items)}</ul>'
+        + (f"<p>{esc(reasons)}</p>" if reasons else "")
+    )]
 
 
 def sources_sentence(n_mps: int, n_partner: int) -> str:
@@ -150,7 +182,8 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
         series = ctx.data.series_for(ctx.year)
         since = indicators.comparable_since(ctx.data.all_changes, row["indicator"], series, ctx.year)
         monthly = indicators.month_series(ctx.data.monthly, row["indicator"], ctx.borough, ctx.year, series=series)
-        trend = indicators.trend(ctx.data.annual, row["indicator"], ctx.borough, ctx.year, series=series, since=since)
+        trend = indicators.trend(ctx.data.annual, row["indicator"], ctx.borough, ctx.year, series=series, since=since,
+                                 months=ctx.period.months)
         for chart in (plots.monthly(monthly, row["label"], ctx.borough, ctx.year),
                       plots.trend(trend, row["label"], ctx.borough),
                       plots.versus_london(trend, row["label"], ctx.borough)):
@@ -172,7 +205,7 @@ def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
             )
             how = (
                 f"<p>Computed from MPS recorded crime: the monthly counts of these categories are added up "
-                f"for {esc(ctx.borough)} over each financial year (April to March).</p><ul>{cats}</ul>"
+                f"for {esc(ctx.borough)} over {esc(_counted(ctx.period))}.</p><ul>{cats}</ul>"
                 "<p>Change = (this year &minus; last year) &divide; last year &times; 100. The 95% interval treats each "
                 f"year's count as Poisson (see Methodology). London is the sum of the {len(definitions.boroughs())} boroughs.</p>"
             )
@@ -183,6 +216,13 @@ def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
             f"<p>{esc(ind.definition)}</p>{how}</div>"
         )
     return HTML("".join(items))
+
+
+def _counted(period) -> str:
+    """The months added up for each year: the whole year, or the months of a year to date."""
+    if period.complete:
+        return "each financial year (April to March)"
+    return f"the same months of each financial year ({period.span.rsplit(' ', 1)[0]}; {period.name} against {period.previous_name})"
 
 
 def next_priorities(ctx: Context) -> View:
