@@ -27,10 +27,12 @@ EXAMPLES = {
     "indicators": """examples:
   cspbook indicators --borough "Barking and Dagenham" --year 2011-12
   cspbook indicators --borough Newham --year 2014-15 --format csv > newham.csv
+  cspbook indicators --borough Newham --year 2025-26 --to 2025-09   # the year to date, against the same months
   CSPBOOK_MIRROR=../shared/data cspbook indicators --borough Camden --year 2012-13 --format json""",
     "build": """examples:
   cspbook build --borough "Barking and Dagenham" --year 2011-12
   cspbook build --borough Newham --year 2012-13 --years 2010-11..2012-13 --jobs 2
+  cspbook build --borough "Barking and Dagenham" --year 2025-26   # data to November 2025: 2025-26 to date
   CSPBOOK_MIRROR=../shared/data cspbook build --borough "Barking and Dagenham" --year 2011-12 --offline""",
     "pdf": """examples:
   cspbook pdf --borough "Barking and Dagenham" --year 2011-12

@@ -29,7 +29,7 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     listed with empty values and a note saying so. ``period``: the year to date (its months
     against the same months of the year before; default the whole year); ``year`` says which.
     """
-    period = period or periods.Period(report.year, data.months_counted)
+    period = period or period_of(data, report.year)
     data = data.to_date(period.months)
     mps = indicators.for_borough(data.changes, data.months, report.borough, report.year, period)
     if partner_figures is None:
@@ -65,6 +65,14 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     return rows[COLUMNS]
 
 
+def period_of(data: Dataset, year: int) -> periods.Period:
+    """What a table of financial year ``year`` reports on: the months ``data`` counts (a year
+    to date), else the whole year, or the year to date when the data end before its March."""
+    if data.months_counted < 12:
+        return periods.Period(year, data.months_counted)
+    return periods.resolve(year, str(data.months.max()) if len(data.months) else None)
+
+
 def _files(manifest: dict, names) -> str:
     """The files a figure came from, each with its SHA-256 (from the manifest).
 
@@ -83,7 +91,9 @@ def reconciliation(data: Dataset, report: Report, published: pd.DataFrame | None
     """Published vs recomputed for every published figure of the borough and year (the
     ``published`` figures, read from ``data/published/`` when not given); a year the data do
     not cover raises PeriodError, as for :func:`indicator_table`."""
-    indicators.check_period(data.months, periods.Period(report.year, data.months_counted))
+    period = period_of(data, report.year)
+    data = data.to_date(period.months)
+    indicators.check_period(data.months, period)
     if published is None:
         published = published_figures(report)
     if published.empty:
@@ -100,8 +110,7 @@ def published_figures(report: Report) -> pd.DataFrame:
 
 def _recomputed(data, report, published) -> pd.DataFrame:
     """Recomputed changes for the published indicators, even those not in the report's table."""
-    rows = indicators.for_borough(data.changes, data.months, report.borough, report.year,
-                                  periods.Period(report.year, data.months_counted))
+    rows = indicators.for_borough(data.changes, data.months, report.borough, report.year, period_of(data, report.year))
     rows = rows[rows["indicator"].isin(published["indicator"])]
     defs = definitions.indicators()
     return pd.DataFrame({

@@ -73,8 +73,7 @@ def period_columns(period, table: pd.DataFrame) -> pd.DataFrame:
 
 def common(ctx: Context) -> dict:
     """Values every page may glue: the borough and the year."""
-    return {"borough": ctx.borough, "year": ctx.year_label, "year_span": ctx.period.span,
-            "year_before": "the year before" if ctx.period.complete else ctx.period.previous_name}
+    return {"borough": ctx.borough, "year": ctx.year_label, "year_span": ctx.period.span}
 
 
 def overview(ctx: Context) -> View:
@@ -91,16 +90,18 @@ def overview(ctx: Context) -> View:
         "n_improved": words.number(improved),
         "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum())),
         "priority_list": "; ".join(p.title for p in ctx.report.priorities),
+        "year_before": "the year before" if ctx.period.complete else ctx.period.previous_name,
     })
     view.parts.append(HTML(f'<ul class="cspbook-headline">{bullets}</ul>'))
     view.parts.extend(_table_parts(ctx, head, f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {ctx.period.previous_name}"))
-    view.parts.extend(latest_parts(ctx, list(mps["indicator"])))
+    view.parts.extend(latest_parts(ctx, list(mps["indicator"]), said=set(head["caution"])))
     return view
 
 
-def latest_parts(ctx: Context, ids: list[str]) -> list[HTML]:
+def latest_parts(ctx: Context, ids: list[str], said=frozenset()) -> list[HTML]:
     """Where things stand now: the latest twelve months of the data against the twelve before,
-    for the headline police measures (:mod:`cspbook.compute.latest`)."""
+    for the headline police measures (:mod:`cspbook.compute.latest`); a reason for caution
+    already given on the page (``said``) is referred to, not repeated."""
     from cspbook.compute import latest
 
     rows = latest.changes(ctx.data.monthly, definitions.indicators(), definitions.classifications().breaks,
@@ -111,7 +112,10 @@ def latest_parts(ctx: Context, ids: list[str]) -> list[HTML]:
     win = latest.window(ctx.data.monthly)
     thr = ctx.report.static_threshold_pct
     items = [narrative.sentence(r, thr, with_reason=False) for r in rows.reset_index().to_dict("records")]
-    reasons = narrative.cautions(rows.to_dict("records"))
+    new = [r for r in rows.to_dict("records") if r["caution"] not in said]
+    reasons = narrative.cautions(new) or (
+        'Changes marked "interpret with caution" span the break in the police data given above.'
+        if (rows["caution"] != "").any() else "")
     return [HTML(
         '<h3 id="latest-twelve-months">Where things stand now: the latest twelve months</h3>'
         f"<p>The twelve months to {esc(periods.describe_month(win.last))} ({esc(win.span)}) compared with the twelve "
@@ -245,6 +249,9 @@ def methodology(ctx: Context) -> View:
         "series_used": cls.series.get(series, series or "none"),
         "n_series": str(len(ctx.data.series)),
         "breaks": words.plural(len(cls.breaks), "change"),
+        "year_rule": ("A year is used only when the data hold all twelve of its months." if ctx.period.complete else
+                      f"The data end before the year does, so {ctx.year_label} is compared with "
+                      f"{ctx.period.previous_name}, and every year in the charts with the same months."),
     }
     if len(example):
         r = example.iloc[0]
