@@ -73,7 +73,10 @@ def test_the_counts_match_the_raw_files_worked_out_by_hand(edition_tree, monkeyp
                 continue
             row = rows[indicator]
             assert (float(row["previous_value"]), float(row["value"])) == (previous, value), (borough, indicator)
-            assert float(row["change_pct"]) == pytest.approx(round((value - previous) / previous * 100, 2))
+            if row["comparable"] == "True":  # exact, rounded only where shown
+                assert float(row["change_pct"]) == pytest.approx((value - previous) / previous * 100, abs=1e-8)
+            else:  # across a break that makes the two years not comparable: no change, and why
+                assert row["change_pct"] == "" and row["note"].startswith("not comparable: ") and row["significant"] == ""
             assert row["series"] == ("restated_2025" if edition == "edition-2025-11" else "restated_2024")
             assert row["source_files"].count("sha256") == 2  # the two files of the edition
 
@@ -81,15 +84,18 @@ def test_the_counts_match_the_raw_files_worked_out_by_hand(edition_tree, monkeyp
 def test_2024_25_is_shown_with_the_caution_of_the_new_recording_system(edition_tree, monkeypatch, capsys):
     home_of(edition_tree, monkeypatch, "edition-2025-11")
     rows = csv_rows(capsys, BD, "2024-25")
-    connect = next(b for b in definitions.classifications().breaks if b.id == "connect-2024-03")
-    for indicator in ("violence_with_injury", "residential_burglary", "vehicle_crime", "robbery"):
+    breaks = {b.id: b for b in definitions.classifications().breaks}
+    for indicator in ("residential_burglary", "vehicle_crime", "robbery"):
         assert rows[indicator]["comparable"] == "True"
-        assert rows[indicator]["caution"] == connect.reason
+        assert rows[indicator]["caution"] == breaks["connect-2024-03"].reason
         assert rows[indicator]["london_change_pct"] != ""  # London beside the borough
-    # London's violence with injury: -17.5%, as the evidence of the decision says
-    assert float(rows["violence_with_injury"]["london_change_pct"]) == pytest.approx(-17.52, abs=0.01)
-
-
+        # across a break nothing is tested or ranked: empty, not False
+        assert (rows[indicator]["significant"], rows[indicator]["london_rank"], rows[indicator]["p_value"]) == ("", "", "")
+    # violence with injury: not comparable on its own (crimes moved into violence without injury)
+    vwi = rows["violence_with_injury"]
+    assert vwi["comparable"] == "False" and vwi["change_pct"] == "" and vwi["significant"] == ""
+    assert vwi["note"] == f"not comparable: {breaks['violence-categories-2024-03'].reason}"
+    assert vwi["instead"] == "violence_against_the_person"
 def test_each_break_decision_on_real_data(edition_tree, monkeypatch):
     changes = data_of(edition_tree, monkeypatch, "edition-2025-11").changes
     bd = changes[changes["borough"] == BD].set_index(["indicator", "year"])
@@ -118,8 +124,12 @@ def test_the_evidence_quoted_for_each_decision_is_in_the_data(edition_tree, monk
     """The numbers written as evidence in data/classification.yml, recomputed."""
     e2025 = data_of(edition_tree, monkeypatch, "edition-2025-11")
     assert [london_month(e2025.monthly, "residential_burglary", m) for m in ("2023-04", "2023-05")] == [2900, 2927]
-    annual = e2025.changes.drop_duplicates(["indicator", "year"]).set_index(["indicator", "year"])
-    assert annual.loc[("violence_with_injury", 2024), "london_change_pct"] == pytest.approx(-17.5, abs=0.05)
+    london = e2025.london_annual.query("months == 12").groupby(["indicator", "year"])["count"].sum()
+    def change(indicator, year):
+        return (london[(indicator, year)] / london[(indicator, year - 1)] - 1) * 100
+    assert change("violence_with_injury", 2024) == pytest.approx(-18.8, abs=0.05)
+    assert change("violence_against_the_person", 2024) == pytest.approx(-7.4, abs=0.05)
+    assert change("total_notifiable_offences", 2024) == pytest.approx(-0.7, abs=0.05)
     e2024 = data_of(edition_tree, monkeypatch, "edition-2024-01")
     assert [london_month(e2024.monthly, "residential_burglary", m) for m in ("2023-04", "2023-05")] == [2992, 2941]
     assert [london_month(e2024.monthly, "residential_burglary", m) for m in ("2016-04", "2017-04")] == [3147, 4334]
@@ -137,11 +147,15 @@ def test_unknown_and_the_airports_are_not_boroughs(edition_tree, monkeypatch, ca
     assert data.changes["london_rank"].max() == 32
 
 
-def test_london_leaves_the_other_areas_out_in_every_edition(edition_tree, monkeypatch):
+def test_london_is_the_whole_mps_in_every_edition(edition_tree, monkeypatch):
+    """London is the 32 boroughs plus the rows that are not boroughs (airports, Unknown)."""
     for edition in ("edition-2024-01", "edition-2025-11"):
         data = data_of(edition_tree, monkeypatch, edition)
         rows = data.changes[(data.changes["indicator"] == "residential_burglary") & (data.changes["year"] == 2021)]
-        assert len(rows) == 32 and set(rows["london_value"]) == {rows["value"].sum()}
+        others = data.areas_monthly[(data.areas_monthly["indicator"] == "residential_burglary")
+                                    & (data.areas_monthly["series"] == rows["series"].iloc[0])]
+        in_year = others["month"].between(pd.Period("2021-04", "M"), pd.Period("2022-03", "M"))
+        assert len(rows) == 32 and set(rows["london_value"]) == {rows["value"].sum() + others.loc[in_year, "count"].sum()}
 
 
 def test_with_every_edition_in_the_cache_each_year_uses_the_newest_series_covering_both_years(edition_tree, monkeypatch):

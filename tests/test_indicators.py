@@ -20,6 +20,8 @@ import pandas as pd
 import pytest
 from conftest import crime_csv, months
 
+from scipy.stats import binomtest
+
 from cspbook.compute import indicators
 from cspbook.data import load
 from cspbook.definitions import Break, Indicator
@@ -110,14 +112,18 @@ def test_change_interval_london_change_and_rank_by_hand(two_boroughs):
         assert (r["london_value"], r["london_previous"]) == (360, 420)
         assert r["london_change_pct"] == pytest.approx(-60 / 420 * 100)  # -14.2857
 
-    # 72 vs 60: log(1.2) = 0.1823, se = sqrt(1/72 + 1/60) = 0.1748 -> -14.8% .. +69.0%: not significant
-    assert (bd["ci_low_pct"], bd["ci_high_pct"]) == pytest.approx(interval_by_hand(72, 60))
-    assert bd["ci_low_pct"] == pytest.approx(-14.8, abs=0.05) and bd["ci_high_pct"] == pytest.approx(69.0, abs=0.05)
-    assert not bd["significant"]
-    # 288 vs 360: log(0.8) = -0.2231, se = sqrt(1/288 + 1/360) = 0.0791 -> -31.5% .. -6.6%: significant
-    assert (barnet["ci_low_pct"], barnet["ci_high_pct"]) == pytest.approx(interval_by_hand(288, 360))
-    assert barnet["ci_high_pct"] == pytest.approx(-6.59, abs=0.01)
+    # the exact test (phi = 1 here: no monthly series given): 72 | 132 ~ Binomial(132, 0.5) -> p = 0.337,
+    # Clopper-Pearson pi in (0.4568, 0.6317) -> R in (0.841, 1.716): -15.9% .. +71.6%: not significant
+    pi = binomtest(72, 132).proportion_ci(method="exact")
+    assert bd["p_value"] == pytest.approx(binomtest(72, 132).pvalue)
+    assert (bd["ci_low_pct"], bd["ci_high_pct"]) == pytest.approx(
+        ((pi.low / (1 - pi.low) - 1) * 100, (pi.high / (1 - pi.high) - 1) * 100))
+    assert bd["significant"] == False  # noqa: E712 - tested and not significant (NA would mean untested)
+    # 288 vs 360: p = 0.0053 < 0.05: significant
+    assert barnet["p_value"] == pytest.approx(binomtest(288, 648).pvalue) and barnet["p_value"] < 0.01
     assert barnet["significant"]
+    # the borough against the rest of London: B&D's share this year 72/132 against Barnet's 288/648
+    assert bd["differs_from_london"] == (binomtest(72, 132, 288 / 648).pvalue < 0.05)
 
     # a fall is good: Barnet (-20%) ranks 1st, Barking and Dagenham (+20%) 2nd
     assert (barnet["london_rank"], bd["london_rank"]) == (1, 2)
@@ -146,7 +152,7 @@ def test_a_borough_absent_from_the_data_counts_zero_and_gets_no_change(project, 
     assert annual[(annual["indicator"] == "burglary") & (annual["borough"] == BEXLEY)]["count"].tolist() == [0, 0]
     bexley = row(changes, "burglary", BEXLEY, 2011)
     assert math.isnan(bexley["change_pct"]) and math.isnan(bexley["ci_low_pct"])  # from 0: no %, no interval
-    assert not bexley["significant"]
+    assert pd.isna(bexley["significant"])  # not tested: NA, never False
     assert pd.isna(bexley["london_rank"])  # no change to rank
     assert row(changes, "burglary", BD, 2011)["london_rank"] == 1
 
@@ -162,7 +168,7 @@ def test_the_first_year_has_no_previous_year_and_says_so(two_boroughs):
     _, _, changes = two_boroughs
     first = row(changes, "burglary", BD, 2010)
     assert first["value"] == 60 and pd.isna(first["previous_value"])
-    assert not first["comparable"] and not first["significant"]
+    assert not first["comparable"] and pd.isna(first["significant"])
     assert first["note"] == "no complete data for 2009-10, so no change is shown"
 
 
@@ -204,7 +210,7 @@ def test_a_change_of_classification_that_no_break_decides_is_not_comparable(proj
     assert bd["note"] == UNDECIDED_NOTE.format(prev="2015-16", year="2016-17")
     for column in ("change_pct", "ci_low_pct", "ci_high_pct", "london_change_pct"):
         assert math.isnan(bd[column]), column
-    assert not bd["significant"] and pd.isna(bd["london_rank"])
+    assert pd.isna(bd["significant"]) and pd.isna(bd["london_rank"])
     assert annual.loc[annual["borough"] == BD, "classification"].unique().tolist() == ["mps_previous", "home_office"]
 
 

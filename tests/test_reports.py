@@ -17,7 +17,7 @@ BD = "Barking and Dagenham"
 KNOWN = ", ".join(
     "violence_with_injury sexual_offences domestic_violence_offences serious_youth_violence residential_burglary "
     "vehicle_crime vehicle_crime_incl_interference robbery asb_calls criminal_damage drug_treatment_completion "
-    "first_time_entrants drug_offences public_confidence total_notifiable_offences".split()
+    "first_time_entrants drug_offences public_confidence total_notifiable_offences violence_against_the_person".split()
 )
 HEADLINE = [
     "violence_with_injury", "domestic_violence_offences", "serious_youth_violence", "residential_burglary",

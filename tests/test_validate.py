@@ -307,8 +307,8 @@ def test_validate_without_files_checks_the_cache_and_every_definition(fetched, c
     assert out.splitlines() == [
         f"ok  {data / 'raw' / HISTORIC}: 1,056 rows, 32 boroughs, 2008-01..2016-12 (mps_previous, series mps_2008_2018)",
         f"ok  {data / 'raw' / RECENT}: 1,050 rows, 32 boroughs, 2017-01..2018-12 (home_office, series mps_2008_2018)",
-        f"ok  {data / 'classification.yml'}: 4 classifications in 3 series, 4 breaks decided",
-        f"ok  {data / 'indicators.yml'}: 15 indicators",
+        f"ok  {data / 'classification.yml'}: 4 classifications in 3 series, 7 breaks decided",
+        f"ok  {data / 'indicators.yml'}: 16 indicators",
         f"ok  {data / 'reports' / 'defaults.yml'}",
         f"ok  {data / 'reports' / 'barking-and-dagenham-2011-12.yml'}",
         f"ok  {data / 'reports' / 'barking-and-dagenham-2012-13.yml'}",

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from cspbook import definitions
 from cspbook.pages import context, views
 
 BD = "Barking and Dagenham"
 
 
-def test_the_rank_is_out_of_the_boroughs_in_boroughs_yml(real_home, monkeypatch):
+def test_no_rank_of_a_percentage_change_is_written(real_home):
+    """A rank of a change reads as a league table it is not: the section says no rank."""
     ctx = context.context(BD, "2011-12", str(real_home))
     row = ctx.table.set_index("indicator").loc["residential_burglary"].to_dict() | {"indicator": "residential_burglary"}
-    known = definitions.boroughs()
-    monkeypatch.setattr(definitions, "boroughs", lambda path=None: (*known, "A 33rd borough"))
     text = "".join(part.markup for part in views.indicator_section(ctx, row, charts=False))
-    assert "ranked 21st of 33 London boroughs" in text
+    assert "ranked" not in text and "of 32 London boroughs" not in text
 
 
 def test_page_functions_read_no_file(real_home, monkeypatch):

@@ -19,6 +19,7 @@ HOME_ENV = "CSPBOOK_HOME"
 DATASTORE_ENV = "CSPBOOK_DATASTORE"
 ENGINE_ENV = "CSPBOOK_ENGINE"  # warm (default) or papermill: how notebooks are executed
 CHROMIUM_ENV = "CSPBOOK_CHROMIUM"  # the Chromium to print PDFs with (default: the first on PATH)
+INPUTS_ENV = "CSPBOOK_INPUTS"  # set by a build in its kernels: the snapshot of the inputs they read
 DATASTORE_URL = "https://data.london.gov.uk"
 DATASET_ID = "recorded_crime_summary"
 
@@ -28,13 +29,46 @@ def home() -> Path:
     return Path(os.environ.get(HOME_ENV) or DEFAULT_HOME).resolve()
 
 
+_INPUTS: list[Path] = []  # the snapshot this process reads its inputs from, while a build plans and runs
+
+
+def inputs() -> Path | None:
+    """The immutable snapshot of the inputs a build reads (``.cspbook/inputs/<digest>``:
+    ``data/`` with the raw files, ``book/templates/``; see :mod:`cspbook.execute.snapshot`),
+    while one is in use in this process or its kernel (``$CSPBOOK_INPUTS``); else None."""
+    if _INPUTS:
+        return _INPUTS[-1]
+    value = os.environ.get(INPUTS_ENV)
+    return Path(value) if value else None
+
+
+def use_inputs(path: Path | None) -> None:
+    """Read the inputs from the snapshot ``path`` in this process from now on (None: from
+    the project tree again)."""
+    _INPUTS.clear()
+    if path is not None:
+        _INPUTS.append(Path(path))
+
+
 def definitions_dir() -> Path:
-    """Committed definitions: indicators.yml, classification.yml, reports/, partner/, published/."""
+    """Committed definitions: indicators.yml, classification.yml, reports/, partner/, published/
+    (the snapshot's copy while a build reads one: :func:`inputs`)."""
+    return (inputs() or home()) / "data"
+
+
+def live_definitions_dir() -> Path:
+    """``data/`` of the project tree itself, whatever snapshot is in use."""
     return home() / "data"
 
 
 def cache_dir() -> Path:
-    """The git-ignored cache of fetched raw files and their manifest."""
+    """The git-ignored cache of fetched raw files and their manifest (the snapshot's copy
+    while a build reads one)."""
+    return definitions_dir() / "raw"
+
+
+def live_cache_dir() -> Path:
+    """``data/raw`` of the project tree itself: where `cspbook fetch` writes."""
     return home() / "data" / "raw"
 
 
@@ -58,7 +92,12 @@ def datastore_url() -> str:
 
 
 def templates_dir() -> Path:
-    """The parameterised notebooks, one per kind of page."""
+    """The parameterised notebooks, one per kind of page (the snapshot's copy while a build
+    reads one)."""
+    return (inputs() or home()) / "book" / "templates"
+
+
+def live_templates_dir() -> Path:
     return home() / "book" / "templates"
 
 

@@ -162,8 +162,10 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_fetch(args) -> int:
     from cspbook import config, words
     from cspbook.data import fetch
+    from cspbook.publish import lock
 
-    result = fetch.fetch(mirror=args.mirror or config.mirror_from_env())
+    with lock.held(config.work_dir() / "build.lock", kind="fetch"):  # never under a running build
+        result = fetch.fetch(mirror=args.mirror or config.mirror_from_env())
     for entry in result.files:
         state = "updated" if entry["name"] in result.changed else "unchanged"
         print(f"{entry['name']}: {words.plural(entry['rows'], 'row')}, {words.plural(entry['boroughs'], 'borough')}, "
@@ -205,10 +207,10 @@ def _report(args):
 
 def _emit(frame, fmt: str, as_text) -> None:
     """Write ``frame`` as CSV, JSON or a plain-text table (``as_text``, from :mod:`cspbook.pages.terminal`)."""
-    from cspbook.compute import table
+    from cspbook.compute import csvtext, table
 
     if fmt == "csv":
-        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}"))
+        sys.stdout.write(csvtext.to_csv(frame))
     elif fmt == "json":
         print(json.dumps(table.to_records(frame), indent=2))
     else:

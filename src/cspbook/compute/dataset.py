@@ -36,6 +36,9 @@ class Dataset:
     changes: pd.DataFrame
     months: pd.PeriodIndex
     series: tuple = ()
+    london_monthly: pd.DataFrame | None = None  # the whole MPS (boroughs and other areas) per indicator, series, month
+    london_annual: pd.DataFrame | None = None  # the same per financial year
+    areas_monthly: pd.DataFrame | None = None  # the rows of areas that are not boroughs (airports, Unknown), per month
     months_counted: int = 12  # of each financial year, from April: fewer for a year to date (:meth:`to_date`)
 
     def to_date(self, months: int) -> Dataset:
@@ -49,13 +52,16 @@ class Dataset:
         if key not in _TO_DATE:
             from dataclasses import replace
 
-            from cspbook.compute import indicators
+            from cspbook.compute import indicators, significance
 
             annual = indicators.part_year(self.monthly, months)
-            all_changes = indicators.changes(annual, definitions.indicators(), definitions.classifications().breaks, months)
+            london = (indicators.part_year(self.london_monthly.assign(borough="London"), months)
+                      if self.london_monthly is not None else None)
+            all_changes = indicators.changes(annual, definitions.indicators(), definitions.classifications().breaks,
+                                             london, significance.dispersions(self.monthly), months)
             _TO_DATE.clear()
             _TO_DATE[key] = replace(self, annual=annual, all_changes=all_changes, months_counted=months,
-                                    changes=indicators.select(all_changes, list(self.series)))
+                                    changes=indicators.select(all_changes, list(self.series)), london_annual=london)
         return _TO_DATE[key]
 
     def series_for(self, year: int) -> str | None:
@@ -81,9 +87,10 @@ def dataset(cache: Path | None = None) -> Dataset:
     once; and on disk (:func:`saved_path`), so every notebook kernel of a build unpickles
     in a few hundredths of a second what the first process computed in about a second.
     """
+    where = str(cache or config.home())  # a build's snapshot of the cache holds this tree's bytes
     cache = cache or config.cache_dir()
     manifest = verified_manifest(cache)  # the files' bytes, read now, are the manifest's
-    key = (str(cache), tuple(f["sha256"] for f in manifest.get("files", [])))
+    key = (where, tuple((f["name"], f["sha256"]) for f in manifest.get("files", [])))
     if key not in _MEMO:
         _MEMO.clear()
         _MEMO[key] = _saved_or_built(manifest, cache)
@@ -94,14 +101,14 @@ def saved_path(manifest: dict, cache: Path) -> Path:
     """Where the computed Dataset is pickled: ``.cspbook/dataset/<key>.pickle``.
 
     The key is the sha256 of everything the Dataset is computed from: the files' sha256 and
-    paths, the top-level definitions in ``data/`` (indicators, classifications, boroughs),
+    names (not their folder: a build reads them from its snapshot), the top-level definitions in ``data/`` (indicators, classifications, boroughs),
     the library's source and the Python, pandas and numpy versions (a pickle is only read
     back by the versions that wrote it).
     """
     import numpy as np
     import pandas as pd
 
-    parts = [f"{cache / f['name']}:{f['sha256']}" for f in manifest.get("files", [])]
+    parts = [f"{f['name']}:{f['sha256']}" for f in manifest.get("files", [])]
     parts += [sys.version, pd.__version__, np.__version__,
               fingerprint.tree(config.definitions_dir(), "*", recursive=False),
               fingerprint.tree(config.PACKAGE_DIR, "*.py")]  # every stage package
@@ -146,6 +153,18 @@ def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
     return data
 
 
+CONTENT_KEYS = ("name", "sha256", "bytes", "rows", "boroughs", "first_month", "last_month", "classification", "series")
+
+
+def content_manifest(manifest: dict) -> dict:
+    """What of the manifest the files' names and bytes determine: the dataset and, per file,
+    its name, sha256, size, rows, boroughs, months, classification and series. Not where or
+    when it was fetched: the pages (and the dataset pickle) show and hold only this, so the
+    same bytes give the same book whatever folder they came from."""
+    return {"dataset": manifest.get("dataset", ""),
+            "files": [{k: f[k] for k in CONTENT_KEYS if k in f} for f in manifest.get("files", [])]}
+
+
 def check_boroughs(wides, paths: list[Path], boroughs) -> None:
     """Every file lists every borough: a borough missing from a file would otherwise count
     as zero crimes and show as a 100% fall."""
@@ -165,20 +184,29 @@ def build(manifest: dict, cache: Path) -> Dataset:
     paths = [cache / f["name"] for f in manifest.get("files", [])]
     if not paths:
         raise FetchError(f"{cache / 'manifest.json'}: lists no files; run `cspbook fetch` again")
-    from cspbook.compute import indicators
+    from cspbook.compute import indicators, significance
     from cspbook.data import load  # pandas: only when the data are read
 
-    wides = load.load_files(paths)
+    from cspbook.data import duplicates
+
+    wides, paths = duplicates.once(load.load_files(paths), paths)
     boroughs = definitions.boroughs()
     check_boroughs(wides, paths, boroughs)
     defs = definitions.indicators()
     classes = definitions.classifications()
     owned = load.supplies(wides)  # the months each file supplies within its series
-    monthly = indicators.monthly(wides, defs, boroughs, owned)
+    areas = list(boroughs) + sorted({str(b) for w in wides for b in w["borough"].unique()} - set(boroughs))
+    every = indicators.monthly(wides, defs, areas, owned)  # every row of the files: London is the whole MPS
+    in_borough = every["borough"].isin(boroughs).to_numpy()
+    monthly = every[in_borough].reset_index(drop=True)
+    monthly["borough"] = monthly["borough"].cat.set_categories(list(boroughs))
+    london_monthly = indicators.london_monthly(every)
+    london_annual = indicators.annual(london_monthly.assign(borough="London"))
     annual = indicators.annual(monthly)
-    all_changes = indicators.changes(annual, defs, classes.breaks)
+    all_changes = indicators.changes(annual, defs, classes.breaks, london_annual, significance.dispersions(monthly))
     order = indicators.series_order(monthly, classes.series)
     supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
                 for w, m in zip(wides, owned)}
-    return Dataset(supplied, manifest, monthly, annual, all_changes, indicators.select(all_changes, order),
-                   indicators.data_months(monthly), tuple(order))
+    return Dataset(supplied, content_manifest(manifest), monthly, annual, all_changes, indicators.select(all_changes, order),
+                   indicators.data_months(monthly), tuple(order), london_monthly, london_annual,
+                   every[~in_borough].reset_index(drop=True))

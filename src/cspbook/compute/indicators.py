@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cspbook.compute import stats
+from cspbook.compute import significance, stats
 from cspbook.data import load
 from cspbook.definitions import Break, Indicator, periods
 from cspbook.errors import PeriodError
@@ -64,6 +64,15 @@ def monthly(wides: list[pd.DataFrame], indicators: dict[str, Indicator], borough
             block = sums[k * len(boroughs):(k + 1) * len(boroughs)]
             parts.append((ind.id, wide.attrs.get("series", ""), cid, wide.attrs.get("source", ""), columns[keep], block))
     return _long(parts, boroughs)
+
+
+def london_monthly(every: pd.DataFrame) -> pd.DataFrame:
+    """London as the whole MPS: the monthly counts of :func:`monthly` over every area of the
+    files (the 32 boroughs and the rows that are not boroughs, such as the airports and
+    'Unknown'), summed. Columns ``indicator, series, month, count, classification, source``."""
+    keys = ["indicator", "series", "month", "classification", "source"]
+    out = every.groupby(keys, observed=True, sort=True)["count"].sum().reset_index()
+    return out[["indicator", "series", "month", "count", "classification", "source"]]
 
 
 def _long(parts, boroughs) -> pd.DataFrame:
@@ -124,14 +133,21 @@ def _series_years(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["series", "year", "months", "classification", "sources"])
 
 
-def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], breaks=(), months: int = 12) -> pd.DataFrame:
+def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], breaks=(), london=None,
+            dispersion=None, months: int = 12) -> pd.DataFrame:
     """Year-on-year change for every indicator, series, borough and complete financial year.
 
     Adds ``previous_value, change, change_pct, ci_low_pct, ci_high_pct, significant,
     london_value, london_previous, london_change_pct, london_rank, comparable, note, caution,
-    sources``. London is the sum of the boroughs of the series. ``london_rank`` is 1 for the
-    borough with the best change (the largest fall where a fall is good) among boroughs
-    whose change is comparable. Both years must be complete and in the same series.
+    sources, p_value, dispersion, differs_from_london, break, instead``. London is the whole
+    MPS (``london``: the annual counts over every row of the files, the areas that are not
+    boroughs included; the sum of the boroughs when not given). The change is tested with the
+    exact test of :mod:`cspbook.compute.stats`, the counts scaled by the dispersion factor of
+    the borough's monthly series (``dispersion``, :func:`cspbook.compute.significance.dispersions`;
+    1 when not given), and only when nothing stands in the way: a change across a break (not
+    comparable or caution) is never tested nor ranked (``significant`` is NA).
+    ``london_rank`` is 1 for the borough with the best change (the largest fall where a fall
+    is good) among the tested changes. Both years must be complete and in the same series.
 
     ``breaks`` (:class:`cspbook.definitions.Break`) decide a change that spans one: *not
     comparable* empties every change column and ``note`` gives the reason; *caution* keeps
@@ -140,7 +156,7 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], break
     is not comparable. ``months``: the months of each year counted (from April; fewer than 12
     for a year to date, :func:`part_year`), which the breaks are checked against.
     """
-    full = annual_counts[annual_counts["months"] == months]
+    full = annual_counts[annual_counts["months"] == 12]
     prev = full.assign(year=full["year"] + 1).rename(
         columns={"count": "previous_value", "classification": "previous_classification", "sources": "previous_sources"}
     )[["indicator", "series", "borough", "year", "previous_value", "previous_classification", "previous_sources"]]
@@ -151,22 +167,18 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], break
     out["sources"] = [joined[(a, b)] for a, b in zip(out["sources"], out["previous_sources"])]
     out["change"] = out["value"] - out["previous_value"]
     out["change_pct"] = stats.change_pct(out["value"], out["previous_value"])
-    low, high = stats.poisson_change_interval(out["value"], out["previous_value"])
-    out["ci_low_pct"], out["ci_high_pct"] = low, high
-    out["significant"] = stats.significant(low, high)
     out["comparable"] = out["previous_value"].notna()
     out["note"] = np.where(out["comparable"], "", out["year"].map(
         lambda y: f"no complete data for {periods.Period(y - 1, months).name}, so no change is shown"))
     out["caution"] = ""
+    out["break"] = ""
+    out["instead"] = ""
     _apply_breaks(out, breaks, months)
-    london = out.groupby(["indicator", "series", "year"])[["value", "previous_value"]].sum(min_count=1)
-    london.columns = ["london_value", "london_previous"]
-    london["london_change_pct"] = stats.change_pct(london["london_value"], london["london_previous"])
-    out = out.merge(london.reset_index(), on=["indicator", "series", "year"], how="left")
+    out = out.merge(significance.london_totals(out, london), on=["indicator", "series", "year"], how="left")
+    out = significance.judge(out, dispersion)
     out["london_rank"] = _rank(out, indicators)
-    for col in ("change", "ci_low_pct", "ci_high_pct", "change_pct", "london_change_pct"):
+    for col in ("change", "change_pct", "london_change_pct"):
         out.loc[~out["comparable"], col] = np.nan
-    out.loc[~out["comparable"], "significant"] = False
     return out.drop(columns=["previous_sources"])
 
 
@@ -200,13 +212,24 @@ def _apply_breaks(out: pd.DataFrame, breaks, months: int = 12) -> None:
     classification that no break decides."""
     decided = np.zeros(len(out), dtype=bool)
     for brk in breaks:
-        hit = (spans(brk, out["year"].to_numpy(), months) & out["comparable"].to_numpy()
+        boroughs = getattr(brk, "boroughs", "all")
+        # a row already made not comparable by a break is still hit: its note names every reason
+        open_ = out["comparable"].to_numpy() | out["note"].str.startswith("not comparable: ").to_numpy()
+        hit = (spans(brk, out["year"].to_numpy(), months) & open_
                & (True if brk.series == "all" else out["series"].isin(brk.series).to_numpy())
+               & (True if boroughs == "all" else out["borough"].isin(boroughs).to_numpy())
                & (True if brk.indicators == "all" else out["indicator"].isin(brk.indicators).to_numpy()))
         decided |= hit
+        # ``break`` names the breaks that decide the row: the not-comparable ones once there is one
+        named = hit & (out["comparable"].to_numpy() if brk.decision == "caution" else True)
         if brk.decision == "not_comparable":
+            out.loc[hit & out["comparable"].to_numpy(), "break"] = ""
+        if brk.decision != "comparable":
+            out.loc[named, "break"] = out.loc[named, "break"].map(lambda b: f"{b}; " if b else "") + brk.title
+        if brk.decision == "not_comparable":
+            out.loc[hit, "note"] = out.loc[hit, "note"].map(lambda n: f"{n}; and " if n else "not comparable: ") + brk.reason
+            out.loc[hit & out["comparable"].to_numpy(), "instead"] = getattr(brk, "instead", "")
             out.loc[hit, "comparable"] = False
-            out.loc[hit, "note"] = f"not comparable: {brk.reason}"
         elif brk.decision == "caution":
             joined = out.loc[hit, "caution"].map(lambda c: f"{c}; " if c else "")
             out.loc[hit, "caution"] = joined + brk.reason
@@ -220,16 +243,21 @@ def _apply_breaks(out: pd.DataFrame, breaks, months: int = 12) -> None:
 
 
 def _rank(frame: pd.DataFrame, indicators: dict[str, Indicator]) -> pd.Series:
+    """The rank of each tested change (a change across a break is never ranked)."""
     sign = frame["indicator"].map(lambda i: 1.0 if indicators[i].lower_is_better else -1.0)
-    score = (frame["change_pct"] * sign).where(frame["comparable"])
+    score = (frame["change_pct"] * sign).where(frame["comparable"] & frame["significant"].notna())
     return score.groupby([frame["indicator"], frame["series"], frame["year"]]).rank(method="min").astype("Int64")
 
 
 def part_year(monthly_counts: pd.DataFrame, months: int) -> pd.DataFrame:
     """Like :func:`annual`, over the first ``months`` months (from April) of every financial
-    year: the same months of each year, for a year to date and the years it is compared with."""
+    year: the same months of each year, for a year to date and the years it is compared with.
+    A year that has all those months counts as complete (``months`` 12), as a whole year does
+    in :func:`annual`, so every table built on it (changes, London, trends) takes it."""
     position = (monthly_counts["month"].array.asi8 - 3) % 12
-    return annual(monthly_counts[position < months])
+    out = annual(monthly_counts[position < months])
+    out["months"] = np.where(out["months"] == months, 12, 0)
+    return out
 
 
 def series_order(monthly_counts: pd.DataFrame, known) -> list[str]:
@@ -345,7 +373,8 @@ def comparable_since(change_table: pd.DataFrame, indicator: str, series: str, ye
 
 
 def trend(annual_counts: pd.DataFrame, indicator: str, borough: str, year: int, years: int = 5,
-          series: str | None = None, since: int | None = None, months: int = 12) -> pd.DataFrame:
+          series: str | None = None, since: int | None = None, london: pd.DataFrame | None = None,
+          base: int | None = None, months: int = 12) -> pd.DataFrame:
     """The borough's and London's annual counts for up to ``years`` complete years ending at
     ``year``, from one ``series`` (default: the only one), from year ``since`` on (default:
     all; see :func:`comparable_since`).
@@ -355,29 +384,54 @@ def trend(annual_counts: pd.DataFrame, indicator: str, borough: str, year: int, 
     an axis. ``months``: the months of each year counted (fewer than 12 for a year to date,
     :func:`part_year`; its years are labelled with them, e.g. '2024-25 Apr-Nov').
     """
-    rows = annual_counts[(annual_counts["indicator"] == indicator) & (annual_counts["months"] == months)]
+    rows = annual_counts[(annual_counts["indicator"] == indicator) & (annual_counts["months"] == 12)]
     if series is not None:
         rows = rows[rows["series"] == series]
     first = max(year - years + 1, since if since is not None else year - years + 1)
     rows = rows[(rows["year"] <= year) & (rows["year"] >= first)]
     own = rows[rows["borough"] == borough].set_index("year")
-    london = rows.groupby("year")["count"].sum()
-    out = pd.DataFrame({"value": own["count"], "london_value": london, "classification": own["classification"]})
+    london = rows.groupby("year")["count"].sum() if london is None else _london_years(london, indicator, series)
+    out = pd.DataFrame({"value": own["count"], "classification": own["classification"]})
+    out.insert(1, "london_value", london.reindex(out.index))
     if year not in out.index:
         out = out.iloc[0:0]
     out = out.reset_index().rename(columns={"index": "year"})
     last = periods.months(2000)[months - 1].strftime("%b")
     out.insert(1, "label", out["year"].map(lambda y: periods.label(y) if months == 12 else f"{periods.label(y)} Apr-{last}"))
     if len(out):
-        out["index"] = out["value"] / out["value"].iloc[0] * 100
-        out["london_index"] = out["london_value"] / out["london_value"].iloc[0] * 100
+        first = index_base(out["year"], base)
+        out["index"] = out["value"] / out.loc[first, "value"] * 100
+        out["london_index"] = out["london_value"] / out.loc[first, "london_value"] * 100
     else:
         out["index"] = out["london_index"] = pd.Series(dtype="float64")
     return out
 
 
+LOCKDOWN_YEARS = (2020,)  # 2020-21: the pandemic's lockdowns, no base for an index
+
+
+def index_base(years: pd.Series, base: int | None = None) -> int:
+    """The position of the index base among ``years``: ``base`` when it is shown, else the first
+    year that is not a lockdown year (2020-21), else the first.
+
+    >>> index_base(pd.Series([2020, 2021, 2022])), index_base(pd.Series([2019, 2020])), index_base(pd.Series([2020, 2021]), 2020)
+    (1, 0, 0)
+    """
+    years = list(years)
+    if base in years:
+        return years.index(base)
+    return next((i for i, y in enumerate(years) if y not in LOCKDOWN_YEARS), 0)
+
+
+def _london_years(london: pd.DataFrame, indicator: str, series: str | None) -> pd.Series:
+    rows = london[(london["indicator"] == indicator) & (london["months"] == 12)]
+    if series is not None:
+        rows = rows[rows["series"] == series]
+    return rows.groupby("year")["count"].sum()
+
+
 def month_series(monthly_counts: pd.DataFrame, indicator: str, borough: str, year: int, years_before: int = 1,
-                 series: str | None = None) -> pd.DataFrame:
+                 series: str | None = None, london: pd.DataFrame | None = None) -> pd.DataFrame:
     """Monthly counts from April of ``year - years_before`` to March after ``year``, from one
     ``series`` (default: the only one).
 
@@ -389,7 +443,11 @@ def month_series(monthly_counts: pd.DataFrame, indicator: str, borough: str, yea
     if series is not None:
         rows = rows[rows["series"] == series]
     own = rows[rows["borough"] == borough].set_index("month")["count"]
-    london = rows.groupby("month")["count"].sum()
-    out = pd.DataFrame({"count": own, "london_count": london}).reset_index()
+    if london is None:
+        london = rows.groupby("month")["count"].sum()
+    else:
+        whole = london[(london["indicator"] == indicator) & london["month"].between(first, last)]
+        london = (whole if series is None else whole[whole["series"] == series]).groupby("month")["count"].sum()
+    out = pd.DataFrame({"count": own, "london_count": london.reindex(own.index)}).reset_index()
     out["in_year"] = out["month"] >= periods.months(year)[0]
     return out

@@ -61,11 +61,13 @@ def _series(monthly_counts: pd.DataFrame, win: Window, order) -> str | None:
     return None
 
 
-def changes(monthly_counts: pd.DataFrame, indicators: dict, breaks, order, borough: str) -> pd.DataFrame:
+def changes(monthly_counts: pd.DataFrame, indicators: dict, breaks, order, borough: str,
+            london: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per MPS indicator: ``indicator, series, value, previous_value, change,
     change_pct, london_value, london_previous, london_change_pct, comparable, note, caution,
     lower_is_better, unit, label, source, borough, year`` for the latest twelve months of ``borough``
-    (empty when the data hold fewer than 24 months of one series)."""
+    (empty when the data hold fewer than 24 months of one series). London is the whole MPS
+    (``london``: monthly counts over every row of the files) or, when not given, the boroughs."""
     win = window(monthly_counts)
     sid = _series(monthly_counts, win, order) if win is not None else None
     if sid is None:
@@ -79,12 +81,15 @@ def changes(monthly_counts: pd.DataFrame, indicators: dict, breaks, order, borou
         in_now = now[group.index]
         own = group["borough"] == borough
         value, previous = int(group.loc[own & in_now, "count"].sum()), int(group.loc[own & ~in_now, "count"].sum())
-        london, london_before = int(group.loc[in_now, "count"].sum()), int(group.loc[~in_now, "count"].sum())
+        whole = group if london is None else london[(london["indicator"] == ind) & (london["series"] == sid)
+                                                    & london["month"].between(win.before[0], win.months[-1])]
+        whole_now = whole["month"] >= win.months[0]
+        london_now, london_before = int(whole.loc[whole_now, "count"].sum()), int(whole.loc[~whole_now, "count"].sum())
         classes = (set(group.loc[~in_now, "classification"].astype(str)), set(group.loc[in_now, "classification"].astype(str)))
         comparable, note, caution = _decide(breaks, sid, str(ind), win, classes)
         out.append({
             "indicator": str(ind), "series": sid, "borough": borough, "value": float(value), "previous_value": float(previous),
-            "change": float(value - previous), "london_value": float(london), "london_previous": float(london_before),
+            "change": float(value - previous), "london_value": float(london_now), "london_previous": float(london_before),
             "comparable": comparable, "note": note, "caution": caution, "label": defn.label, "source": defn.source,
             "unit": defn.unit, "lower_is_better": defn.lower_is_better,
             "year": f"the twelve months to {periods.describe_month(win.last)}",

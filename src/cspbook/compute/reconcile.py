@@ -94,3 +94,82 @@ def status_text(status: str) -> str:
     """
     own = {"outside tolerance": OTHER_DEFINITION, "not recomputed": NO_CHANGE}.get(status)
     return f"{status}: {own}" if own else status
+
+
+# --- what the numbers support ---------------------------------------------------------------
+
+MATCH_PP = 0.05  # a published change given to one decimal matches a recomputed one within this
+
+
+def definitions_for(indicator: str, defs: dict) -> list[str]:
+    """The indicator and every police indicator whose categories contain it or are contained
+    in it in every classification (e.g. vehicle crime with and without interference): the
+    definitions the data allow for a published figure.
+
+    >>> from cspbook.definitions import Indicator
+    >>> defs = {"a": Indicator("a", "A", "", "p", "mps", "offences", True, {"c": ("x", "y")}),
+    ...         "b": Indicator("b", "B", "", "p", "mps", "offences", True, {"c": ("x", "y", "z")}),
+    ...         "t": Indicator("t", "T", "", "p", "mps", "offences", True, {"c": "all"})}
+    >>> definitions_for("a", defs), definitions_for("b", defs)
+    (['a', 'b'], ['b', 'a'])
+    """
+    own = defs[indicator]
+    out = [indicator]
+    for iid, ind in defs.items():
+        if iid == indicator or ind.source != "mps" or own.source != "mps":
+            continue
+        shared = set(own.categories) & set(ind.categories)
+        if not shared or any(own.categories[c] == "all" or ind.categories[c] == "all" for c in shared):
+            continue
+        if all(set(own.categories[c]) <= set(ind.categories[c]) or set(ind.categories[c]) <= set(own.categories[c])
+               for c in shared):
+            out.append(iid)
+    return out
+
+
+def candidates(all_changes: pd.DataFrame, defs: dict, series_labels: dict, published: pd.DataFrame,
+               borough: str, year: int) -> pd.DataFrame:
+    """Every recomputation of each published figure the data allow: each definition
+    (:func:`definitions_for`) from each edition (series) that covers both years. Columns
+    ``indicator, candidate, definition, series, edition, previous_value, value, change_pct``."""
+    rows = all_changes[(all_changes["borough"] == borough) & (all_changes["year"] == year)]
+    out = []
+    for indicator in published["indicator"]:
+        for iid in definitions_for(indicator, defs):
+            for _, r in rows[(rows["indicator"] == iid) & rows["previous_value"].notna()].iterrows():
+                out.append({"indicator": indicator, "candidate": iid, "definition": defs[iid].label,
+                            "series": r["series"], "edition": series_labels.get(r["series"], r["series"]),
+                            "previous_value": r["previous_value"], "value": r["value"],
+                            "change_pct": (r["value"] - r["previous_value"]) / r["previous_value"] * 100})
+    return pd.DataFrame(out, columns=["indicator", "candidate", "definition", "series", "edition", "previous_value",
+                                      "value", "change_pct"])
+
+
+def supported_reason(published_pct: float, used: pd.Series | None, cands: pd.DataFrame) -> str:
+    """The reason the numbers support for a published figure, or 'not confirmed' with the
+    candidates. ``used`` is the candidate the book uses (its definition, the series of the year).
+
+    >>> c = pd.DataFrame({"candidate": ["v", "vi"], "definition": ["Vehicle", "Vehicle incl."], "edition": ["E", "E"],
+    ...     "previous_value": [2860, 2962], "value": [2758, 2859], "change_pct": [-3.566, -3.477]})
+    >>> supported_reason(-3.5, c.iloc[0], c)
+    'matches the figure recomputed as vehicle incl. from E (-3.5%): a likely difference of definition'
+    >>> supported_reason(7.8, c.iloc[0], c.iloc[:1])
+    'not confirmed: no definition or edition the data allow gives +7.8% (candidates: Vehicle, E: -3.6%); only one edition of the data is at hand, so a revision cannot be checked'
+    """
+    if used is not None and abs(used["change_pct"] - published_pct) <= MATCH_PP:
+        return "matches the recomputed figure"
+    hits = cands[(cands["change_pct"] - published_pct).abs() <= MATCH_PP]
+    if len(hits):
+        hit = hits.iloc[0]
+        kind = "definition" if used is None or hit["candidate"] != used["candidate"] else "edition (a revision of the data)"
+        return (f"matches the figure recomputed as {hit['definition'].lower()} from {hit['edition']} "
+                f"({hit['change_pct']:+.1f}%): a likely difference of {kind}")
+    listed = "; ".join(f"{r['definition']}, {r['edition']}: {r['change_pct']:+.1f}%" for _, r in cands.iterrows())
+    text = f"not confirmed: no definition or edition the data allow gives {published_pct:+.1f}% (candidates: {listed})"
+    if used is not None:
+        own = cands[cands["candidate"] == used["candidate"]]
+        if own["edition"].nunique() > 1 and len(own[["previous_value", "value"]].drop_duplicates()) == 1:
+            text += "; the counts are the same in every edition, so a revision of the data does not explain it"
+        elif own["edition"].nunique() == 1:
+            text += "; only one edition of the data is at hand, so a revision cannot be checked"
+    return text

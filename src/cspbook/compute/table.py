@@ -16,7 +16,7 @@ COLUMNS = [
     "indicator", "label", "priority", "source", "year", "value", "previous_value", "change",
     "change_pct", "ci_low_pct", "ci_high_pct", "significant", "london_change_pct", "london_rank",
     "comparable", "note", "caution", "unit", "lower_is_better", "borough", "target", "target_status",
-    "target_reason", "series", "source_files",
+    "target_reason", "series", "source_files", "p_value", "dispersion", "differs_from_london", "break", "instead",
 ]
 
 
@@ -52,12 +52,17 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     rows["caution"] = rows["caution"].fillna("") if "caution" in rows else ""
     rows["series"] = rows["series"].fillna("") if "series" in rows else ""
     rows["source_files"] = [_files(data.manifest, names) for names in (rows["sources"] if "sources" in rows else [None] * len(rows))]
-    rows["significant"] = rows["significant"].astype("boolean")
+    rows["significant"] = rows["significant"].astype("boolean")  # NA: not tested (across a break, or no counts)
+    rows["differs_from_london"] = rows["differs_from_london"].astype("boolean") if "differs_from_london" in rows else pd.NA
+    for col in ("break", "instead"):
+        rows[col] = rows[col].fillna("") if col in rows else ""
+    for col in ("p_value", "dispersion"):
+        rows[col] = rows[col].astype("float64") if col in rows else np.nan
     rows["london_rank"] = rows["london_rank"].astype("Int64")
     for col in ("value", "previous_value", "change"):
         rows[col] = rows[col].astype("float64")
     for col in ("change_pct", "ci_low_pct", "ci_high_pct", "london_change_pct"):
-        rows[col] = rows[col].astype("float64").round(2)
+        rows[col] = rows[col].astype("float64")  # exact: rounded once, where it is shown
     status = targets.assess(rows, report.targets)
     rows["target"] = status["target"].to_numpy()
     rows["target_status"] = status["status"].to_numpy()
@@ -98,7 +103,18 @@ def reconciliation(data: Dataset, report: Report, published: pd.DataFrame | None
         published = published_figures(report)
     if published.empty:
         return reconcile.compare(published, pd.DataFrame(columns=["indicator", "label", "change_pct"]))
-    return reconcile.compare(published, _recomputed(data, report, published), report.reconciliation_tolerance_pp)
+    out = reconcile.compare(published, _recomputed(data, report, published), report.reconciliation_tolerance_pp)
+    cands = reconcile.candidates(data.all_changes, definitions.indicators(), definitions.classifications().series,
+                                 published, report.borough, report.year)
+    series = data.series_for(report.year)
+    reasons = []
+    for indicator, pct in zip(out["indicator"], out["published_change_pct"]):
+        mine = cands[cands["indicator"] == indicator]
+        used = mine[(mine["candidate"] == indicator) & (mine["series"] == series)]
+        reasons.append(reconcile.supported_reason(pct, used.iloc[0] if len(used) else None, mine))
+    # the reason printed is the one the numbers support (or "not confirmed" with the candidates)
+    out["reason"] = [f"{r.split(': ', 1)[0]}: {why}" if ": " in r else why for r, why in zip(out["reason"], reasons)]
+    return out
 
 
 def published_figures(report: Report) -> pd.DataFrame:

@@ -83,10 +83,11 @@ def fetch(
     Raises FetchError when a source cannot be read or a download is incomplete or an HTML
     page, DataFileError when a file fails validation; the cache is then left untouched.
     """
-    cache = Path(cache) if cache is not None else config.cache_dir()
+    cache = Path(cache) if cache is not None else config.live_cache_dir()
     origin, sources = resolve_sources(mirror, datastore=datastore, timeout=timeout)
     cache.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=cache))
+    remove_orphans(cache)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=cache))
     try:
         staged = [stage(source, staging, timeout) for source in sources]
         changed = [item.entry["name"] for item in staged if not same_bytes(cache, item.entry)]
@@ -96,6 +97,29 @@ def fetch(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return FetchResult(manifest["files"], changed, origin, removed)
+
+
+def remove_orphans(cache: Path) -> list[Path]:
+    """Remove the staging folders (``.partial-<pid>-*``) in ``cache`` that no live process owns:
+    left by a fetch that was killed (SIGKILL, power cut). The ones removed."""
+    removed = []
+    for folder in sorted(cache.glob(f"{STAGING_PREFIX}*")):
+        owner = folder.name[len(STAGING_PREFIX):].split("-")[0]
+        if owner.isdigit() and int(owner) != os.getpid() and _alive(int(owner)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
 
 
 def cache_is_current(
@@ -118,7 +142,7 @@ def cache_is_current(
     A missing or corrupt manifest gives False; a missing mirror or an unreachable Datastore
     raises FetchError.
     """
-    cache = Path(cache) if cache is not None else config.cache_dir()
+    cache = Path(cache) if cache is not None else config.live_cache_dir()
     try:
         manifest = read_manifest(cache)
     except FetchError:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import operator
+import re
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,9 @@ def _checked(path: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
     lines = [line for line, _ in rows]
     keys = {role: [fields[i].strip() for _, fields in rows] for role, i in roles.items()}
     take = operator.itemgetter(*month_at) if len(month_at) > 1 else (lambda fields: (fields[month_at[0]],))
-    counts = validate.counts(path, lines, [",".join(take(fields)) for _, fields in rows], month_columns)
+    joined = [",".join(take(fields)) for _, fields in rows]
+    _plain_cells(path, lines, joined, [take(fields) for _, fields in rows], month_columns)
+    counts = validate.counts(path, lines, joined, month_columns)
     frame = pd.DataFrame(counts, columns=month_columns, index=pd.Index(lines, name=LINE))
     for position, role in enumerate(KEYS):
         frame.insert(position, role, keys[role])
@@ -166,6 +169,24 @@ def merge_aliased(frame: pd.DataFrame, aliased: np.ndarray) -> pd.DataFrame:
     firsts = part.reset_index().groupby(KEYS, sort=False)[LINE].min()
     merged = summed.reset_index().set_index(pd.Index(firsts.to_numpy(), name=LINE))
     return pd.concat([frame[~touched], merged[frame.columns]]).sort_index()
+
+
+_PLAIN = re.compile(r"[0-9 ,]*")
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+
+
+def _plain_cells(path: Path, lines: list[int], joined: list[str], cells: list[tuple], columns: list[str]) -> None:
+    """A count cell holding a comma (``"1,234"``, quoted) or wrapped in a space that is not
+    ASCII (a no-break space) is named with its line and column: the counts' check joins a
+    row's cells with commas and numpy parses them, so it must never see either."""
+    for line, row, values in zip(lines, joined, cells):
+        if row.count(",") == len(columns) - 1 and _PLAIN.fullmatch(row):
+            continue
+        for column, value in zip(columns, values):
+            if "," in value or value.strip() != value.strip(_ASCII_SPACE):
+                kind = "a thousands separator" if "," in value else "a space that is not a plain space (such as a no-break space)"
+                raise DataFileError(path, f"found {value[:40]!r}, written with {kind}", line=line, column=column,
+                                    fix="counts must be whole numbers of offences written with digits only; correct the cell")
 
 
 def month_ordinals(wide: pd.DataFrame) -> np.ndarray:

@@ -80,10 +80,13 @@ class Break:
     title: str
     reason: str
     evidence: str
+    boroughs: tuple | str = "all"  # borough names, or "all" (a movement of crimes into or out of one borough)
+    instead: str = ""  # an indicator id that stays comparable across the break, offered beside it
 
-    def applies(self, series: str, indicator: str) -> bool:
+    def applies(self, series: str, indicator: str, borough: str | None = None) -> bool:
         return (self.series == "all" or series in self.series) and (
-            self.indicators == "all" or indicator in self.indicators)
+            self.indicators == "all" or indicator in self.indicators) and (
+            borough is None or self.boroughs == "all" or borough in self.boroughs)
 
 
 @dataclass(frozen=True)
@@ -177,12 +180,18 @@ def _break(entry, number: int, path: Path, series: dict) -> Break:
         if not isinstance(ids, list):
             raise DefinitionError(f"{path}: {where}: indicators must be a list of indicator ids or all, found {ids!r}")
         ids = tuple(str(i) for i in ids)
+    boroughs = entry.get("boroughs", "all")
+    if boroughs != "all":
+        if not isinstance(boroughs, list):
+            raise DefinitionError(f"{path}: {where}: boroughs must be a list of borough names or all, found {boroughs!r}")
+        boroughs = tuple(str(b) for b in boroughs)
     return Break(
         id=bid, month=month, series=scope, indicators=ids,
         decision=choice(require(entry, "decision", path, where), DECISIONS, path, where, "decision"),
         title=require(entry, "title", path, where),
         reason=" ".join(require(entry, "reason", path, where).split()),
         evidence=" ".join(require(entry, "evidence", path, where).split()),
+        boroughs=boroughs, instead=str(entry.get("instead", "") or ""),
     )
 
 

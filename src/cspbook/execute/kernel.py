@@ -59,14 +59,16 @@ def warm(modules=PREWARM) -> list[str]:
     return failed
 
 
-def reset(cwd: str) -> None:
-    """Put the kernel back in the state :func:`warm` recorded, then ``chdir`` to ``cwd``."""
+def reset(cwd: str, env: dict | None = None) -> None:
+    """Put the kernel back in the state :func:`warm` recorded, then ``chdir`` to ``cwd`` and
+    add ``env`` to ``os.environ`` (the snapshot of the inputs this notebook reads)."""
     if _SNAPSHOT is None:
         raise RuntimeError("cspbook.execute.kernel.reset called before warm")
     shell = _shell()
     if shell is not None:
         shell.reset(new_session=True)  # namespace, In/Out, execution count back to 1
     _restore(_SNAPSHOT)
+    os.environ.update(env or {})
     os.chdir(cwd)
     _release_memory()
 

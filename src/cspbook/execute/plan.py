@@ -21,7 +21,7 @@ from pathlib import Path
 from cspbook import config, fingerprint, logs, words
 from cspbook.definitions import periods
 from cspbook.errors import BuildError
-from cspbook.execute import page_inputs
+from cspbook.execute import page_inputs, snapshot, template_check
 
 PRIORITY_TEMPLATE = "priority"  # one template serves every priority of the report configuration
 KERNEL_ENV = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PLATFORM_DIRS": "1", "PYTHONWARNINGS": "ignore"}
@@ -40,6 +40,16 @@ class Job:
     @property
     def label(self) -> str:
         return f"{periods.label(self.year)}/{self.name}"
+
+    @property
+    def source(self) -> Path:
+        """The template in the project tree (``template`` may be the build's snapshot of it,
+        ``.cspbook/inputs/<digest>/book/templates/...``)."""
+        try:
+            rel = self.template.relative_to(config.work_dir() / "inputs")
+        except ValueError:
+            return self.template
+        return config.home().joinpath(*rel.parts[1:])
 
 
 def work_dir() -> Path:
@@ -68,12 +78,15 @@ def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, b
     ``spans``: the period of each year (:class:`cspbook.definitions.periods.Period`, a year to
     date or whole; default whole), passed to the notebooks as their ``year``."""
     common = inputs_digest(manifest)
-    jobs = []
+    jobs, checked = [], set()
     for year in years:
         for name, title, priority in pages[year]:
             template = config.templates_dir() / f"{PRIORITY_TEMPLATE if priority else name}.ipynb"
             if not template.exists():
                 raise BuildError(f"template {template} is missing; the book needs one notebook per page in book/templates/")
+            if template not in checked:  # before anything runs: an unclosed fence stops the build
+                template_check.check(template, config.live_templates_dir() / template.name)
+                checked.add(template)
             period = (spans or {}).get(year) or periods.Period(year)
             params = {"borough": borough, "year": period.text, "home": str(config.home())}
             if priority:
@@ -93,7 +106,7 @@ def check_parameters(job: Job) -> None:
     unknown = sorted(set(job.parameters) - declared)
     if unknown:
         raise BuildError(
-            f"{job.template}: {words.form(len(unknown), 'unknown parameter')} {unknown}; the template's `parameters` cell declares {sorted(declared)}. "
+            f"{job.source}: {words.form(len(unknown), 'unknown parameter')} {unknown}; the template's `parameters` cell declares {sorted(declared)}. "
             "Add them to the parameters cell or stop passing them"
         )
 
@@ -205,14 +218,15 @@ def _run_one(job: Job, position: int | None, log, pool=None) -> None:
     cwd = str(job.output.parent if job.output.parent.exists() else config.home())
     try:
         if pool is not None:  # the warm engine: same contract as papermill.execute_notebook
-            pool.execute_notebook(job.template, out, job.parameters, cwd=cwd, progress_bar=bar)
+            pool.execute_notebook(job.template, out, job.parameters, cwd=cwd, progress_bar=bar, env=snapshot.kernel_env())
         else:
             # no `cwd=`: papermill would chdir the whole process from this worker thread;
             # the notebooks do not depend on the folder they run in (they get `home`)
             papermill.execute_notebook(
                 str(job.template), str(out), parameters=job.parameters, kernel_name="python3",
                 progress_bar=bar, request_save_on_cell_execute=False,
-                config=kernels.config(scratch / f"{periods.label(job.year)}-{job.name}.kernel.log", KERNEL_ENV),
+                config=kernels.config(scratch / f"{periods.label(job.year)}-{job.name}.kernel.log",
+                                      {**KERNEL_ENV, **snapshot.kernel_env()}),
                 kernel_manager_class=kernels.LoggedKernelManager,
             )
     except PapermillExecutionError as exc:
@@ -220,14 +234,14 @@ def _run_one(job: Job, position: int | None, log, pool=None) -> None:
         number = _template_cell(job.template, exc.source, exc.cell_index + 1)
         source = "    " + exc.source.replace("\n", "\n    ")
         raise BuildError(
-            f"notebook {job.label} ({job.template}) failed in cell {number}:\n{source}\n"
+            f"notebook {job.label} ({job.source}) failed in cell {number}:\n{source}\n"
             f"{exc.ename}: {exc.evalue}\nthe executed notebook is kept at {kept}; correct the cell in the template"
         ) from None
     except Exception as exc:  # a template that is not valid JSON, a kernel that dies...
         if isinstance(exc, BuildError):
             raise
         kept = _keep_failed(out, job)
-        raise BuildError(f"notebook {job.label} ({job.template}) could not run: {type(exc).__name__}: {exc}; see {kept}") from None
+        raise BuildError(f"notebook {job.label} ({job.source}) could not run: {type(exc).__name__}: {exc}; see {kept}") from None
     finalise(out, job)
     _check_executed(out, job)
     from cspbook import integrity
@@ -254,7 +268,7 @@ def _check_executed(out: Path, job: Job) -> None:
             problem = f"it is not a valid nbformat 4 notebook ({type(exc).__name__}: {str(exc).splitlines()[0]})"
     if problem:
         kept = _keep_failed(out, job)
-        raise BuildError(f"notebook {job.label} ({job.template}) ran but its result is not sound: {problem}; see {kept}")
+        raise BuildError(f"notebook {job.label} ({job.source}) ran but its result is not sound: {problem}; see {kept}")
 
 
 def _keep_failed(out: Path, job: Job) -> Path:
@@ -297,6 +311,8 @@ def finalise(path: Path, job: Job) -> None:
     first = nb.cells[0]
     if first.cell_type == "markdown" and first.source.lstrip().startswith("# "):
         first.source = "# " + escape_markdown(job.title)
+    if "papermill" in nb.metadata:  # the template the page comes from, wherever the build read it
+        nb.metadata["papermill"]["input_path"] = str(job.source)
     nb.metadata.get("papermill", {}).pop("start_time", None)
     nb.metadata.get("papermill", {}).pop("end_time", None)
     nb.metadata.get("papermill", {}).pop("duration", None)

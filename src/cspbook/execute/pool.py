@@ -33,7 +33,7 @@ KERNEL_NAME = "python3"
 WARM = "__import__('cspbook.execute.kernel').execute.kernel.warm({modules!r})"  # sent to a kernel once, when it starts
 
 
-RESET = "__import__('cspbook.execute.kernel').execute.kernel.reset({cwd!r})"  # sent before every notebook
+RESET = "__import__('cspbook.execute.kernel').execute.kernel.reset({cwd!r}, {env!r})"  # sent before every notebook
 
 
 STARTUP_TIMEOUT = 120.0  # seconds for a kernel to start and finish its imports on a loaded machine
@@ -173,12 +173,13 @@ class Pool(_LoopThread):
 
     # -- public, called from any thread ------------------------------------------------
 
-    def execute_notebook(self, input_path, output_path, parameters: dict, cwd=None, progress_bar=False):
+    def execute_notebook(self, input_path, output_path, parameters: dict, cwd=None, progress_bar=False, env=None):
         """Execute ``input_path`` with ``parameters`` written in; write it to ``output_path``.
 
         Same contract as ``papermill.execute_notebook``: returns the executed notebook,
         raises ``PapermillExecutionError`` (cell index, execution count, source, ename,
         evalue) for a failing cell after writing the notebook with papermill's error marker.
+        ``env``: variables set in the kernel for this notebook only.
         """
         from papermill.execute import raise_for_execution_errors
         from papermill.iorw import write_ipynb
@@ -188,7 +189,7 @@ class Pool(_LoopThread):
         nb = _prepare(str(input_path), str(output_path), parameters)
         bar = _bar(progress_bar, nb)
         try:
-            nb = self._wait(self._submit(self._execute(nb, str(cwd or self.cwd), bar)))
+            nb = self._wait(self._submit(self._execute(nb, str(cwd or self.cwd), bar, dict(env or {}))))
         except asyncio.CancelledError:  # the pool was aborted: nothing worth keeping
             raise
         except BaseException:
@@ -239,14 +240,14 @@ class Pool(_LoopThread):
 
         self._loop.create_task(_start_into(self._idle, kernel, self.env, self.cwd, self.prewarm))
 
-    async def _execute(self, nb, cwd: str, bar):
+    async def _execute(self, nb, cwd: str, bar, env: dict):
         kernel = await self._idle.get()
         if isinstance(kernel, BaseException):
             self._spawn()  # let the next notebook try a new kernel
             raise kernel
         reusable = False
         try:
-            await kernel.call(RESET.format(cwd=cwd), "reset before a notebook")
+            await kernel.call(RESET.format(cwd=cwd, env=env), "reset before a notebook")
             await _run_cells(kernel, nb, bar)
             reusable = True
         finally:

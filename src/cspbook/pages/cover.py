@@ -32,8 +32,8 @@ OTHER_HEADINGS = {
 
 # For readers of the book on screen; not printed (the PDF is the paper itself).
 NOTE = ('<p class="cspbook-cover-note d-print-none">This is the paper that takes the Annual Report to the '
-        "council's Cabinet. Its text is set in the report configuration (<code>cover_paper:</code> in "
-        "<code>data/reports/</code>); every figure and list in it is written from the same data as the rest "
+        "council's Cabinet. Its text is set in the report configuration; every figure and list in it is "
+        "written from the same data as the rest "
         "of this book. <code>cspbook pdf</code> prints it on its own.</p>")
 
 
@@ -63,6 +63,9 @@ def paper(ctx: Context) -> Paper:
     }
     for key in ("options", "consultation", "financial", "legal"):
         sections[key] = paragraphs(text.text[key])
+    if not partner_suppliers(ctx):  # the configured passages speak of partners' figures: not true this year
+        sections["consultation"] = paragraphs(NO_PARTNER_CONSULTATION)
+        sections["introduction"] = introduction(ctx, NO_PARTNER_INTRODUCTION)
     for key in OTHER_HEADINGS:
         sections[key] = paragraphs(text.other[key])
     glue = {
@@ -131,11 +134,19 @@ def priority_list(ctx: Context, focus: bool) -> str:
     return bulleted(items, "cspbook-cover-priorities")
 
 
-def introduction(ctx: Context) -> str:
-    """What a CSP is, the aim for the year, then the configured background."""
+NO_PARTNER_CONSULTATION = ("The Annual Report was prepared by the Community Safety Partnership. No partner agency "
+                           "supplied figures for this year: every figure in it is computed from police recorded crime "
+                           "published as open data, and the measures that depend on partners' figures are marked not available.")
+NO_PARTNER_INTRODUCTION = ("The Partnership reviews its progress against the priorities it sets at the beginning of each "
+                           "year and publishes the results in an Annual Report. This year every figure in the report is "
+                           "computed from police recorded crime published as open data; the report explains how each is calculated.")
+
+
+def introduction(ctx: Context, background: str | None = None) -> str:
+    """What a CSP is, the aim for the year, then the configured background (or ``background``)."""
     return (paragraphs(ctx.report.partnership)
             + f"<p>The Partnership's aim for {esc(ctx.year_label)} was: {esc(ctx.report.aim)}</p>"
-            + paragraphs(ctx.report.cover_paper.text["introduction"]))
+            + paragraphs(ctx.report.cover_paper.text["introduction"] if background is None else background))
 
 
 def headline(ctx: Context, head: pd.DataFrame, status: pd.DataFrame | None) -> str:
@@ -191,7 +202,7 @@ def background_papers(ctx: Context) -> list[tuple[str, str]]:
     for f in ctx.data.manifest.get("files", []):
         papers.append((
             f"{f['name']}: MPS recorded crime, {f['first_month']} to {f['last_month']}, {f['rows']:,} rows, "
-            f"fetched {str(f.get('fetched_at', ''))[:10]} (SHA-256 {f['sha256'][:16]})", ""))
+            f"SHA-256 {f['sha256'][:16]}", ""))
     for s in ctx.report.data_sources:
         papers.append((", ".join(str(s[k]) for k in ("name", "publisher", "licence") if s.get(k)), str(s.get("url", ""))))
     suppliers = partner_suppliers(ctx)

@@ -72,14 +72,25 @@ def _fmt_value(value, unit) -> str:
 
 
 def _fmt_change(row) -> str:
+    if pd.isna(row["value"]) and pd.isna(row["change_pct"]) and pd.isna(row.get("change")):
+        return "not available"
     if not row["comparable"]:
-        return "not comparable"
+        brk = row.get("break")
+        return f"not comparable: {brk}" if isinstance(brk, str) and brk else "not comparable"
     if row["unit"] == "percent":
         if pd.isna(row["change"]):
             return "not available"
         return words.plural(row["change"], "point", shown=f"{row['change']:+g}")
     mark = " (interpret with caution)" if isinstance(row.get("caution"), str) and row["caution"] else ""
     return narrative.signed_pct(row["change_pct"]) + mark
+
+
+def _fmt_previous(row) -> str:
+    """Last year's figure; left out when the two years are not comparable (a break between
+    them), so that no one reads a change into two counts of different things."""
+    if not row["comparable"] and not pd.isna(row["previous_value"]) and row["source"] == "mps":
+        return "not shown (counted differently)"
+    return _fmt_value(row["previous_value"], row["unit"])
 
 
 def _fmt_sig(row) -> str:
@@ -95,7 +106,7 @@ def indicator_rows(frame: pd.DataFrame, assessed: pd.DataFrame | None = None) ->
     and the target and its status when ``assessed`` (:func:`cspbook.definitions.targets.assess`) is given."""
     rows = pd.DataFrame({
         "Indicator": [r["label"] + (" (partner-supplied)" if r["source"] == "partner" else "") for _, r in frame.iterrows()],
-        "Previous year": [_fmt_value(r["previous_value"], r["unit"]) for _, r in frame.iterrows()],
+        "Previous year": [_fmt_previous(r) for _, r in frame.iterrows()],
         "This year": [_fmt_value(r["value"], r["unit"]) for _, r in frame.iterrows()],
         "Change": [_fmt_change(r) for _, r in frame.iterrows()],
         "Statistically significant": [_fmt_sig(r) for _, r in frame.iterrows()],

@@ -9,6 +9,7 @@ returns text; none of them reads files.
 from __future__ import annotations
 
 import math
+import re
 
 from cspbook import words
 from cspbook.definitions import periods
@@ -22,6 +23,19 @@ try:  # pandas.NA, without importing pandas at module import for doctests' sake
     from pandas import NA as _NA
 except ImportError:  # pragma: no cover
     _NA = object()
+
+
+def plain(note) -> str:
+    """A note as residents read it: the analyst's hints (paths under data/) left out; they stay
+    in the CSV and the command line.
+
+    >>> plain("no figure supplied for this year (add it to data/partner/)")
+    'no figure supplied for this year'
+    >>> plain("no decision about the change is recorded in data/classification.yml")
+    'no decision about the change is recorded'
+    """
+    text = re.sub(r"\s*\([^)]*data/[^)]*\)", "", str(note or ""))
+    return re.sub(r" in data/[\w./-]+", "", text)
 
 
 def number(value, unit: str = "offences") -> str:
@@ -82,25 +96,48 @@ def row_judgement(row, threshold: float = 1.0) -> str:
     'better'
     >>> row_judgement(dict(unit="offences", change=138.0, change_pct=8.77, lower_is_better=True, comparable=True))
     'worse'
-    >>> row_judgement(dict(unit="offences", change=float("nan"), change_pct=float("nan"), lower_is_better=True, comparable=False))
+    >>> row_judgement(dict(unit="offences", value=9.0, change=float("nan"), change_pct=float("nan"), lower_is_better=True, comparable=False))
     'not comparable'
+    >>> row_judgement(dict(unit="offences", value=float("nan"), change=float("nan"), change_pct=float("nan"), lower_is_better=True, comparable=False))
+    'not available'
     """
+    if _missing(row.get("value")) and _missing(row.get("change_pct")) and _missing(row.get("change")):
+        return "not available"
     if not row.get("comparable", True):
         return "not comparable"
     change = row["change"] if row["unit"] == "percent" else row["change_pct"]
     return judgement(change, row["lower_is_better"], threshold)
 
 
-def _london_clause(change_pct, london_pct) -> str:
+def _london_clause(row, change_pct, london_pct, threshold: float = 1.0) -> str:
+    """How the borough's change stands beside London's, by one rule: 'faster' or 'more slowly'
+    only when both moved the same way by more than ``threshold``, the borough's change is
+    significant and it differs from London's by more than chance (the borough against the
+    rest of London, ``differs_from_london``); otherwise 'in line with London' when tested, or
+    London's own change in the same words (the same threshold) when it is not.
+
+    >>> r = dict(significant=True, differs_from_london=True)
+    >>> _london_clause(r, 8.8, 5.0), _london_clause(dict(r, differs_from_london=False), 8.8, 5.0)
+    (', faster than across London (+5.0%)', ', in line with London (+5.0%)')
+    >>> _london_clause(dict(r, significant=False, differs_from_london=False), 0.0, -0.4)
+    ', in line with London (-0.4%)'
+    >>> _london_clause(dict(r, significant=False), 0.3, -10.3)
+    ', while across London it fell (-10.3%)'
+    >>> _london_clause(dict(significant=None, differs_from_london=None), -5.0, 0.2)
+    '; across London it remained static (+0.2%)'
+    """
     if _missing(london_pct):
         return ""
-    borough_up, london_up = change_pct > 0, london_pct > 0
-    if abs(london_pct) < 0.05:
-        return ", while across London it was unchanged"
-    if borough_up == london_up:
-        word = "faster" if abs(change_pct) > abs(london_pct) else "more slowly"
-        return f", {word} than across London ({signed_pct(london_pct)})" if abs(change_pct) != abs(london_pct) else f", as across London ({signed_pct(london_pct)})"
-    return f", while across London it {'rose' if london_up else 'fell'} ({signed_pct(london_pct)})"
+    london = f"({signed_pct(london_pct)})"
+    mine, theirs = direction(change_pct, threshold), direction(london_pct, threshold)
+    differs, significant = row.get("differs_from_london"), row.get("significant")
+    if _missing(differs) or _missing(significant):  # not tested: London's change, said the same way, no comparison
+        return f"; across London it {theirs} {london}"
+    if _true(differs) and mine != theirs:
+        return f", while across London it {theirs} {london}"
+    if _true(differs) and _true(significant) and mine != "remained static":
+        return f", {'faster' if abs(change_pct) > abs(london_pct) else 'more slowly'} than across London {london}"
+    return f", in line with London {london}"
 
 
 def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
@@ -109,11 +146,13 @@ def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
 
     >>> row = dict(label="Residential burglary", source="mps", unit="offences", value=1711.0,
     ...     previous_value=1573.0, change_pct=8.77, london_change_pct=4.96, comparable=True,
-    ...     significant=True, year="2011-12", note="")
+    ...     significant=True, differs_from_london=True, year="2011-12", note="")
     >>> sentence(row)
     'Residential burglary rose by 8.8% (1,573 to 1,711), faster than across London (+5.0%).'
-    >>> sentence(dict(row, change_pct=0.3, value=1578.0, london_change_pct=-2.0))
+    >>> sentence(dict(row, change_pct=0.3, value=1578.0, london_change_pct=-2.0, significant=False))
     'Residential burglary remained static (1,573 to 1,578), while across London it fell (-2.0%).'
+    >>> sentence(dict(row, change_pct=0.3, value=1578.0, london_change_pct=0.3, significant=False, differs_from_london=False))
+    'Residential burglary remained static (1,573 to 1,578), in line with London (+0.3%).'
     >>> sentence(dict(label="Domestic abuse", source="partner", unit="offences", value=float("nan"),
     ...     change_pct=float("nan"), year="2024-25"))
     'Domestic abuse: the partner agency has not supplied a figure for 2024-25.'
@@ -125,7 +164,9 @@ def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
     if row.get("source") == "partner" and _missing(row.get("value")) and _missing(row.get("change_pct")):
         return f"{label}: the partner agency has not supplied a figure for {row['year']}."
     if not row.get("comparable", True):
-        return f"{label}: {number(row['value'], row['unit'])} in {row['year']}; no change is shown ({row['note']})."
+        if _missing(row.get("value")):
+            return f"{label}: not available for {row['year']}."
+        return f"{label}: {number(row['value'], row['unit'])} in {row['year']}; no change is shown ({plain(row['note'])})."
     if row["unit"] == "percent":
         return _percent_sentence(row, threshold)
     change = row["change_pct"]
@@ -136,7 +177,7 @@ def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
     counts = ""
     if not _missing(row.get("value")) and not _missing(row.get("previous_value")):
         counts = f" ({number(row['previous_value'])} to {number(row['value'])})"
-    text = f"{label} {word}{by}{counts}{_london_clause(change, row.get('london_change_pct'))}"
+    text = f"{label} {word}{by}{counts}{_london_clause(row, change, row.get('london_change_pct'), threshold)}"
     return f"{text}.{caution(row)}" if with_reason else f"{text}{'; interpret with caution' if caution(row) else ''}."
 
 
@@ -186,34 +227,45 @@ def _percent_sentence(row, threshold) -> str:
 
 
 def significance(row) -> str:
-    """Plain words for the significance test.
+    """Plain words for the significance test, or why there is none.
 
-    >>> significance(dict(source="mps", comparable=True, significant=True, ci_low_pct=1.58, ci_high_pct=16.48))
+    >>> significance(dict(source="mps", comparable=True, significant=True, ci_low_pct=1.58, ci_high_pct=16.48, caution=""))
     'This change is statistically significant: it is larger than chance variation alone would be expected to produce (95% interval +1.6% to +16.5%).'
     >>> significance(dict(source="partner", comparable=True, significant=None))
     'The partner agency did not supply the counts needed to test whether this change is more than chance.'
+    >>> significance(dict(source="mps", comparable=True, significant=None, caution="a new system"))
+    'This change is not tested for significance: it spans a break in the police data (a new system), and a test measures chance, not a change in how crimes are recorded.'
     """
     if row.get("source") == "partner":
         return "The partner agency did not supply the counts needed to test whether this change is more than chance."
-    if not row.get("comparable", True) or _missing(row.get("ci_low_pct")):
+    if not row.get("comparable", True):
+        return "No change is shown, so none is tested for significance."
+    text = row.get("caution")
+    if isinstance(text, str) and text:
+        return ("This change is not tested for significance: it spans a break in the police data "
+                f"({text}), and a test measures chance, not a change in how crimes are recorded.")
+    if _missing(row.get("significant")) or _missing(row.get("ci_low_pct")):
         return "No test of significance is possible for this change."
-    interval = f"95% interval {signed_pct(row['ci_low_pct'])} to {signed_pct(row['ci_high_pct'])}"
-    if row.get("significant"):
+    high = "no upper limit" if _missing(row.get("ci_high_pct")) else signed_pct(row["ci_high_pct"])
+    interval = f"95% interval {signed_pct(row['ci_low_pct'])} to {high}"
+    if _true(row.get("significant")):
         return f"This change is statistically significant: it is larger than chance variation alone would be expected to produce ({interval})."
     return f"This change is not statistically significant: a change this size could arise by chance ({interval})."
 
 
-def rank_sentence(row, boroughs: int) -> str:
-    """Where the borough's change ranks among the ``boroughs`` London boroughs.
+def instead(row, other, threshold: float = 1.0) -> str:
+    """The comparable measure offered beside a change that a break makes not comparable.
 
-    >>> rank_sentence(dict(london_rank=21, lower_is_better=True, borough="Barking and Dagenham", comparable=True), 32)
-    'Barking and Dagenham ranked 21st of 32 London boroughs for this change (1st = the largest fall).'
+    >>> other = dict(label="Total violence against the person", source="mps", unit="offences", value=6778.0,
+    ...     previous_value=7186.0, change_pct=-5.68, london_change_pct=-7.41, comparable=True, caution="a new system",
+    ...     significant=None, differs_from_london=None, note="")
+    >>> instead(dict(label="Violence with injury"), other)
+    'Violence with injury cannot be compared on its own; total violence against the person, which counts it with the crimes it moved into, can: Total violence against the person fell by 5.7% (7,186 to 6,778); across London it fell (-7.4%). Interpret with caution: a new system.'
     """
-    rank = row.get("london_rank")
-    if _missing(rank) or not row.get("comparable", True):
+    if other is None or not other.get("comparable", False):  # not comparable either: nothing to offer
         return ""
-    best = "the largest fall" if row.get("lower_is_better", True) else "the largest rise"
-    return f"{row['borough']} ranked {ordinal(int(rank))} of {boroughs} London boroughs for this change (1st = {best})."
+    return (f"{row['label']} cannot be compared on its own; {other['label'][0].lower()}{other['label'][1:]}, which counts "
+            f"it with the crimes it moved into, can: {sentence(other, threshold)}")
 
 
 def ordinal(n: int) -> str:
@@ -240,3 +292,60 @@ def year_span(year: int) -> str:
     """
     m = periods.months(year)
     return f"{periods.describe_month(m[0])} to {periods.describe_month(m[-1])}"
+
+
+def verdict(row, threshold: float = 1.0) -> str:
+    """What the headline count may say of a measure: 'better' or 'worse' (a police figure only
+    when significant; a partner figure, which cannot be tested, by its size), 'within chance',
+    'not available' (no figure) or 'across a break' (not comparable, or to interpret with caution).
+
+    >>> base = dict(source="mps", unit="offences", value=9.0, change=-1.0, change_pct=-10.0, lower_is_better=True,
+    ...     comparable=True, caution="", significant=True)
+    >>> [verdict(dict(base, **kw)) for kw in ({}, dict(significant=False), dict(caution="x", significant=None),
+    ...     dict(comparable=False, change_pct=float("nan")), dict(value=float("nan"), change_pct=float("nan"), change=float("nan")))]
+    ['better', 'within chance', 'across a break', 'across a break', 'not available']
+    """
+    judged = row_judgement(row, threshold)
+    if judged == "not available":
+        return judged
+    if judged == "not comparable" or (isinstance(row.get("caution"), str) and row.get("caution")):
+        return "across a break" if row.get("source") == "mps" else "not available"
+    if judged == "about the same" or (row.get("source") == "mps" and not _true(row.get("significant"))):
+        return "within chance"
+    return judged
+
+
+def _true(value) -> bool:
+    """True for a value that is true (a Python, numpy or pandas boolean); False for false or missing."""
+    return not _missing(value) and bool(value)
+
+
+def headline_count(rows, threshold: float = 1.0) -> str:
+    """The headline count with its denominator: the measures that can be judged, how many moved
+    the right way (and the wrong way) by more than chance, and how many cannot be judged and why.
+
+    >>> rows = [dict(source="mps", unit="offences", value=9.0, change=-1.0, change_pct=-10.0, lower_is_better=True,
+    ...     comparable=True, caution="", significant=True)] + [dict(source="partner", unit="offences", value=float("nan"),
+    ...     change=float("nan"), change_pct=float("nan"), lower_is_better=True, comparable=False)] * 2
+    >>> headline_count(rows)
+    'Of the 1 headline measure that can be judged this year, 1 moved in the right direction and none in the wrong direction by more than chance. 2 cannot be judged: 2 not available.'
+    >>> headline_count(rows[1:])
+    'None of the 2 headline measures can be judged this year: 2 not available.'
+    """
+    verdicts = [verdict(r, threshold) for r in rows]
+    n = {v: verdicts.count(v) for v in ("better", "worse", "within chance", "not available", "across a break")}
+    judged = n["better"] + n["worse"] + n["within chance"]
+    why = ", ".join(f"{n[k]} {k}" for k in ("not available", "across a break") if n[k])
+    if not judged:
+        return f"None of the {words.plural(len(rows), 'headline measure')} can be judged this year: {why}."
+    partner = any(r.get("source") == "partner" and verdict(r, threshold) in ("better", "worse", "within chance") for r in rows)
+    police = any(r.get("source") == "mps" and verdict(r, threshold) in ("better", "worse", "within chance") for r in rows)
+    how = ("by more than chance" if not partner else f"by more than {threshold:g}%" if not police
+           else f"(police figures by more than chance, partner figures, which cannot be tested, by more than {threshold:g}%)")
+    text = (f"Of the {words.plural(judged, 'headline measure')} that can be judged this year, "
+            f"{n['better']} moved in the right direction and {n['worse'] or 'none'} in the wrong direction {how}")
+    if n["within chance"]:
+        text += f"; {n['within chance']} did not change by more than {'chance' if not partner else 'that'}"
+    text += "."
+    unjudged = n["not available"] + n["across a break"]
+    return f"{text} {unjudged} cannot be judged: {why}." if unjudged else text

@@ -33,6 +33,33 @@ class Chart:
     alt: str
     caption: str
     table: pd.DataFrame
+    segments: tuple = ()  # the lines drawn: each a tuple of the x values it joins (none joins across a break)
+    markers: tuple = ()  # (x value, label) of each break marked on the chart
+
+
+def segments(keys, cuts) -> list[list[int]]:
+    """Positions of ``keys`` (sorted) in runs that no cut falls inside: a new run starts at the
+    first key at or after each cut.
+
+    >>> segments(["2016-04", "2016-05", "2017-04", "2017-05"], ["2017-04"])
+    [[0, 1], [2, 3]]
+    >>> segments([2019, 2020, 2021], [])
+    [[0, 1, 2]]
+    """
+    runs, current = [], []
+    cuts = sorted(cuts)
+    for i, key in enumerate(keys):
+        if current and any(keys[current[-1]] < cut <= key for cut in cuts):
+            runs.append(current)
+            current = []
+        current.append(i)
+    return runs + ([current] if current else [])
+
+
+def _mark(ax, x, text: str) -> None:
+    ax.axvline(x, color="#333333", linestyle="--", linewidth=1)
+    ax.annotate(text, xy=(x, 1), xycoords=("data", "axes fraction"), xytext=(3, -3), textcoords="offset points",
+                fontsize=7, va="top", ha="left", color="#333333")
 
 
 def _png(fig) -> bytes:
@@ -46,10 +73,13 @@ def _style():
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
 
 
-def monthly(series: pd.DataFrame, label: str, borough: str, year: int) -> Chart:
-    """Monthly counts with the reported financial year shaded.
+def monthly(series: pd.DataFrame, label: str, borough: str, year: int, breaks=()) -> Chart:
+    """Monthly counts with the reported financial year shaded; every break in the months shown
+    marked by a vertical line and its label, and no line drawn across a break that makes the
+    two sides not comparable.
 
-    ``series`` comes from :func:`cspbook.compute.indicators.month_series`.
+    ``series`` comes from :func:`cspbook.compute.indicators.month_series`; ``breaks`` are
+    ``(first month, label, not comparable)`` triples.
     """
     _style()
     data = series.assign(when=series["month"].dt.to_timestamp())
@@ -58,7 +88,15 @@ def monthly(series: pd.DataFrame, label: str, borough: str, year: int) -> Chart:
     if len(in_year):
         ax.axvspan(in_year["when"].min() - pd.Timedelta(days=15), in_year["when"].max() + pd.Timedelta(days=15),
                    color=PALETTE["shade"], label=periods.label(year))
-    sns.lineplot(data=data, x="when", y="count", marker="o", color=PALETTE["borough"], ax=ax, label=borough)
+    months = [str(m) for m in data["month"]]
+    shown = [(pd.Period(m, "M"), text, cut) for m, text, cut in breaks
+             if len(data) and data["month"].min() < pd.Period(m, "M") <= data["month"].max()]
+    runs = segments(months, [str(m) for m, _, cut in shown if cut])
+    for k, run in enumerate(runs):
+        part = data.iloc[run]
+        ax.plot(part["when"], part["count"], marker="o", color=PALETTE["borough"], label=borough if k == 0 else None)
+    for month, text, _ in shown:
+        _mark(ax, month.to_timestamp() - pd.Timedelta(days=15), text)
     ax.set(xlabel="", ylabel="offences per month", title=f"{label}: offences per month")
     ax.legend(loc="best", frameon=False)
     fig.autofmt_xdate()
@@ -76,14 +114,29 @@ def monthly(series: pd.DataFrame, label: str, borough: str, year: int) -> Chart:
         f"{borough}": data["count"].astype("int64").to_numpy(),
         "In the reported year": ["yes" if v else "no" for v in data["in_year"]],
     })
-    return Chart("monthly", _png(fig), alt, f"{label} per month, {borough}; the reported year {periods.label(year)} is shaded.", table)
+    marks = tuple((str(m), text) for m, text, _ in shown)
+    if marks:
+        alt += " " + " ".join(f"A dashed line marks {text} ({periods.describe_month(pd.Period(m, 'M'))})." for m, text in marks)
+    caption = f"{label} per month, {borough}; the reported year {periods.label(year)} is shaded."
+    if marks:
+        caption += " Dashed lines mark breaks in the police data"
+        caption += ("; the line is not joined across a break that makes the months either side not comparable."
+                    if len(runs) > 1 else ".")
+    return Chart("monthly", _png(fig), alt, caption, table,
+                 tuple(tuple(months[i] for i in run) for run in runs), marks)
 
 
-def trend(frame: pd.DataFrame, label: str, borough: str) -> Chart:
-    """Annual counts over up to five years (:func:`cspbook.compute.indicators.trend`)."""
+def trend(frame: pd.DataFrame, label: str, borough: str, breaks=()) -> Chart:
+    """Annual counts over up to five years (:func:`cspbook.compute.indicators.trend`); a
+    dashed line between two bars marks each break (``(year, label)``: the first year counted
+    the new way) between them."""
     _style()
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     sns.barplot(data=frame, x="label", y="value", color=PALETTE["borough"], ax=ax)
+    years = list(frame["year"]) if "year" in frame else []
+    marks = tuple((periods.label(y), text) for y, text in breaks if y in years[1:])
+    for y, text in marks:
+        _mark(ax, list(frame["label"]).index(y) - 0.5, text)
     ax.set(xlabel="financial year", ylabel="offences", title=f"{label}: {borough}, by year")
     years = list(frame["label"])
     values = [narrative.number(v) for v in frame["value"]]
@@ -92,21 +145,33 @@ def trend(frame: pd.DataFrame, label: str, borough: str) -> Chart:
         + "; ".join(f"{y}: {v}" for y, v in zip(years, values)) + "."
     ) if len(frame) else f"Bar chart of {label.lower()} in {borough}: no comparable years."
     table = pd.DataFrame({"Financial year": years, borough: frame["value"].astype("int64").to_numpy()})
-    return Chart("trend", _png(fig), alt, f"{label} in {borough} by financial year (comparable years only).", table)
+    caption = f"{label} in {borough} by financial year, since the last break that makes years not comparable."
+    if marks:
+        caption += " A dashed line marks a break to interpret with caution."
+    return Chart("trend", _png(fig), alt, caption, table, (), marks)
 
 
-def versus_london(frame: pd.DataFrame, label: str, borough: str) -> Chart:
-    """The borough against London as an index (first year shown = 100)."""
+def versus_london(frame: pd.DataFrame, label: str, borough: str, breaks=()) -> Chart:
+    """The borough against London as an index (the base year = 100: the first shown that is
+    not a lockdown year, see :func:`cspbook.compute.indicators.index_base`); the lines are
+    split, and marked, at each break (``(year, label)``)."""
     _style()
-    long = pd.concat([
-        pd.DataFrame({"year": frame["label"], "index": frame["index"], "area": borough}),
-        pd.DataFrame({"year": frame["label"], "index": frame["london_index"], "area": "London"}),
-    ])
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
-    sns.lineplot(data=long, x="year", y="index", hue="area", style="area", markers=True, dashes=True,
-                 palette=[PALETTE["borough"], PALETTE["london"]], ax=ax)
+    years = list(frame["year"]) if "year" in frame else []
+    labels = list(frame["label"])
+    marks = tuple((periods.label(y), text) for y, text in breaks if y in years[1:])
+    runs = segments(years, [y for y, _ in breaks])
+    x = list(range(len(labels)))
+    for column, area, colour, style in (("index", borough, PALETTE["borough"], "-"), ("london_index", "London", PALETTE["london"], "--")):
+        for k, run in enumerate(runs):
+            ax.plot([x[i] for i in run], frame[column].iloc[run], marker="o", linestyle=style, color=colour,
+                    label=area if k == 0 else None)
+    for y, text in marks:
+        _mark(ax, labels.index(y) - 0.5, text)
+    ax.set_xticks(x, labels)
     ax.axhline(100, color="#666666", linewidth=0.8)
-    first = frame["label"].iloc[0] if len(frame) else ""
+    base = frame.loc[frame["index"].round(9) == 100, "label"] if len(frame) else pd.Series(dtype=str)
+    first = base.iloc[0] if len(base) else (labels[0] if labels else "")
     ax.set(xlabel="financial year", ylabel=f"index ({first} = 100)", title=f"{label}: {borough} and London")
     ax.legend(title="", frameon=False)
     if len(frame):
@@ -122,4 +187,8 @@ def versus_london(frame: pd.DataFrame, label: str, borough: str) -> Chart:
         f"{borough} (index)": frame["index"].round(1).to_numpy(),
         "London (index)": frame["london_index"].round(1).to_numpy(),
     })
-    return Chart("london", _png(fig), alt, f"{label}: {borough} against London, {first} = 100.", table)
+    caption = f"{label}: {borough} against London (the whole Metropolitan Police area), {first} = 100."
+    if marks:
+        caption += " The lines are not joined across a break in the police data (dashed line)."
+    return Chart("london", _png(fig), alt, caption, table,
+                 tuple(tuple(labels[i] for i in run) for run in runs), marks)

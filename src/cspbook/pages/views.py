@@ -28,6 +28,16 @@ class View:
     glue: dict = field(default_factory=dict)
     parts: list = field(default_factory=list)  # HTML objects, displayed in order
     indicators: pd.DataFrame | None = None  # a chapter's indicator rows, for its detail sections
+    summary: HTML | None = None  # a chapter's summary: one line per measure
+
+
+def summary_list(sentences) -> HTML:
+    """A chapter's summary as a short list, one line per measure (the cautions last).
+
+    >>> summary_list(["A rose.", "", "B fell."]).markup
+    '<ul class="cspbook-summary"><li>A rose.</li><li>B fell.</li></ul>'
+    """
+    return HTML('<ul class="cspbook-summary">' + "".join(f"<li>{esc(t)}</li>" for t in sentences if t) + "</ul>")
 
 
 def _rows(ctx: Context, ids) -> pd.DataFrame:
@@ -82,12 +92,10 @@ def overview(ctx: Context) -> View:
     thr = ctx.report.static_threshold_pct
     bullets = "".join(f"<li>{esc(text)}</li>" for text in headline_bullets(ctx, head))
     mps = head[head["source"] == "mps"]
-    improved = sum(narrative.row_judgement(r, thr) == "better" for _, r in head.iterrows())
     view = View(glue={
         "aim": ctx.report.aim,
         "partnership": ctx.report.partnership,
-        "headline_measures": words.plural(len(head), "headline measure"),
-        "n_improved": words.number(improved),
+        "headline_count": narrative.headline_count([r for _, r in head.iterrows()], thr),
         "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum())),
         "priority_list": "; ".join(p.title for p in ctx.report.priorities),
         "year_before": "the year before" if ctx.period.complete else ctx.period.previous_name,
@@ -105,7 +113,7 @@ def latest_parts(ctx: Context, ids: list[str], said=frozenset()) -> list[HTML]:
     from cspbook.compute import latest
 
     rows = latest.changes(ctx.data.monthly, definitions.indicators(), definitions.classifications().breaks,
-                          ctx.data.series, ctx.borough)
+                          ctx.data.series, ctx.borough, ctx.data.london_monthly)
     rows = rows[rows["indicator"].isin(ids)].set_index("indicator").reindex([i for i in ids if i in set(rows["indicator"])])
     if rows.empty:
         return []
@@ -156,10 +164,9 @@ def priority(ctx: Context, priority_id: str) -> View:
     sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
     sentences += [narrative.cautions(rows.to_dict("records"))]
     n_partner = int((rows["source"] == "partner").sum())
-    view = View(glue={
+    view = View(summary=summary_list(sentences), glue={
         "introduction": prio.introduction,
         "focus": prio.focus,
-        "summary": " ".join(t for t in sentences if t),
         "measures": words.plural(len(rows), "measure"),
         "n_partner": words.number(n_partner) if n_partner else "none",
     })
@@ -173,9 +180,11 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
     defs = definitions.indicators()[row["indicator"]]
     thr = ctx.report.static_threshold_pct
     anchor = f"ind-{row['indicator']}"
-    texts = [narrative.sentence(row, thr), narrative.significance(row), narrative.rank_sentence(row, len(definitions.boroughs()))]
-    if row["source"] == "partner" and row["note"]:
-        texts.append(f"This figure was {row['note']}.")
+    texts = [narrative.sentence(row, thr), narrative.significance(row)]
+    if isinstance(row.get("instead"), str) and row["instead"]:
+        texts.append(narrative.instead(row, _instead_row(ctx, row["instead"]), thr))
+    if row["source"] == "partner" and row["note"] and not pd.isna(row.get("value")):
+        texts.append(f"This figure was {narrative.plain(row['note'])}.")
     parts = [HTML(
         f'<section class="cspbook-indicator" id="{esc(anchor)}"><h3>{esc(row["label"])}</h3>'
         + "".join(f"<p>{esc(t)}</p>" for t in texts if t)
@@ -185,14 +194,47 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
     if charts and row["source"] == "mps":
         series = ctx.data.series_for(ctx.year)
         since = indicators.comparable_since(ctx.data.all_changes, row["indicator"], series, ctx.year)
-        monthly = indicators.month_series(ctx.data.monthly, row["indicator"], ctx.borough, ctx.year, series=series)
+        monthly = indicators.month_series(ctx.data.monthly, row["indicator"], ctx.borough, ctx.year, series=series,
+                                          london=ctx.data.london_monthly)
         trend = indicators.trend(ctx.data.annual, row["indicator"], ctx.borough, ctx.year, series=series, since=since,
-                                 months=ctx.period.months)
-        for chart in (plots.monthly(monthly, row["label"], ctx.borough, ctx.year),
-                      plots.trend(trend, row["label"], ctx.borough),
-                      plots.versus_london(trend, row["label"], ctx.borough)):
+                                 london=ctx.data.london_annual, months=ctx.period.months)
+        months, years = chart_breaks(ctx.borough, row["indicator"], series)
+        for chart in (plots.monthly(monthly, row["label"], ctx.borough, ctx.year, months),
+                      plots.trend(trend, row["label"], ctx.borough, years),
+                      plots.versus_london(trend, row["label"], ctx.borough, years)):
             parts.append(figure(chart, f"fig-{row['indicator']}-{chart.name}"))
     return parts
+
+
+def chart_breaks(borough: str, indicator: str, series: str | None):
+    """The breaks a chart of ``indicator`` in ``borough`` marks: ``(month, title, not comparable)``
+    for monthly charts, ``(first financial year counted the new way, title)`` for yearly ones."""
+    found = [b for b in definitions.classifications().breaks
+             if b.decision != "comparable" and (series is None or b.applies(series, indicator, borough))]
+    months = [(b.month, b.title, b.decision == "not_comparable") for b in found]
+    years = [(_fy(b.month), b.title) for b in found]
+    return months, years
+
+
+def _fy(month: str) -> int:
+    """
+    >>> _fy("2024-03"), _fy("2017-04")
+    (2023, 2017)
+    """
+    year, mon = map(int, month.split("-"))
+    return year if mon >= 4 else year - 1
+
+
+def _instead_row(ctx: Context, indicator: str):
+    """The row of the comparable measure offered instead (the borough and year of ``ctx``), as the
+    indicator table has it, or None when the data have no such row."""
+    rows = ctx.data.changes
+    rows = rows[(rows["indicator"] == indicator) & (rows["borough"] == ctx.borough) & (rows["year"] == ctx.year)]
+    if not len(rows) or indicator not in definitions.indicators():
+        return None
+    ind = definitions.indicators()[indicator]
+    return rows.iloc[0].to_dict() | {"label": ind.label, "source": ind.source, "unit": ind.unit,
+                                      "lower_is_better": ind.lower_is_better, "year": ctx.year_label}
 
 
 def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
@@ -210,11 +252,13 @@ def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
             how = (
                 f"<p>Computed from MPS recorded crime: the monthly counts of these categories are added up "
                 f"for {esc(ctx.borough)} over {esc(_counted(ctx.period))}.</p><ul>{cats}</ul>"
-                "<p>Change = (this year &minus; last year) &divide; last year &times; 100. The 95% interval treats each "
-                f"year's count as Poisson (see Methodology). London is the sum of the {len(definitions.boroughs())} boroughs.</p>"
+                "<p>Change = (this year &minus; last year) &divide; last year &times; 100. The 95% interval comes from the "
+                "exact test of two counts, allowing for the month-to-month variation of the series (see Methodology). "
+                f"London is the whole Metropolitan Police area: the {len(definitions.boroughs())} boroughs and the crimes "
+                "recorded at the airports or with no borough.</p>"
             )
         else:
-            how = f"<p>Supplied by a partner agency, not computed from open data: {esc(row['note'])}.</p>"
+            how = f"<p>Supplied by a partner agency, not computed from open data: {esc(narrative.plain(row['note']))}.</p>"
         items.append(
             f'<div class="cspbook-calc" id="calc-{esc(row["indicator"])}"><h3>{esc(ind.label)}</h3>'
             f"<p>{esc(ind.definition)}</p>{how}</div>"
@@ -241,7 +285,7 @@ def next_priorities(ctx: Context) -> View:
 
 def methodology(ctx: Context) -> View:
     cls = definitions.classifications()
-    example = ctx.table[(ctx.table["source"] == "mps") & ctx.table["comparable"]].head(1)
+    example = ctx.table[(ctx.table["source"] == "mps") & ctx.table["comparable"] & ctx.table["significant"].notna()].head(1)
     series = ctx.data.series_for(ctx.year)
     glue = {
         "n_boroughs": str(len(definitions.boroughs())),
@@ -249,6 +293,7 @@ def methodology(ctx: Context) -> View:
         "series_used": cls.series.get(series, series or "none"),
         "n_series": str(len(ctx.data.series)),
         "breaks": words.plural(len(cls.breaks), "change"),
+        "threshold": f"{ctx.report.static_threshold_pct:g}%",
         "year_rule": ("A year is used only when the data hold all twelve of its months." if ctx.period.complete else
                       f"The data end before the year does, so {ctx.year_label} is compared with "
                       f"{ctx.period.previous_name}, and every year in the charts with the same months."),
@@ -257,8 +302,11 @@ def methodology(ctx: Context) -> View:
         r = example.iloc[0]
         glue["example"] = (
             f"For example, {r['label'].lower()} in {ctx.borough} went from {narrative.number(r['previous_value'])} "
-            f"to {narrative.number(r['value'])}, a change of {narrative.signed_pct(r['change_pct'])} with a 95% interval "
-            f"of {narrative.signed_pct(r['ci_low_pct'])} to {narrative.signed_pct(r['ci_high_pct'])}."
+            f"to {narrative.number(r['value'])}, a change of {narrative.signed_pct(r['change_pct'])}; its dispersion factor is "
+            f"{r['dispersion']:.2f}, so the test uses {narrative.number(r['previous_value'] / r['dispersion'])} and "
+            f"{narrative.number(r['value'] / r['dispersion'])}: p = {r['p_value']:.2g}, a 95% interval "
+            f"of {narrative.signed_pct(r['ci_low_pct'])} to {narrative.signed_pct(r['ci_high_pct'])}"
+            f" ({'significant' if r['significant'] else 'not significant'})."
         )
     else:
         glue["example"] = "No comparable change is available for this year to use as an example."
@@ -292,7 +340,8 @@ def _scope(brk) -> str:
     defs = definitions.indicators()
     series = "every series" if brk.series == "all" else _and_list([cls.series.get(s, s) for s in brk.series])
     which = "every indicator" if brk.indicators == "all" else _and_list([defs[i].label.lower() for i in brk.indicators])
-    return f"{which}; {series}"
+    where = "" if getattr(brk, "boroughs", "all") == "all" else f"; {_and_list(list(brk.boroughs))} only"
+    return f"{which}; {series}{where}"
 
 
 def _years_using(ctx: Context, series: str) -> str:
@@ -319,8 +368,6 @@ def data_sources(ctx: Context) -> View:
     supplied = ctx.data.supplied
     rows = pd.DataFrame({
         "File": [f["name"] for f in files],
-        "Source": [f.get("source", "") for f in files],
-        "Fetched (UTC)": [f.get("fetched_at", "") for f in files],
         "Months": [f"{f['first_month']} to {f['last_month']}" for f in files],
         "Series": [labels.get(f.get("series", ""), f.get("series", "")) for f in files],
         "Months used": ["; ".join(supplied.get(f["name"], {}).get("months", [])) or "none (a later file of its series covers them)" for f in files],
@@ -331,14 +378,15 @@ def data_sources(ctx: Context) -> View:
     partner_rows = ctx.table[ctx.table["source"] == "partner"]
     partners = pd.DataFrame({
         "Indicator": partner_rows["label"],
-        "Supplied by and published in": partner_rows["note"].replace("", "no figure supplied"),
+        "Supplied by and published in": [narrative.plain(n) if n and not pd.isna(v) else "not available (no figure supplied)"
+                                         for n, v in zip(partner_rows["note"], partner_rows["value"])],
     })
     srcs = "".join(
         f"<li>{esc(s.get('name', ''))} ({esc(s.get('publisher', ''))}), {esc(s.get('licence', ''))}: "
         f"<code>{esc(s.get('url', ''))}</code></li>" for s in ctx.report.data_sources
     )
     return View(
-        glue={"files": words.plural(len(files), "file"), "origin": manifest.get("origin", ""), "fetched_at": manifest.get("fetched_at", ""),
+        glue={"files": words.plural(len(files), "file"), "dataset": manifest.get("dataset", ""),
               "series_used": labels.get(series, series or "none")},
         parts=[HTML(f"<ul>{srcs}</ul>"),
                html_table(rows, caption="Files behind every MPS figure (from the cache manifest)"),
@@ -360,15 +408,23 @@ def reconciliation(ctx: Context) -> View:
         "Published change": [narrative.signed_pct(v) for v in rec["published_change_pct"]],
         "Recomputed change": [narrative.signed_pct(v) for v in rec["recomputed_change_pct"]],
         "Difference (percentage points)": [("not available" if pd.isna(v) else f"{v:+.2f}") for v in rec["difference_pp"]],
-        "Status": [reconcile.status_text(s) for s in rec["status"]],  # the reason all rows share is said once, above
+        "Status": [reconcile.status_text(s) for s in rec["status"]],  # the reason the numbers support: the last column
     })
+    shown["What the numbers show"] = list(rec["reason"])
     n_ok, tol = int((rec["status"] == "reconciled").sum()), ctx.report.reconciliation_tolerance_pp
+    if rec.empty:
+        intro = (f"The partnership published no figures for {ctx.year_label} that can be recomputed from the open data, "
+                 "so there is nothing to reconcile.")
+        return View(glue={"reconciliation_intro": intro})  # no empty table
     return View(
         glue={
-            "published_figures": words.plural(len(rec), "figure"),
-            "agreement": f"{words.number(n_ok) if n_ok else 'none'} of them {words.form(n_ok, 'agrees', 'agree')} within "
-                         f"{words.plural(tol, 'percentage point', shown=f'{tol:g}')}",
-            "revision_reason": reconcile.REVISION_REASON,
+            "reconciliation_intro": (
+                f"The partnership's published report gave {words.plural(len(rec), 'figure')} that can be recomputed "
+                f"from the open data. The table compares each published change with the change recomputed today, "
+                f"under each definition the data allow and from each edition of the data at hand; "
+                f"{words.number(n_ok) if n_ok else 'none'} of them {words.form(n_ok, 'agrees', 'agree')} within "
+                f"{words.plural(tol, 'percentage point', shown=f'{tol:g}')}. The last column gives the reason the "
+                "numbers support, or says that none is confirmed."),
         },
         parts=[html_table(shown, caption=f"Published and recomputed changes, {ctx.borough}, {ctx.year_label}")],
     )

@@ -1,7 +1,8 @@
 """`cspbook build`: the whole report, as a recipe.
 
-lock -> check parameters -> data (fetch if needed) -> plan notebooks -> execute (cached,
-parallel) -> CSV downloads and _toc.yml -> Jupyter Book (strict) -> swap into _build/html.
+lock -> check parameters -> data (fetch if needed) -> snapshot of the inputs -> plan notebooks
+-> execute (cached, parallel; kernels read the snapshot) -> CSV downloads and _toc.yml ->
+Jupyter Book (strict) -> every input checked against the snapshot -> swap into _build/html.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cspbook import definitions, logs, words
-from cspbook.compute import dataset
+from cspbook.compute import csvtext, dataset
 from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
-from cspbook.execute import plan
+from cspbook.execute import plan, snapshot
 from cspbook.publish import book, lock
 
 
@@ -61,32 +62,37 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
     configs = {y: reports.load(name, y) for y in all_years}
     with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log):
         book.check_writable()
-        manifest = rawcache.ensure(mirror=mirror, offline=offline, notice=log)
-        pages = {y: configs[y].pages for y in all_years}
-        last = plan.last_month(manifest)
-        spans = {y: periods.resolve(y, last, to if y == primary else None) for y in all_years}
-        planned = plan.plan(name, all_years, pages, manifest, spans)
-        if _unchanged(planned, primary, all_years, log):
-            # Nothing that the book depends on changed: no data to load, no notebook to run,
-            # no Jupyter Book (and no pandas import: this path is nearly free).
-            outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
-            seconds = time.monotonic() - started
-            log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
-            log(f"built {book.html_dir() / 'index.html'}: {words.plural(0, 'notebook')} executed, {len(planned)} reused, in {seconds:.1f}s")
-            return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], True, seconds)
-        from cspbook.compute import table  # pandas: only when something is rebuilt
+        rawcache.ensure(mirror=mirror, offline=offline, notice=log)
+        inputs = snapshot.take()  # from here on, this process and its kernels read only these bytes
+        with snapshot.reading(inputs):
+            configs = {y: reports.load(name, y) for y in all_years}
+            pages = {y: configs[y].pages for y in all_years}
+            last = plan.last_month(inputs.manifest)
+            spans = {y: periods.resolve(y, last, to if y == primary else None) for y in all_years}
+            planned = plan.plan(name, all_years, pages, inputs.manifest, spans)
+            if _unchanged(planned, primary, all_years, log):
+                # Nothing that the book depends on changed: no data to load, no notebook to run,
+                # no Jupyter Book (and no pandas import: this path is nearly free).
+                outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
+                snapshot.check(inputs)
+                seconds = time.monotonic() - started
+                log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
+                log(f"built {book.html_dir() / 'index.html'}: {words.plural(0, 'notebook')} executed, {len(planned)} reused, in {seconds:.1f}s")
+                return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], True, seconds)
+            from cspbook.compute import table  # pandas: only when something is rebuilt
 
-        data = dataset.dataset()
-        tables = {y: table.indicator_table(data, configs[y], period=spans[y]) for y in all_years}  # checks every year first
-        outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
-        downloads = [book.write_downloads(y, tables[y].to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}")) for y in all_years]
+            data = dataset.dataset()
+            tables = {y: table.indicator_table(data, configs[y], period=spans[y]) for y in all_years}  # checks every year first
+            outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
+        downloads = [book.write_downloads(y, csvtext.to_csv(tables[y])) for y in all_years]
         book.write_toc(book.toc(planned, primary))
         digest = book.stamp(planned, downloads)
         if book.up_to_date(digest, log=log):
+            snapshot.check(inputs)
             log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
             skipped = True
         else:
-            book.build_html(digest, log=log)
+            book.build_html(digest, log=log, check=lambda: snapshot.check(inputs))
             skipped = False
     seconds = time.monotonic() - started
     log(f"built {book.html_dir() / 'index.html'}: {words.plural(len(outcome['ran']), 'notebook')} executed, "

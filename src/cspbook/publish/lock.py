@@ -16,14 +16,24 @@ from pathlib import Path
 from cspbook.errors import BuildError
 
 
+KINDS = {"build": "cspbook build", "preview": "cspbook preview", "fetch": "cspbook fetch",
+         "pdf": "cspbook pdf"}
+
+
+class LockHeld(BuildError):
+    """The lock is held by another live process (its pid and what it is, in the message)."""
+
+
 @contextmanager
-def held(path: Path, notice=None):
-    """Hold the lock at ``path`` for the duration of the block, or raise BuildError.
+def held(path: Path, notice=None, kind: str = "build"):
+    """Hold the lock at ``path`` for the duration of the block, or raise LockHeld.
 
     ``notice`` (a callable taking one line) is told when a stale lock is taken over.
+    ``kind`` says what holds it (``build``, ``preview``, ``fetch``), for the message another
+    process gives.
     """
     path = Path(path)
-    fd, stale = _acquire(path)
+    fd, stale = _acquire(path, kind)
     try:
         if stale and notice:
             state = "is no longer running" if not _alive(stale) else "no longer holds it"
@@ -37,7 +47,30 @@ def held(path: Path, notice=None):
             os.close(fd)
 
 
-def _acquire(path: Path) -> tuple[int, int | None]:
+def holder(path: Path) -> int | None:
+    """The pid of the live process holding the lock at ``path``, or None when it is free
+    (it is never taken to find out: a build starting now is not disturbed)."""
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    pid = _parse(text)[0]
+    return pid if pid and pid != os.getpid() and _alive(pid) else None
+
+
+def _parse(text: str) -> tuple[int | None, str]:
+    """(pid, kind) from the lock file's text ``"PID KIND"``.
+
+    >>> _parse("123 preview\\n"), _parse("42\\n"), _parse(""), _parse("12 34")
+    ((123, 'preview'), (42, 'build'), (None, 'build'), (None, 'build'))
+    """
+    words = text.split()
+    if not words or not words[0].isdigit() or len(words) > 2 or (len(words) == 2 and words[1] not in KINDS):
+        return None, "build"
+    return int(words[0]), words[1] if len(words) == 2 else "build"
+
+
+def _acquire(path: Path, kind: str = "build") -> tuple[int, int | None]:
     """The open, locked file descriptor of ``path`` and the pid of a stale holder (or None)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,12 +84,12 @@ def _acquire(path: Path) -> tuple[int, int | None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _pid_in(fd)
+            pid, other = _parse(os.pread(fd, 64, 0).decode("ascii", errors="replace"))
             os.close(fd)
-            who = f"pid {holder}" if holder else "a process that is just starting"
-            raise BuildError(
-                f"another cspbook build ({who}) is running on this tree (lock {path}); "
-                "wait for it to finish, or stop it, then run the build again"
+            who = f"pid {pid}" if pid else "a process that is just starting"
+            raise LockHeld(
+                f"another {KINDS[other]} ({who}) is running on this tree (lock {path}); "
+                f"wait for it to finish, or stop it, then run the {kind} again"
             ) from None
         except BaseException:
             os.close(fd)
@@ -66,7 +99,7 @@ def _acquire(path: Path) -> tuple[int, int | None]:
             continue
         previous = _pid_in(fd)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.pwrite(fd, (f"{os.getpid()}\n" if kind == "build" else f"{os.getpid()} {kind}\n").encode(), 0)
         return fd, previous if previous and previous != os.getpid() else None
 
 
@@ -90,5 +123,4 @@ def _names(path: Path, fd: int) -> bool:
 
 def _pid_in(fd: int) -> int | None:
     """The pid written in the lock file, or None when it is empty or not a number."""
-    text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
-    return int(text) if text.isdigit() else None
+    return _parse(os.pread(fd, 64, 0).decode("ascii", errors="replace"))[0]

@@ -35,11 +35,11 @@ import webbrowser
 from pathlib import Path
 
 from cspbook import config, definitions, logs
-from cspbook.compute import dataset
+from cspbook.compute import csvtext, dataset
 from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
 from cspbook.errors import BuildError, CspbookError
-from cspbook.execute import plan
+from cspbook.execute import plan, snapshot
 from cspbook.publish import book, lock
 from cspbook.publish.preview_serve import (  # noqa: F401
     PREFIX,
@@ -139,34 +139,38 @@ class Builder:
         name = definitions.resolve_borough(self.borough_arg)
         primary = periods.parse_year(self.year_arg)
         all_years = sorted(set(periods.parse_year_range(self.years_arg)) | {primary}) if self.years_arg else [primary]
-        configs = {y: reports.load(name, y) for y in all_years}
-        with lock.held(plan.work_dir() / "build.lock", notice=self.log):
+        with lock.held(plan.work_dir() / "build.lock", notice=self.log, kind="preview"):
             # fetch (when needed) at the start only; then the cache as it is (`cspbook fetch` updates it)
-            manifest = rawcache.ensure(mirror=self.mirror, offline=self.offline or self.data_checked, notice=self.log)
+            rawcache.ensure(mirror=self.mirror, offline=self.offline or self.data_checked, notice=self.log)
             self.data_checked = True
-            pages = {y: configs[y].pages for y in all_years}
-            last = plan.last_month(manifest)
-            spans = {y: periods.resolve(y, last, self.to if y == primary else None) for y in all_years}
-            planned = plan.plan(name, all_years, pages, manifest, spans)
-            from cspbook.compute import table
+            inputs = snapshot.take()  # the rebuild reads only these bytes (see cspbook.execute.snapshot)
+            with snapshot.reading(inputs):
+                configs = {y: reports.load(name, y) for y in all_years}
+                pages = {y: configs[y].pages for y in all_years}
+                last = plan.last_month(inputs.manifest)
+                spans = {y: periods.resolve(y, last, self.to if y == primary else None) for y in all_years}
+                planned = plan.plan(name, all_years, pages, inputs.manifest, spans)
+                from cspbook.compute import table
 
-            data = dataset.dataset()
-            tables = {y: table.indicator_table(data, configs[y], period=spans[y]) for y in all_years}
-            if not plan.all_cached(planned):
-                self.open_pool()
-            started = time.monotonic()
-            self.timings = {"prepare": started - began}
-            plan.execute(planned, self.jobs, log=self.log, progress=False, pool=self.pool)
-            self.timings["notebooks"] = time.monotonic() - started
-            downloads = [book.write_downloads(y, tables[y].to_csv(index=False, lineterminator="\n", float_format=lambda x: f"{x:.10g}"))
+                data = dataset.dataset()
+                tables = {y: table.indicator_table(data, configs[y], period=spans[y]) for y in all_years}
+                if not plan.all_cached(planned):
+                    self.open_pool()
+                started = time.monotonic()
+                self.timings = {"prepare": started - began}
+                plan.execute(planned, self.jobs, log=self.log, progress=False, pool=self.pool)
+                self.timings["notebooks"] = time.monotonic() - started
+            downloads = [book.write_downloads(y, csvtext.to_csv(tables[y]))
                          for y in all_years]
             book.write_toc(book.toc(planned, primary))
             digest = book.stamp(planned, downloads)
             if digest == self.served_stamp:
+                snapshot.check(inputs)
                 return None
             started = time.monotonic()
             html = sphinx_html(config.home(), preview_dir() / "jb")
             self.timings["pages"] = time.monotonic() - started
+            snapshot.check(inputs)  # an input saved during the rebuild: not served; the watcher rebuilds with it
         started = time.monotonic()
         site = preview_dir() / "site" / f"{time.time_ns()}"
         self.copied = copy_site(html, site, self.site, self.copied)
@@ -275,35 +279,47 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
         server.start()
         log(f"serving the preview of {borough} {year} on {server.url} (127.0.0.1 only); Ctrl-C stops it")
 
-        def rebuild(changed: list[str] | None) -> None:
+        def rebuild(changed: list[str] | None) -> bool:
+            """One rebuild; True when it must be tried again without a save (an input changed
+            while it ran, or another build held the lock)."""
             started = time.monotonic()
             state.update(building=True)
             if changed:
                 log(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
             try:
                 site = builder.build(reload_data=changed is None or needs_data_reload(changed))
+            except snapshot.InputsChanged as exc:
+                log(f"{exc.names[0]} changed during the rebuild; nothing of it is served; rebuilding with the change")
+                state.update(building=False)
+                return True
+            except lock.LockHeld as exc:
+                message = f"{exc}; the preview rebuilds by itself when it ends"
+                log(f"rebuild waits: {message}")
+                state.update(building=False, error=message)
+                return True
             except CspbookError as exc:
                 log(f"rebuild failed: {exc}")
                 log(f"still serving the last good pages on {server.url}")
                 state.update(building=False, error=str(exc))
-                return
+                return False
             except Exception as exc:  # noqa: BLE001 - keep serving; say what happened
                 log(f"rebuild failed: {type(exc).__name__}: {exc}")
                 state.update(building=False, error=f"{type(exc).__name__}: {exc}")
-                return
+                return False
             seconds = time.monotonic() - started
             if site is None:
                 log(f"rebuilt in {seconds:.1f}s: the pages are unchanged")
                 state.update(building=False, error=None)
-                return
+                return False
             old = state.site
             state.update(site=site, generation=state.generation + 1, building=False, error=None)
             clean(sites, {site, *([old] if old else [])})  # the previous copy may still be serving a request
             release_memory()
             steps = ", ".join(f"{name} {value:.2f}s" for name, value in builder.timings.items())
             log(f"rebuilt in {seconds:.1f}s ({steps}); open pages reload ({server.url})")
+            return False
 
-        rebuild(None)
+        again = rebuild(None)
         if open_browser:
             webbrowser.open(server.url)
         if ready is not None:
@@ -311,7 +327,9 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
         while True:
             changed = watcher.next_batch(timeout=0.5)
             if changed:
-                rebuild(changed)
+                again = rebuild(changed)
+            elif again and lock.holder(plan.work_dir() / "build.lock") is None:
+                again = rebuild(None)  # the build that held the lock ended, or an input changed mid-rebuild
     finally:
         watcher.close()
         server.close()

@@ -69,9 +69,30 @@ def waiting_page(state: State) -> bytes:
             b"<body><main><h1>cspbook preview</h1><pre>" + text.encode() + b"</pre></main></body></html>")
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def local_host(value: bytes) -> bool:
+    """Whether a ``Host`` header names this machine's loopback (with or without the port):
+    a page elsewhere that made its name resolve to 127.0.0.1 (DNS rebinding) is refused. No
+    ``Host`` at all (an HTTP/1.0 client on this machine) is answered: a browser always sends it.
+
+    >>> local_host(b"127.0.0.1:8000"), local_host(b"[::1]:8000"), local_host(b"localhost"), local_host(b"evil.example:8000")
+    (True, True, True, False)
+    """
+    text = value.decode("latin-1").strip().lower()
+    if not text:
+        return True
+    host, _, port = text.rpartition(":") if not text.endswith("]") else (text, "", "")
+    if not host or "]" in port:
+        host, port = text, ""
+    return host in LOCAL_HOSTS and (port == "" or port.isdigit())
+
+
 def make_app(state: State):
     """The ASGI app: the preview's own URLs, then the current site's static files with the
     script added to HTML pages and no caching (each generation is a new copy)."""
+    from starlette.exceptions import HTTPException
     from starlette.responses import Response, StreamingResponse
     from starlette.staticfiles import StaticFiles
 
@@ -112,6 +133,10 @@ def make_app(state: State):
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
             return
+        if not local_host(dict(scope.get("headers") or []).get(b"host", b"")):
+            await Response("the preview answers only requests to 127.0.0.1, localhost or [::1]\n", status_code=403,
+                           media_type="text/plain")(scope, receive, send)
+            return
         path = scope.get("path", "")
         if path == f"{PREFIX}/events":
             await events(scope, receive, send)
@@ -132,7 +157,10 @@ def make_app(state: State):
             sites.clear()
             files = sites[site] = StaticFiles(directory=site, html=True)
         scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k not in (b"if-none-match", b"if-modified-since")])
-        await files(scope, receive, _injecting(send, generation))
+        try:
+            await files(scope, receive, _injecting(send, generation))
+        except HTTPException as exc:  # a page that does not exist: 404, no traceback
+            await Response(f"{exc.detail}: {path}\n", status_code=exc.status_code, media_type="text/plain")(scope, receive, send)
 
     def end_streams() -> None:
         """End every open event stream (the server is stopping)."""

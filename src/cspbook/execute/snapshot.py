@@ -1,0 +1,176 @@
+"""The inputs of one build, frozen: a published book is the book of one set of inputs.
+
+At plan time :func:`take` reads every input once (``data/`` with its definitions, report
+configurations, partner and published figures; the raw files the manifest lists and the
+manifest; ``book/templates/``), and writes those bytes into a content-addressed folder
+``.cspbook/inputs/<digest>/`` laid out as the project tree is. While the build plans and
+runs (:func:`reading`), this process and every kernel read their inputs from that folder
+only (:func:`cspbook.config.inputs`), so each notebook's cache key is made from exactly the
+bytes it used: an edit, a fetch or a save made while the build runs cannot reach a cache
+entry or a page of this build.
+
+At the end (:func:`check`) every live input is compared with the snapshot, and
+``_config.yml`` and ``book/_static/`` (which Jupyter Book reads from the tree) with their
+hashes at plan time: a change stops the build with exit 2 naming the file, before anything
+is published (the preview rebuilds with it). The cache entries of the build stay valid:
+they are keyed on the snapshot's bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cspbook import caches, config, fingerprint, integrity, words
+from cspbook.data.manifests import MANIFEST_NAME, manifest_problem, read_manifest
+from cspbook.errors import BuildError, CspbookError
+
+
+class InputsChanged(BuildError):
+    """An input of the build changed while it ran; nothing was published from it."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        more = f" (and {words.plural(len(names) - 1, 'other file')})" if len(names) > 1 else ""
+        super().__init__(f"{config.home() / names[0]}{more} changed during the build; nothing was published "
+                         "from it; run again")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path  # .cspbook/inputs/<digest>
+    manifest: dict  # the raw-data manifest as snapshotted
+    files: dict[str, str]  # project-relative name -> sha256 of the bytes in the snapshot
+    watched: dict[str, str] = field(default_factory=dict)  # read from the tree by Jupyter Book: name -> sha256
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith(".") for part in rel.parts) or rel.name.endswith(("~", ".tmp", ".swp"))
+
+
+def _definitions(home: Path) -> dict[str, bytes]:
+    """Every file under ``data/`` but the raw-data cache, and every template: name -> bytes."""
+    out = {}
+    for base, pattern in ((home / "data", "*"), (home / "book" / "templates", "*.ipynb")):
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob(pattern)):
+            rel = path.relative_to(home)
+            if rel.parts[:2] == ("data", "raw") or _hidden(rel) or ".ipynb_checkpoints" in rel.parts:
+                continue
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):  # removed as we looked
+                if path.is_file():
+                    out[rel.as_posix()] = path.read_bytes()
+    return out
+
+
+def _raw(home: Path) -> tuple[dict, dict[str, bytes]]:
+    """The manifest and the raw files it lists, each read once; the raw files' bytes must
+    be the manifest's (else the same message as :func:`cspbook.integrity.check_raw`)."""
+    cache = home / "data" / "raw"
+    try:
+        text = (cache / MANIFEST_NAME).read_bytes()
+        manifest = json.loads(text)
+    except (OSError, ValueError):
+        manifest, text = read_manifest(cache), None  # raises the message for a missing or broken manifest
+    if text is None or manifest_problem(manifest):
+        read_manifest(cache)  # raises naming the problem
+        raise BuildError(f"{cache / MANIFEST_NAME} changed while it was read; run again")
+    out = {f"data/raw/{MANIFEST_NAME}": text}
+    for entry in manifest.get("files", []):
+        path = cache / entry["name"]
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = None
+        if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            integrity.check_raw(manifest, cache, cache / MANIFEST_NAME)
+            raise BuildError(f"{path} changed while it was read; run again")
+        out[f"data/raw/{entry['name']}"] = data
+    return manifest, out
+
+
+def _watched(home: Path) -> dict[str, str]:
+    out = {}
+    paths = [home / "_config.yml"] + sorted((home / "book" / "_static").rglob("*"))
+    for path in paths:
+        if path.is_file():
+            out[path.relative_to(home).as_posix()] = integrity.sha256_file(path)
+    return out
+
+
+def take() -> Snapshot:
+    """Read every input once and freeze it in ``.cspbook/inputs/<digest>`` (written only when
+    it is not there whole already); the older snapshots are removed. Call it holding the
+    build lock."""
+    home = config.home()
+    manifest, contents = _raw(home)
+    contents.update(_definitions(home))
+    names = sorted(contents)
+    digest = fingerprint.digest(*(name.encode() + b"\0" + contents[name] for name in names))
+    root = config.work_dir() / "inputs"
+    folder = root / digest[:32]
+    files = {name: hashlib.sha256(contents[name]).hexdigest() for name in names}
+    if integrity.listing(folder) != files if folder.is_dir() else True:
+        shutil.rmtree(folder, ignore_errors=True)
+        fresh = root / f".new-{os.getpid()}"
+        shutil.rmtree(fresh, ignore_errors=True)
+        for name in names:
+            target = fresh / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(contents[name])
+        os.replace(fresh, folder)
+    for old in root.iterdir():
+        if old != folder:
+            shutil.rmtree(old, ignore_errors=True)
+    return Snapshot(folder, manifest, files, _watched(home))
+
+
+def changed(snap: Snapshot) -> list[str]:
+    """The inputs (project-relative names) that are not now what ``snap`` froze: edited,
+    added or removed; empty when none."""
+    home = config.home()
+    now = {name: hashlib.sha256(data).hexdigest() for name, data in _definitions(home).items()}
+    for name in [n for n in snap.files if n.startswith("data/raw/")]:
+        now[name] = integrity.actual_sha256(home / name) if (home / name).is_file() else None
+    out = [name for name in sorted(set(now) | set(snap.files)) if now.get(name) != snap.files.get(name)]
+    live = _watched(home)
+    out += [name for name in sorted(set(live) | set(snap.watched)) if live.get(name) != snap.watched.get(name)]
+    return out
+
+
+def check(snap: Snapshot) -> None:
+    """InputsChanged (exit 2) naming the first input that changed since :func:`take`."""
+    names = changed(snap)
+    if names:
+        raise InputsChanged(names)
+
+
+@contextlib.contextmanager
+def reading(snap: Snapshot):
+    """Read every input from ``snap`` in this process (and tell the kernels to) for the
+    duration of the block."""
+    caches.clear()
+    config.use_inputs(snap.path)
+    try:
+        yield snap
+    except CspbookError as exc:  # name the files as the analyst knows them, not their snapshot
+        old, new = str(snap.path), str(config.home())
+        exc.args = tuple(a.replace(old, new) if isinstance(a, str) else a for a in exc.args)
+        if isinstance(getattr(exc, "path", None), str):
+            exc.path = exc.path.replace(old, new)
+        raise
+    finally:
+        config.use_inputs(None)
+        caches.clear()
+
+
+def kernel_env() -> dict:
+    """What a kernel's environment needs to read the snapshot in use (empty when none)."""
+    path = config.inputs()
+    return {config.INPUTS_ENV: str(path)} if path else {}
