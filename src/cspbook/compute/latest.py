@@ -86,7 +86,7 @@ def changes(monthly_counts: pd.DataFrame, indicators: dict, breaks, order, borou
         whole_now = whole["month"] >= win.months[0]
         london_now, london_before = int(whole.loc[whole_now, "count"].sum()), int(whole.loc[~whole_now, "count"].sum())
         classes = (set(group.loc[~in_now, "classification"].astype(str)), set(group.loc[in_now, "classification"].astype(str)))
-        comparable, note, caution = _decide(breaks, sid, str(ind), win, classes)
+        comparable, note, caution = _decide(breaks, sid, str(ind), win, classes, borough)
         out.append({
             "indicator": str(ind), "series": sid, "borough": borough, "value": float(value), "previous_value": float(previous),
             "change": float(value - previous), "london_value": float(london_now), "london_previous": float(london_before),
@@ -102,13 +102,13 @@ def changes(monthly_counts: pd.DataFrame, indicators: dict, breaks, order, borou
     return frame
 
 
-def _decide(breaks, series: str, indicator: str, win: Window, classes) -> tuple[bool, str, str]:
+def _decide(breaks, series: str, indicator: str, win: Window, classes, borough: str) -> tuple[bool, str, str]:
     """(comparable, note, caution) of a change over ``win`` under the decided breaks."""
     first, last = win.before[0], win.months[-1]
     decided, cautions = False, []
     for brk in breaks:
         month = pd.Period(brk.month, "M")
-        if not (first < month <= last and brk.applies(series, indicator)):
+        if not (first < month <= last and brk.applies(series, indicator, borough)):
             continue
         decided = True
         if brk.decision == "not_comparable":
