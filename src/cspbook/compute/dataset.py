@@ -54,8 +54,8 @@ class Dataset:
 
             from cspbook.compute import indicators, significance
 
-            annual = indicators.part_year(self.monthly, months)
-            london = (indicators.part_year(self.london_monthly.assign(borough="London"), months)
+            annual = part_year(self.monthly, months)
+            london = (part_year(self.london_monthly.assign(borough="London"), months)
                       if self.london_monthly is not None else None)
             all_changes = indicators.changes(annual, definitions.indicators(), definitions.classifications().breaks,
                                              london, significance.dispersions(self.monthly), months)
@@ -163,6 +163,21 @@ def content_manifest(manifest: dict) -> dict:
     same bytes give the same book whatever folder they came from."""
     return {"dataset": manifest.get("dataset", ""),
             "files": [{k: f[k] for k in CONTENT_KEYS if k in f} for f in manifest.get("files", [])]}
+
+
+def part_year(monthly_counts: pd.DataFrame, months: int) -> pd.DataFrame:
+    """Like :func:`cspbook.compute.indicators.annual`, over the first ``months`` months (from April) of every financial
+    year: the same months of each year, for a year to date and the years it is compared with.
+    A year that has all those months counts as complete (``months`` 12), as a whole year does
+    in :func:`cspbook.compute.indicators.annual`, so every table built on it (changes, London, trends) takes it."""
+    import numpy as np
+
+    from cspbook.compute import indicators
+
+    position = (monthly_counts["month"].array.asi8 - 3) % 12
+    out = indicators.annual(monthly_counts[position < months])
+    out["months"] = np.where(out["months"] == months, 12, 0)
+    return out
 
 
 def check_boroughs(wides, paths: list[Path], boroughs) -> None:

@@ -153,8 +153,7 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], break
     comparable* empties every change column and ``note`` gives the reason; *caution* keeps
     the change and ``caution`` gives the reason; *comparable* flags nothing. A change whose
     two years are counted in different classifications with no break decided between them
-    is not comparable. ``months``: the months of each year counted (from April; fewer than 12
-    for a year to date, :func:`part_year`), which the breaks are checked against.
+    is not comparable. ``months``: the months of each year counted (fewer for a year to date).
     """
     full = annual_counts[annual_counts["months"] == 12]
     prev = full.assign(year=full["year"] + 1).rename(
@@ -196,10 +195,6 @@ def spans(brk: Break, year, months: int = 12) -> np.ndarray:
     >>> b = Break("b", "2017-04", "all", "all", "caution", "", "", "")
     >>> spans(b, np.array([2015, 2016, 2017, 2018])).tolist()
     [False, False, True, False]
-    >>> spans(Break("b", "2017-01", "all", "all", "caution", "", "", ""), np.array([2016, 2017]), months=8).tolist()
-    [False, True]
-    >>> spans(Break("b", "2025-12", "all", "all", "caution", "", "", ""), np.array([2025]), months=8).tolist()
-    [False]
     """
     month = pd.Period(brk.month, "M")
     index = month.year * 12 + month.month - 1
@@ -249,17 +244,6 @@ def _rank(frame: pd.DataFrame, indicators: dict[str, Indicator]) -> pd.Series:
     return score.groupby([frame["indicator"], frame["series"], frame["year"]]).rank(method="min").astype("Int64")
 
 
-def part_year(monthly_counts: pd.DataFrame, months: int) -> pd.DataFrame:
-    """Like :func:`annual`, over the first ``months`` months (from April) of every financial
-    year: the same months of each year, for a year to date and the years it is compared with.
-    A year that has all those months counts as complete (``months`` 12), as a whole year does
-    in :func:`annual`, so every table built on it (changes, London, trends) takes it."""
-    position = (monthly_counts["month"].array.asi8 - 3) % 12
-    out = annual(monthly_counts[position < months])
-    out["months"] = np.where(out["months"] == months, 12, 0)
-    return out
-
-
 def series_order(monthly_counts: pd.DataFrame, known) -> list[str]:
     """The series in the data, newest first: the one reaching the latest month, ties broken by
     the order of ``known`` (``data/classification.yml``, oldest first)."""
@@ -286,8 +270,7 @@ def data_months(monthly_counts: pd.DataFrame) -> pd.PeriodIndex:
 
 
 def check_year(available: pd.PeriodIndex, year: int, period=None) -> None:
-    """Raise a PeriodError unless every month of financial year ``year`` (or of ``period``,
-    the year to date) is in the data.
+    """Raise a PeriodError unless every month of financial year ``year`` (or ``period``) is in the data.
 
     >>> have = pd.period_range("2008-01", "2010-12", freq="M")
     >>> check_year(have, 2011)
@@ -333,24 +316,9 @@ def _spans(months) -> str:
                      for first, last in load.runs(m.ordinal for m in months))
 
 
-def check_period(available: pd.PeriodIndex, period) -> None:
-    """Raise a PeriodError unless every month of ``period`` (a financial year whole or to date,
-    :class:`cspbook.definitions.periods.Period`) is in the data.
-
-    >>> have = pd.period_range("2024-01", "2025-11", freq="M")
-    >>> check_period(have, periods.Period(2025, 8))
-    >>> check_period(have, periods.Period(2025, 9))
-    Traceback (most recent call last):
-    ...
-    cspbook.errors.PeriodError: 2025-26 to date needs April 2025 to December 2025; the data ends November 2025 (it covers January 2024 to November 2025). Fetch newer data (`cspbook fetch`) or choose an earlier year
-    """
-    check_year(available, period.start, period)
-
-
 def for_borough(change_table: pd.DataFrame, available: pd.PeriodIndex, borough: str, year: int, period=None) -> pd.DataFrame:
-    """The change rows of one borough and year, after checking the data cover the year (or
-    ``period``, the year to date the table was computed for)."""
-    check_period(available, period) if period is not None else check_year(available, year)
+    """The change rows of one borough and year, after checking the data cover the year (or ``period``)."""
+    check_year(available, year, period)
     rows = change_table[(change_table["borough"] == borough) & (change_table["year"] == year)]
     return rows.reset_index(drop=True)
 
@@ -381,8 +349,7 @@ def trend(annual_counts: pd.DataFrame, indicator: str, borough: str, year: int, 
 
     Columns: ``year, label, value, london_value, index, london_index, classification``;
     the two index columns are 100 in the first year shown, so borough and London can share
-    an axis. ``months``: the months of each year counted (fewer than 12 for a year to date,
-    :func:`part_year`; its years are labelled with them, e.g. '2024-25 Apr-Nov').
+    an axis. ``months`` (fewer than 12 for a year to date) labels the years, e.g. '2024-25 Apr-Nov'.
     """
     rows = annual_counts[(annual_counts["indicator"] == indicator) & (annual_counts["months"] == 12)]
     if series is not None:

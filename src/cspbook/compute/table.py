@@ -98,7 +98,7 @@ def reconciliation(data: Dataset, report: Report, published: pd.DataFrame | None
     not cover raises PeriodError, as for :func:`indicator_table`."""
     period = period_of(data, report.year)
     data = data.to_date(period.months)
-    indicators.check_period(data.months, period)
+    indicators.check_year(data.months, report.year, period)
     if published is None:
         published = published_figures(report)
     if published.empty:

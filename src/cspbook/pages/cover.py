@@ -16,7 +16,7 @@ import pandas as pd
 
 from cspbook import words
 from cspbook.definitions import periods, targets
-from cspbook.pages import views
+from cspbook.pages import periodviews, views
 from cspbook.pages.context import Context
 from cspbook.pages.markup import HTML, esc, html_table, indicator_rows, target_legend
 
@@ -155,7 +155,7 @@ def headline(ctx: Context, head: pd.DataFrame, status: pd.DataFrame | None) -> s
     parts = [
         f"<p>The headline measures of the Annual Report, {esc(comparison)}:</p>",
         bulleted(views.headline_bullets(ctx, head), "cspbook-headline"),
-        html_table(views.period_columns(ctx.period, indicator_rows(head, status)),
+        html_table(periodviews.period_columns(ctx.period, indicator_rows(head, status)),
                    caption=f"Headline changes, {ctx.borough}, {comparison}").markup,
     ]
     if status is not None:

@@ -11,7 +11,7 @@ from cspbook import definitions, words
 from cspbook.compute import indicators, reconcile
 from cspbook.data import load
 from cspbook.definitions import periods, targets
-from cspbook.pages import narrative, plots
+from cspbook.pages import narrative, periodviews, plots
 from cspbook.pages.context import Context
 from cspbook.pages.markup import (
     HTML,
@@ -70,15 +70,8 @@ def headline_bullets(ctx: Context, rows: pd.DataFrame) -> list[str]:
 
 def _table_parts(ctx: Context, rows: pd.DataFrame, caption: str) -> list[HTML]:
     status = assessed(ctx, rows)
-    parts = [html_table(period_columns(ctx.period, indicator_rows(rows, status)), caption=caption)]
+    parts = [html_table(periodviews.period_columns(ctx.period, indicator_rows(rows, status)), caption=caption)]
     return parts + [target_legend()] if status is not None else parts
-
-
-def period_columns(period, table: pd.DataFrame) -> pd.DataFrame:
-    """A reader's table of a year to date names the months its two columns count."""
-    if period.complete:
-        return table
-    return table.rename(columns={"Previous year": period.previous.span, "This year": period.span})
 
 
 def common(ctx: Context) -> dict:
@@ -102,35 +95,8 @@ def overview(ctx: Context) -> View:
     })
     view.parts.append(HTML(f'<ul class="cspbook-headline">{bullets}</ul>'))
     view.parts.extend(_table_parts(ctx, head, f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {ctx.period.previous_name}"))
-    view.parts.extend(latest_parts(ctx, list(mps["indicator"]), said=set(head["caution"])))
+    view.parts.extend(periodviews.latest_parts(ctx, list(mps["indicator"]), said=set(head["caution"])))
     return view
-
-
-def latest_parts(ctx: Context, ids: list[str], said=frozenset()) -> list[HTML]:
-    """Where things stand now: the latest twelve months of the data against the twelve before,
-    for the headline police measures (:mod:`cspbook.compute.latest`); a reason for caution
-    already given on the page (``said``) is referred to, not repeated."""
-    from cspbook.compute import latest
-
-    rows = latest.changes(ctx.data.monthly, definitions.indicators(), definitions.classifications().breaks,
-                          ctx.data.series, ctx.borough, ctx.data.london_monthly)
-    rows = rows[rows["indicator"].isin(ids)].set_index("indicator").reindex([i for i in ids if i in set(rows["indicator"])])
-    if rows.empty:
-        return []
-    win = latest.window(ctx.data.monthly)
-    thr = ctx.report.static_threshold_pct
-    items = [narrative.sentence(r, thr, with_reason=False) for r in rows.reset_index().to_dict("records")]
-    new = [r for r in rows.to_dict("records") if r["caution"] not in said]
-    reasons = narrative.cautions(new) or (
-        'Changes marked "interpret with caution" span the break in the police data given above.'
-        if (rows["caution"] != "").any() else "")
-    return [HTML(
-        '<h3 id="latest-twelve-months">Where things stand now: the latest twelve months</h3>'
-        f"<p>The twelve months to {esc(periods.describe_month(win.last))} ({esc(win.span)}) compared with the twelve "
-        f"months before ({esc(win.before_span)}), {esc(ctx.borough)}, from the police data:</p>"
-        f'<ul class="cspbook-latest">{"".join(f"<li>{esc(t)}</li>" for t in items)}</ul>'
-        + (f"<p>{esc(reasons)}</p>" if reasons else "")
-    )]
 
 
 def sources_sentence(n_mps: int, n_partner: int) -> str:
@@ -251,7 +217,7 @@ def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
             )
             how = (
                 f"<p>Computed from MPS recorded crime: the monthly counts of these categories are added up "
-                f"for {esc(ctx.borough)} over {esc(_counted(ctx.period))}.</p><ul>{cats}</ul>"
+                f"for {esc(ctx.borough)} over {esc(periodviews.counted(ctx.period))}.</p><ul>{cats}</ul>"
                 "<p>Change = (this year &minus; last year) &divide; last year &times; 100. The 95% interval comes from the "
                 "exact test of two counts, allowing for the month-to-month variation of the series (see Methodology). "
                 f"London is the whole Metropolitan Police area: the {len(definitions.boroughs())} boroughs and the crimes "
@@ -264,13 +230,6 @@ def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
             f"<p>{esc(ind.definition)}</p>{how}</div>"
         )
     return HTML("".join(items))
-
-
-def _counted(period) -> str:
-    """The months added up for each year: the whole year, or the months of a year to date."""
-    if period.complete:
-        return "each financial year (April to March)"
-    return f"the same months of each financial year ({period.span.rsplit(' ', 1)[0]}; {period.name} against {period.previous_name})"
 
 
 def next_priorities(ctx: Context) -> View:
