@@ -65,6 +65,7 @@ class FakeCkan:
     replies: dict[str, Reply] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     package_reply: Reply | None = None  # when set, package_show answers this instead
+    others: dict[str, list] = field(default_factory=dict)  # more datasets: id -> resources
 
     def __post_init__(self):
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -114,6 +115,10 @@ class FakeCkan:
         """What package_show answers for a query string."""
         if self.package_reply is not None:
             return self.package_reply
+        other = parse_qs(query).get("id", [""])[0]
+        if other in self.others:
+            result = {"name": other, "resources": self.others[other]}
+            return Reply(json.dumps({"help": "", "success": True, "result": result}).encode(), content_type="application/json")
         if parse_qs(query).get("id") != [self.dataset_id]:
             error = {"success": False, "error": {"__type": "Not Found Error", "message": "Not found"}}
             return Reply(json.dumps(error).encode(), status=404, content_type="application/json")
@@ -125,7 +130,20 @@ class FakeCkan:
         parts = urlsplit(target)
         if parts.path == PACKAGE_SHOW:
             return self.package_answer(parts.query)
-        return self.replies.get(parts.path) or Reply(b"Not Found\n", status=404, content_type="text/plain")
+        return (self.replies.get(target) or self.replies.get(parts.path)
+                or Reply(b"Not Found\n", status=404, content_type="text/plain"))
+
+    def add_dataset_file(self, dataset: str, name: str, body: bytes) -> str:
+        """Serve ``body`` as resource ``name`` of another dataset (``package_show?id=dataset``)."""
+        path = f"/download/{dataset}/{name}"
+        self.replies[path] = Reply(body)
+        self.others.setdefault(dataset, []).append(
+            {"name": name, "format": "CSV", "url": self.url + path, "last_modified": LAST_MODIFIED})
+        return self.url + path
+
+    def serve(self, target: str, body: bytes) -> None:
+        """Serve ``body`` at a path with its query (a publisher's address moved to this server)."""
+        self.replies[target] = Reply(body)
 
     def __enter__(self) -> FakeCkan:
         self._thread.start()

@@ -146,17 +146,26 @@ class Preview:
         with urllib.request.urlopen(f"{self.url}book/{YEAR}/{name}.html", timeout=10) as response:
             return response.read().decode("utf-8")
 
-    def until_served(self, page: str, pattern: str, timeout: float = 240) -> None:
-        """Wait until the served ``page`` matches ``pattern`` and no rebuild is running."""
-        def served() -> bool:
-            with urllib.request.urlopen(self.url + "_cspbook-preview/state", timeout=10) as response:
-                state = json.loads(response.read())
-            return not state.get("building") and re.search(pattern, self.page(page)) is not None
+    def state(self) -> dict:
+        with urllib.request.urlopen(self.url + "_cspbook-preview/state", timeout=10) as response:
+            return json.loads(response.read())
 
-        deadline = time.monotonic() + timeout
-        while not served():
+    def until_served(self, page: str, pattern: str, pages=(), shown: str = "", timeout: float = 240) -> None:
+        """Wait until the served ``page`` matches ``pattern`` and no rebuild is running. On
+        the way, every generation served must show one value of ``shown`` (a regex) across
+        ``pages``: never a mixed book, not even for a moment."""
+        deadline, seen = time.monotonic() + timeout, set()
+        while True:
+            state = self.state()
+            if pages and state["generation"] not in seen:
+                values = {name: set(re.findall(shown, self.page(name))) for name in pages}
+                if self.state()["generation"] == state["generation"]:  # all read from one generation
+                    seen.add(state["generation"])
+                    assert len(set().union(*values.values())) <= 1, (state["generation"], values, self.watch.text())
+            if not state.get("building") and re.search(pattern, self.page(page)) is not None:
+                return
             assert self.watch.proc.poll() is None and time.monotonic() < deadline, self.watch.text()
-            time.sleep(0.1)
+            time.sleep(0.05)
 
     def count(self, text: str) -> int:
         return self.watch.text().count(text)
@@ -180,12 +189,12 @@ def test_the_preview_never_caches_or_serves_a_partner_figure_saved_during_a_rebu
     set_confidence(home, 51)
     preview.watch.until(lambda: preview.count(f"  done   {YEAR}/overview") > done, "the overview was rebuilt")
     set_confidence(home, 77)  # saved while the rebuild runs
-    preview.until_served("overview", r"from 42% to 77%")
+    preview.until_served("overview", r"from 42% to 77%", CONFIDENCE_PAGES, r"from 42% to (\d+)%")
     assert {page: set(re.findall(r"from 42% to (\d+)%", preview.page(page))) for page in CONFIDENCE_PAGES} == \
         {page: {"77"} for page in CONFIDENCE_PAGES}
 
     set_confidence(home, 51)
-    preview.until_served("overview", r"from 42% to 51%")
+    preview.until_served("overview", r"from 42% to 51%", CONFIDENCE_PAGES, r"from 42% to (\d+)%")
 
     assert {page: set(re.findall(r"from 42% to (\d+)%", preview.page(page))) for page in CONFIDENCE_PAGES} == \
         {page: {"51"} for page in CONFIDENCE_PAGES}
@@ -198,12 +207,12 @@ def test_the_preview_never_caches_or_serves_a_template_saved_during_a_rebuild_un
     edit_chapters(home, "B")
     preview.watch.until(lambda: preview.count(f"  done   {YEAR}/violent_crime") > done, "violent crime was rebuilt")
     edit_chapters(home, "C")
-    preview.until_served("confidence", r"Marker C\.")
+    preview.until_served("confidence", r"Marker C\.", CHAPTERS, r"Marker ([A-Z]+)\.")
     assert {page: set(re.findall(r"Marker ([A-Z]+)\.", preview.page(page))) for page in CHAPTERS} == \
         {page: {"C"} for page in CHAPTERS}
 
     edit_chapters(home, "B")
-    preview.until_served("violent_crime", r"Marker B\.")
+    preview.until_served("violent_crime", r"Marker B\.", CHAPTERS, r"Marker ([A-Z]+)\.")
 
     assert {page: set(re.findall(r"Marker ([A-Z]+)\.", preview.page(page))) for page in CHAPTERS} == \
         {page: {"B"} for page in CHAPTERS}
@@ -221,3 +230,37 @@ def test_a_fetch_while_the_preview_rebuilds_is_refused_naming_the_preview(previe
     assert fetch.returncode == 2, fetch.stdout + fetch.stderr
     assert f"another cspbook preview (pid {preview.watch.proc.pid}) is running on this tree" in fetch.stderr
     assert snapshot(home / "data" / "raw") == last_good.raw
+
+
+@pytest.mark.slow
+def test_the_preview_waits_for_a_running_build_and_its_message_clears_when_the_lock_frees(last_good):
+    import subprocess
+    import sys
+
+    home = last_good.home
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import sys
+from cspbook.publish import lock
+with lock.held({str(home / '.cspbook' / 'build.lock')!r}):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    watch = Watch(start(home, "preview", "--borough", BOROUGH, "--year", YEAR, "--port", "0", "--jobs", "1"))
+    try:
+        watch.until(lambda: f"another cspbook build (pid {holder.pid}) is running" in watch.text(), "the lock was seen")
+        url = re.search(r"on (http://127\.0\.0\.1:\d+/)", watch.text())[1]
+        with urllib.request.urlopen(url + "_cspbook-preview/state", timeout=10) as response:
+            error = json.loads(response.read())["error"]
+        assert f"another cspbook build (pid {holder.pid}) is running" in error and "the preview rebuilds by itself" in error
+
+        holder.stdin.close()  # the build ends: no save, yet the preview builds and the message goes
+        holder.wait(10)
+        watch.until(lambda: watch.line("rebuilt in"), "the preview rebuilt after the lock freed", timeout=120)
+        with urllib.request.urlopen(url + "_cspbook-preview/state", timeout=10) as response:
+            assert json.loads(response.read())["error"] is None
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        watch.proc.terminate()
+        watch.finish(30)

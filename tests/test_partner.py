@@ -15,9 +15,11 @@ HEADER = "borough,year,indicator,previous_value,value,change_pct,supplied_by,sou
 BD = "Barking and Dagenham"
 WHO = "Youth Offending Service,Annual Report 2011-12"
 KNOWN = ", ".join(
-    "violence_with_injury sexual_offences domestic_violence_offences serious_youth_violence residential_burglary "
+    "violence_with_injury sexual_offences domestic_violence_offences domestic_abuse_vwi knife_injury_victims_1_24 "
+    "knife_injury_victims_non_da_1_24 serious_youth_violence residential_burglary "
     "vehicle_crime vehicle_crime_incl_interference robbery asb_calls criminal_damage drug_treatment_completion "
-    "first_time_entrants drug_offences public_confidence total_notifiable_offences violence_against_the_person".split()
+    "first_time_entrants drug_offences public_confidence pas_good_job pas_trust pas_listen pas_relied_on "
+    "pas_treat_fairly pas_understand pas_informed pas_contact_ward total_notifiable_offences violence_against_the_person".split()
 )
 
 

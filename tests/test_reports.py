@@ -15,9 +15,11 @@ from cspbook.errors import DefinitionError
 
 BD = "Barking and Dagenham"
 KNOWN = ", ".join(
-    "violence_with_injury sexual_offences domestic_violence_offences serious_youth_violence residential_burglary "
+    "violence_with_injury sexual_offences domestic_violence_offences domestic_abuse_vwi knife_injury_victims_1_24 "
+    "knife_injury_victims_non_da_1_24 serious_youth_violence residential_burglary "
     "vehicle_crime vehicle_crime_incl_interference robbery asb_calls criminal_damage drug_treatment_completion "
-    "first_time_entrants drug_offences public_confidence total_notifiable_offences violence_against_the_person".split()
+    "first_time_entrants drug_offences public_confidence pas_good_job pas_trust pas_listen pas_relied_on "
+    "pas_treat_fairly pas_understand pas_informed pas_contact_ward total_notifiable_offences violence_against_the_person".split()
 )
 HEADLINE = [
     "violence_with_injury", "domestic_violence_offences", "serious_youth_violence", "residential_burglary",
@@ -61,8 +63,10 @@ def test_the_boroughs_own_file_overrides_key_by_key(project):
 
 def test_indicator_ids_are_headline_first_then_each_priority_without_repeats(project):
     assert reports.load(BD, 2011).indicator_ids() == HEADLINE + [
+        "domestic_abuse_vwi", "knife_injury_victims_1_24", "knife_injury_victims_non_da_1_24",
         "sexual_offences", "vehicle_crime_incl_interference", "robbery", "criminal_damage", "drug_offences",
-        "total_notifiable_offences",
+        "pas_good_job", "pas_trust", "pas_listen", "pas_relied_on", "pas_treat_fairly", "pas_understand",
+        "pas_informed", "pas_contact_ward", "total_notifiable_offences",
     ]
 
 

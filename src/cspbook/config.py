@@ -15,6 +15,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_HOME = PACKAGE_DIR.parent.parent
 
 MIRROR_ENV = "CSPBOOK_MIRROR"
+OPEN_MIRROR_ENV = "CSPBOOK_OPEN_MIRROR"  # a folder of the open sources (data/sources.yml), any depth
 HOME_ENV = "CSPBOOK_HOME"
 DATASTORE_ENV = "CSPBOOK_DATASTORE"
 ENGINE_ENV = "CSPBOOK_ENGINE"  # warm (default) or papermill: how notebooks are executed
@@ -85,6 +86,27 @@ def work_dir() -> Path:
 def mirror_from_env() -> Path | None:
     value = os.environ.get(MIRROR_ENV)
     return Path(value) if value else None
+
+
+_OPEN_MIRROR: list = []  # set by --open-mirror for this process
+
+
+def use_open_mirror(folder: Path | None) -> None:
+    """The open mirror given on the command line (``--open-mirror DIR``) for this process."""
+    _OPEN_MIRROR[:] = [Path(folder)] if folder else []
+
+
+def open_mirror(mirror: Path | None = None) -> Path | None:
+    """The folder of the open sources: ``--open-mirror``, else ``$CSPBOOK_OPEN_MIRROR``, else
+    ``<mirror>/open`` when the MPS mirror (given, or ``$CSPBOOK_MIRROR``) has that folder."""
+    if _OPEN_MIRROR:
+        return _OPEN_MIRROR[0]
+    if os.environ.get(OPEN_MIRROR_ENV):
+        return Path(os.environ[OPEN_MIRROR_ENV])
+    base = mirror or mirror_from_env()
+    if base is not None and (Path(base) / "open").is_dir():
+        return Path(base) / "open"
+    return None
 
 
 def datastore_url() -> str:

@@ -51,6 +51,13 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mirror", type=Path, metavar="DIR",
                         help="take the raw files from this folder instead of the London Datastore (default: $CSPBOOK_MIRROR)")
     parser.add_argument("--offline", action="store_true", help="use the cached data as it is; fetch nothing")
+    _open_option(parser)
+
+
+def _open_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--open-mirror", type=Path, metavar="DIR", dest="open_mirror",
+                        help="a folder of the open sources of data/sources.yml, at any depth "
+                             "(default: $CSPBOOK_OPEN_MIRROR, or the mirror's open/ folder)")
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +99,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = add("fetch", "Fetch the MPS recorded crime files into the cache (data/raw/) with a manifest.")
     p.add_argument("--mirror", type=Path, metavar="DIR", help="a local folder holding the files (default: $CSPBOOK_MIRROR)")
+    _open_option(p)
     p.set_defaults(func=cmd_fetch)
 
     p = add("validate", "Check raw crime files and every definition under data/, reporting the first problem.")
@@ -141,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     from cspbook import signals
 
     args = parser().parse_args(argv)
+    from cspbook import config
+
+    config.use_open_mirror(getattr(args, "open_mirror", None))
     try:
         with signals.handled():  # SIGINT/SIGTERM: stop kernels and Jupyter Book, unwind, release the lock
             return args.func(args) or 0
@@ -164,13 +175,22 @@ def cmd_fetch(args) -> int:
     from cspbook.data import fetch
     from cspbook.publish import lock
 
+    from cspbook.data.opendata import fetch as open_fetch
+
+    mirror = args.mirror or config.mirror_from_env()
     with lock.held(config.work_dir() / "build.lock", kind="fetch"):  # never under a running build
-        result = fetch.fetch(mirror=args.mirror or config.mirror_from_env())
+        result = fetch.fetch(mirror=mirror)
+        opened = open_fetch.fetch(config.open_mirror(mirror), online=mirror is None)
     for entry in result.files:
         state = "updated" if entry["name"] in result.changed else "unchanged"
         print(f"{entry['name']}: {words.plural(entry['rows'], 'row')}, {words.plural(entry['boroughs'], 'borough')}, "
               f"{entry['first_month']}..{entry['last_month']}, sha256 {entry['sha256'][:12]} ({state})")
     print(f"manifest: {config.manifest_path()}")
+    for entry in opened.files:
+        print(f"open/{entry['name']}: {words.plural(entry['rows'], 'row')}, {entry['first_month']}..{entry['last_month']}, "
+              f"sha256 {entry['sha256'][:12]}")
+    for line in opened.notices:
+        print(f"notice: open source {line}", file=sys.stderr)
     return 0
 
 

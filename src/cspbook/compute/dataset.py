@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cspbook import config, definitions, fingerprint
+from cspbook.data.opendata import fetch as open_fetch
 from cspbook.data.rawcache import verified_manifest
 from cspbook.errors import DataFileError, FetchError
 
@@ -39,6 +40,7 @@ class Dataset:
     london_monthly: pd.DataFrame | None = None  # the whole MPS (boroughs and other areas) per indicator, series, month
     london_annual: pd.DataFrame | None = None  # the same per financial year
     areas_monthly: pd.DataFrame | None = None  # the rows of areas that are not boroughs (airports, Unknown), per month
+    open: object = None  # cspbook.compute.opendata.OpenData: the open sources of data/sources.yml
     months_counted: int = 12  # of each financial year, from April: fewer for a year to date (:meth:`to_date`)
 
     def to_date(self, months: int) -> Dataset:
@@ -90,7 +92,8 @@ def dataset(cache: Path | None = None) -> Dataset:
     where = str(cache or config.home())  # a build's snapshot of the cache holds this tree's bytes
     cache = cache or config.cache_dir()
     manifest = verified_manifest(cache)  # the files' bytes, read now, are the manifest's
-    key = (where, tuple((f["name"], f["sha256"]) for f in manifest.get("files", [])))
+    manifest = {**manifest, "open": open_fetch.verified_manifest(cache)}  # the open sources, checked alike
+    key = (where, tuple((f["name"], f["sha256"]) for f in manifest.get("files", [])), tuple(_shas(manifest["open"] or {})))
     if key not in _MEMO:
         _MEMO.clear()
         _MEMO[key] = _saved_or_built(manifest, cache)
@@ -109,6 +112,7 @@ def saved_path(manifest: dict, cache: Path) -> Path:
     import pandas as pd
 
     parts = [f"{f['name']}:{f['sha256']}" for f in manifest.get("files", [])]
+    parts += [f"open/{f['name']}:{f['sha256']}" for f in (manifest.get("open") or {}).get("files", [])]
     parts += [sys.version, pd.__version__, np.__version__,
               fingerprint.tree(config.definitions_dir(), "*", recursive=False),
               fingerprint.tree(config.PACKAGE_DIR, "*.py")]  # every stage package
@@ -135,7 +139,8 @@ def _saved_or_built(manifest: dict, cache: Path) -> Dataset:
     if payload is not None:
         try:
             data = pickle.loads(payload)
-            if isinstance(data, Dataset) and _shas(data.manifest) == _shas(manifest):
+            if (isinstance(data, Dataset) and _shas(data.manifest) == _shas(manifest)
+                    and _shas(getattr(data.open, "manifest", None) or {}) == _shas(manifest.get("open") or {})):
                 return data
             problem = "it holds another dataset than its key says"
         except Exception as exc:  # noqa: BLE001 - any unreadable cache file is rebuilt below
@@ -224,4 +229,16 @@ def build(manifest: dict, cache: Path) -> Dataset:
                 for w, m in zip(wides, owned)}
     return Dataset(supplied, content_manifest(manifest), monthly, annual, all_changes, indicators.select(all_changes, order),
                    indicators.data_months(monthly), tuple(order), london_monthly, london_annual,
-                   every[~in_borough].reset_index(drop=True))
+                   every[~in_borough].reset_index(drop=True),
+                   _open(manifest.get("open"), open_fetch.cache_dir(cache), defs, boroughs))
+
+
+def _open(manifest, folder, defs, boroughs):
+    """The open sources read, with every year's changes of their monthly indicators worked
+    out once (kept in the pickle: a notebook only filters them)."""
+    import dataclasses
+
+    from cspbook.compute import open_indicators, opendata
+
+    data = opendata.load(manifest, folder)
+    return dataclasses.replace(data, changes=open_indicators.month_changes(data, defs, boroughs))

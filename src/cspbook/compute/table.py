@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from cspbook import definitions
-from cspbook.compute import indicators, reconcile
+from cspbook.compute import indicators, open_figures, reconcile
 from cspbook.compute.dataset import Dataset
 from cspbook.definitions import partner, periods, targets
 from cspbook.definitions.reports import Report
@@ -17,6 +17,10 @@ COLUMNS = [
     "change_pct", "ci_low_pct", "ci_high_pct", "significant", "london_change_pct", "london_rank",
     "comparable", "note", "caution", "unit", "lower_is_better", "borough", "target", "target_status",
     "target_reason", "series", "source_files", "p_value", "dispersion", "differs_from_london", "break", "instead",
+    # from the open sources (data/sources.yml) and the population estimates: the figure's own
+    # period, where it came from, rates per 1,000 residents (1 = the lowest rate of 32)
+    "period", "figure_source", "rate_per_1000", "previous_rate_per_1000", "london_rate_per_1000", "rate_rank",
+    "population", "rate_note", "test_note", "beside",
 ]
 
 
@@ -38,12 +42,13 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     defs = definitions.indicators()
     wanted = report.indicator_ids()
     rows = rows[rows["indicator"].isin(wanted)].set_index("indicator").reindex(wanted).reset_index()
+    rows, opened = open_figures.merge(data, report, rows, defs)
     missing = rows["value"].isna() & rows["change_pct"].isna() & rows["note"].isna()
     rows.loc[missing, "note"] = "no figure supplied for this year (add it to data/partner/)"
     rows["label"] = rows["indicator"].map(lambda i: defs[i].label)
     rows["priority"] = rows["indicator"].map(lambda i: defs[i].priority)
-    rows["source"] = rows["indicator"].map(lambda i: defs[i].source)
-    rows["unit"] = rows["indicator"].map(lambda i: defs[i].unit)
+    rows["source"] = rows["indicator"].map(lambda i: defs[i].source).where(~opened, "open")
+    rows["unit"] = rows["indicator"].map(lambda i: defs[i].unit).where(~opened, rows.get("open_unit"))
     rows["lower_is_better"] = rows["indicator"].map(lambda i: defs[i].lower_is_better)
     rows["borough"] = report.borough
     rows["year"] = period.title
@@ -51,7 +56,8 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     rows["note"] = rows["note"].fillna("")
     rows["caution"] = rows["caution"].fillna("") if "caution" in rows else ""
     rows["series"] = rows["series"].fillna("") if "series" in rows else ""
-    rows["source_files"] = [_files(data.manifest, names) for names in (rows["sources"] if "sources" in rows else [None] * len(rows))]
+    files = {"files": data.manifest.get("files", []) + ((data.open.manifest or {}).get("files", []) if data.open else [])}
+    rows["source_files"] = [_files(files, names) for names in (rows["sources"] if "sources" in rows else [None] * len(rows))]
     rows["significant"] = rows["significant"].astype("boolean")  # NA: not tested (across a break, or no counts)
     rows["differs_from_london"] = rows["differs_from_london"].astype("boolean") if "differs_from_london" in rows else pd.NA
     for col in ("break", "instead"):
@@ -67,7 +73,11 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     rows["target"] = status["target"].to_numpy()
     rows["target_status"] = status["status"].to_numpy()
     rows["target_reason"] = status["reason"].to_numpy()
-    return rows[COLUMNS]
+    open_figures.finish(rows, data, report, defs)
+    # an open indicator whose source has nothing for or before the year is left out (the
+    # 2011-12 book is the book it was); the Data sources page says what each source covers
+    unsourced = (rows["source"] == "open") & rows["value"].isna() & rows["period"].astype(str).str.startswith("no data")
+    return rows.loc[~unsourced, COLUMNS].reset_index(drop=True)
 
 
 def period_of(data: Dataset, year: int) -> periods.Period:

@@ -13,7 +13,40 @@ from cspbook.errors import CspbookError
 
 
 def ensure(mirror: Path | None = None, offline: bool = False, notice=None) -> dict:
-    """Make sure the cache holds current data; fetch when it is missing or out of date.
+    """Make sure the cache holds current data, the MPS files (:func:`ensure_mps`) and then the
+    open sources (:func:`ensure_open`); the MPS files' manifest, with the open sources' under
+    ``open`` when there are any."""
+    notice = notice or logs.line
+    mirror = mirror or config.mirror_from_env()
+    from cspbook.data.opendata import fetch as open_fetch
+
+    manifest = ensure_mps(mirror, offline, notice)
+    if not offline:
+        ensure_open(mirror, notice, online=mirror is None and not manifest["origin"].startswith("mirror:"))
+    opened = open_fetch.verified_manifest()
+    return {**manifest, "open": opened} if opened and opened["files"] else manifest
+
+
+def ensure_open(mirror: Path | None, notice, online: bool = False) -> None:
+    """The open sources as the open mirror has them (``config.open_mirror``); with no open
+    mirror and an MPS mirror, none; online, from their publishers (a source that cannot be
+    fetched is a notice: the cached copy, if any, stays)."""
+    from cspbook.data.opendata import fetch as open_fetch
+
+    folder = config.open_mirror(mirror)
+    if folder is None and online:
+        try:
+            for line in open_fetch.fetch(online=True).notices:
+                notice(f"notice: open source {line}")
+        except CspbookError as exc:
+            notice(f"notice: could not fetch the open sources ({exc}); using the cached ones")
+        return
+    if not open_fetch.is_current(folder):
+        open_fetch.fetch(folder)
+
+
+def ensure_mps(mirror: Path | None = None, offline: bool = False, notice=None) -> dict:
+    """Make sure the cache holds current MPS data; fetch when it is missing or out of date.
 
     With ``offline`` the cache is used as it is. An unreachable Datastore with a usable
     cache is a one-line notice, not a failure.

@@ -13,10 +13,10 @@ from cspbook.definitions.classifications import classifications, name_key
 from cspbook.definitions.schema import choice, read_yaml, require
 from cspbook.errors import DefinitionError
 
-SOURCES = ("mps", "partner")
+SOURCES = ("mps", "partner", "open")
 
 
-UNITS = ("offences", "percent", "calls", "people")
+UNITS = ("offences", "percent", "calls", "people", "victims", "rate per 100,000 aged 10-17")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Indicator:
     unit: str
     lower_is_better: bool
     categories: dict = field(default_factory=dict)  # classification -> tuple of minors, or "all"
+    open: dict = field(default_factory=dict)  # the open figure (data/sources.yml): source, measure, period, ...
+    beside: tuple = ()  # open indicators shown beside this one where it has no figure (a narrower measure)
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,38 @@ def _indicators(path: Path, classification_path: Path):
             unit=choice(require(entry, "unit", path, where), UNITS, path, where, "unit"),
             lower_is_better=require(entry, "lower_is_better", path, where, bool),
             categories=categories,
+            open=_open(entry, path, where, source),
+            beside=tuple(entry.get("beside") or ()),
         )
+    for ind in indicators.values():
+        for other in ind.beside:
+            choice(other, indicators, path, f"indicator '{ind.id}', beside", "indicator")
     for brk in classifications(classification_path).breaks:
         for iid in () if brk.indicators == "all" else brk.indicators:
             choice(iid, indicators, classification_path, f"break '{brk.id}'", "indicator")
     return priorities, indicators
+
+
+OPEN_PERIODS = ("financial_year_of_months", "calendar_year", "quarter_end_nearest_year_end", "financial_year")
+
+
+def _open(entry, path, where, source) -> dict:
+    """The ``open:`` block: where an open source gives the indicator (the figure of an open
+    indicator; a partner indicator's figure when no partner figure is supplied)."""
+    block = entry.get("open")
+    if block is None:
+        if source == "open":
+            raise DefinitionError(f"{path}: {where}: source 'open' needs an 'open:' block (source, measure, period)")
+        return {}
+    if not isinstance(block, dict):
+        raise DefinitionError(f"{path}: {where}: 'open' must be a mapping (source, measure, period)")
+    from cspbook.definitions.sources import registry
+
+    choice(require(block, "source", path, f"{where}, open"), registry().sources, path, f"{where}, open", "source")
+    require(block, "measure", path, f"{where}, open")
+    choice(require(block, "period", path, f"{where}, open"), OPEN_PERIODS, path, f"{where}, open", "period")
+    choice(block.get("unit", entry.get("unit")), UNITS, path, f"{where}, open", "unit")
+    return dict(block)
 
 
 def indicators(path: Path | None = None) -> dict[str, Indicator]:

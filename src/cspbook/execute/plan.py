@@ -59,7 +59,8 @@ def work_dir() -> Path:
 def inputs_digest(manifest: dict) -> bytes:
     """What every notebook depends on besides its template: data, definitions (but the
     partner figures: see :mod:`cspbook.page_inputs`), library."""
-    data = json.dumps([f["sha256"] for f in manifest.get("files", [])]).encode()
+    opened = [f["sha256"] for f in (manifest.get("open") or {}).get("files", [])]  # the open sources, when any
+    data = json.dumps([f["sha256"] for f in manifest.get("files", [])] + opened).encode()
     defs = fingerprint.tree(config.definitions_dir(), "*.*", skip=("raw", "partner"))
     lib = fingerprint.tree(config.PACKAGE_DIR, "*.py")
     return fingerprint.digest(data, defs.encode(), lib.encode()).encode()

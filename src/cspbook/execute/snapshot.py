@@ -92,7 +92,26 @@ def _raw(home: Path) -> tuple[dict, dict[str, bytes]]:
             integrity.check_raw(manifest, cache, cache / MANIFEST_NAME)
             raise BuildError(f"{path} changed while it was read; run again")
         out[f"data/raw/{entry['name']}"] = data
+    out.update(_open_raw(cache / "open"))
     return manifest, out
+
+
+def _open_raw(folder: Path) -> dict[str, bytes]:
+    """The open sources' manifest and files (``data/raw/open/``), when any were fetched,
+    each checked against its sha256 as the MPS files are."""
+    if not (folder / MANIFEST_NAME).is_file():
+        return {}
+    text = (folder / MANIFEST_NAME).read_bytes()
+    manifest = read_manifest(folder)
+    out = {f"data/raw/open/{MANIFEST_NAME}": text}
+    for entry in manifest.get("files", []):
+        path = folder / entry["name"]
+        data = path.read_bytes() if path.is_file() else None
+        if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            integrity.check_raw(manifest, folder, folder / MANIFEST_NAME)
+            raise BuildError(f"{path} changed while it was read; run again")
+        out[f"data/raw/open/{entry['name']}"] = data
+    return out
 
 
 def _watched(home: Path) -> dict[str, str]:

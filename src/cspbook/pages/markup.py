@@ -101,16 +101,22 @@ def _fmt_sig(row) -> str:
     return "yes" if row["significant"] else "no"
 
 
+def _own_period(row) -> str:
+    """' (2024, calendar year)': an open figure's own period when it is not the report's year."""
+    period = str(row.get("period") or "")
+    return f" ({period})" if row["source"] == "open" and period and not period.startswith(str(row["year"])) else ""
+
+
 def indicator_rows(frame: pd.DataFrame, assessed: pd.DataFrame | None = None) -> pd.DataFrame:
     """The reader's table: indicator, previous, current, change, significant, London change,
     and the target and its status when ``assessed`` (:func:`cspbook.definitions.targets.assess`) is given."""
     rows = pd.DataFrame({
-        "Indicator": [r["label"] + (" (partner-supplied)" if r["source"] == "partner" else "") for _, r in frame.iterrows()],
+        "Indicator": [r["label"] + (" (partner-supplied)" if r["source"] == "partner" else "") + _own_period(r) for _, r in frame.iterrows()],
         "Previous year": [_fmt_previous(r) for _, r in frame.iterrows()],
         "This year": [_fmt_value(r["value"], r["unit"]) for _, r in frame.iterrows()],
         "Change": [_fmt_change(r) for _, r in frame.iterrows()],
         "Statistically significant": [_fmt_sig(r) for _, r in frame.iterrows()],
-        "London change": [narrative.signed_pct(r["london_change_pct"]) if r["source"] == "mps" and r["comparable"] else "-" for _, r in frame.iterrows()],
+        "London change": [narrative.signed_pct(r["london_change_pct"]) if r["source"] in ("mps", "open") and r["comparable"] else "-" for _, r in frame.iterrows()],
     })
     if assessed is not None:
         rows["Target"] = [targets.cell(a) for a in assessed.to_dict("records")]

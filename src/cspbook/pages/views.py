@@ -11,7 +11,7 @@ from cspbook import definitions, words
 from cspbook.compute import indicators, reconcile
 from cspbook.data import load
 from cspbook.definitions import periods, targets
-from cspbook.pages import narrative, periodviews, plots
+from cspbook.pages import narrative, open_pages, periodviews, plots
 from cspbook.pages.context import Context
 from cspbook.pages.markup import (
     HTML,
@@ -41,6 +41,7 @@ def summary_list(sentences) -> HTML:
 
 
 def _rows(ctx: Context, ids) -> pd.DataFrame:
+    ids = [i for i in ids if i in set(ctx.table["indicator"])]  # an open indicator with no source for the year is left out
     return ctx.table[ctx.table["indicator"].isin(list(ids))].set_index("indicator").loc[list(ids)].reset_index()
 
 
@@ -60,7 +61,7 @@ def headline_bullets(ctx: Context, rows: pd.DataFrame) -> list[str]:
     """The headline list: a sentence per indicator, then its target and status (when the
     report sets targets)."""
     thr = ctx.report.static_threshold_pct
-    sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
+    sentences = [open_pages.headline_line(r, ctx.table, thr) for _, r in rows.iterrows()]
     status = assessed(ctx, rows)
     if status is not None:
         sentences = [f"{text} {targets.sentence(a)}" for text, a in zip(sentences, status.to_dict("records"))]
@@ -89,7 +90,7 @@ def overview(ctx: Context) -> View:
         "aim": ctx.report.aim,
         "partnership": ctx.report.partnership,
         "headline_count": narrative.headline_count([r for _, r in head.iterrows()], thr),
-        "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum())),
+        "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum()), int((head["source"] == "open").sum())),
         "priority_list": "; ".join(p.title for p in ctx.report.priorities),
         "year_before": "the year before" if ctx.period.complete else ctx.period.previous_name,
     })
@@ -99,7 +100,7 @@ def overview(ctx: Context) -> View:
     return view
 
 
-def sources_sentence(n_mps: int, n_partner: int) -> str:
+def sources_sentence(n_mps: int, n_partner: int, n_open: int = 0) -> str:
     """Where the headline measures come from, in words that agree with the counts.
 
     >>> sources_sentence(3, 6)
@@ -110,6 +111,8 @@ def sources_sentence(n_mps: int, n_partner: int) -> str:
     ('All of them are computed from police recorded crime published as open data.', 'All of them were supplied by partner agencies and are marked as such.')
     """
     mps = "computed from police recorded crime published as open data"
+    if n_open:  # the open sources of data/sources.yml: police, MOPAC, DfE, OHID
+        n_mps, mps = n_mps + n_open, "computed from open data published by the police and other public bodies"
     if not n_partner:
         return f"All of them are {mps}."
     if not n_mps:
@@ -127,7 +130,7 @@ def priority(ctx: Context, priority_id: str) -> View:
         raise definitions.DefinitionError(f"priority '{priority_id}' is not in the report configuration for {ctx.borough} {ctx.year_label}; it has: {known}")
     rows = _rows(ctx, prio.indicators)
     thr = ctx.report.static_threshold_pct
-    sentences = [narrative.headline_bullet(r, thr, with_reason=False) for _, r in rows.iterrows()]
+    sentences = [open_pages.headline_line(r, ctx.table, thr, beside=False) for _, r in rows.iterrows()]
     sentences += [narrative.cautions(rows.to_dict("records"))]
     n_partner = int((rows["source"] == "partner").sum())
     view = View(summary=summary_list(sentences), glue={
@@ -137,6 +140,7 @@ def priority(ctx: Context, priority_id: str) -> View:
         "n_partner": words.number(n_partner) if n_partner else "none",
     })
     view.parts.extend(_table_parts(ctx, rows, f"{prio.title}: indicators for {ctx.borough}, {ctx.year_label}"))
+    view.parts.extend(open_pages.rates_table(rows, ctx.borough))
     view.indicators = rows
     return view
 
@@ -349,7 +353,8 @@ def data_sources(ctx: Context) -> View:
               "series_used": labels.get(series, series or "none")},
         parts=[HTML(f"<ul>{srcs}</ul>"),
                html_table(rows, caption="Files behind every MPS figure (from the cache manifest)"),
-               html_table(partners, caption="Partner-supplied figures")],
+               html_table(partners, caption="Partner-supplied figures"),
+               *open_pages.sources_parts(ctx.data, ctx.table, ctx.year)],
     )
 
 

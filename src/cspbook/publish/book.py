@@ -176,7 +176,7 @@ def jupyter_book(builder: str, output: Path, failure: str) -> Path:
 
 def build_html(digest: str, log=None, check=None) -> Path:
     """Run Jupyter Book strictly and swap the result into ``_build/html``. ``check``: called
-    after Jupyter Book and before anything is recorded or swapped in (it raises to stop)."""
+    after Jupyter Book and before the result is swapped in (it raises to stop)."""
     log = log or logs.line
     from cspbook import integrity
 
@@ -192,12 +192,12 @@ def build_html(digest: str, log=None, check=None) -> Path:
             (jb / WORK_STAMP).unlink()
     log("building the HTML book with Jupyter Book (warnings are errors)")
     built = jupyter_book("html", jb, "Jupyter Book failed; the last good book is unchanged")
-    if check is not None:
-        check()
     files = integrity.listing(built, skip=(STAMP,))
     (built / STAMP).write_text(json.dumps({"stamp": digest, "docs": docs, "files": files}))
     # Sphinx's environment and doctrees (they hold times, so they stay out of the published stamp)
     (jb / WORK_STAMP).write_text(json.dumps(integrity.listing(jb / "_build", skip=("html/",))))
+    if check is not None:  # the working tree is a finished build (of the inputs the build read): kept
+        check()
     return swap_in(built)
 
 

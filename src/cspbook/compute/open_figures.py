@@ -1,0 +1,105 @@
+"""The open figures in the indicator table of one borough and year: an open indicator's
+row, a partner indicator's figure from its open source when no partner figure is supplied
+(partner figures win), and for every row its own period, where it came from, its rates per
+1,000 residents beside the count, and the open figures shown beside a measure with none."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cspbook import definitions
+from cspbook.compute import open_indicators, rates
+from cspbook.definitions import periods
+
+FILLED = ["value", "previous_value", "change", "change_pct", "ci_low_pct", "ci_high_pct", "significant",
+          "london_change_pct", "london_rank", "comparable", "note", "caution", "sources", "london_value",
+          "period", "figure_source", "test_note"]
+
+
+def open_rows(data, year: int) -> pd.DataFrame:
+    """Every open figure of every borough for ``year`` (memoised on the dataset)."""
+    memo = _MEMO.get(id(data))
+    if memo is None or memo[0] is not data:
+        _MEMO.clear()
+        memo = _MEMO[id(data)] = (data, {})
+    if year not in memo[1]:
+        memo[1][year] = open_indicators.table(data.open, definitions.indicators(), year, definitions.boroughs())
+    return memo[1][year]
+
+
+_MEMO: dict = {}
+
+
+def merge(data, report, rows: pd.DataFrame, defs: dict) -> tuple[pd.DataFrame, pd.Series]:
+    """``rows`` with the open figures in: an open indicator's, and a partner indicator's
+    where it has no partner figure but the open source has one. The mask of rows filled."""
+    rows = rows.copy()
+    for col in FILLED:
+        if col not in rows:
+            rows[col] = pd.Series([None] * len(rows), index=rows.index, dtype="object")
+    opened = pd.Series(False, index=rows.index)
+    rows["open_unit"] = None
+    table = open_rows(data, report.year)
+    if table.empty:
+        return rows, opened
+    mine = table[table["borough"] == report.borough].set_index("indicator")
+    for i, iid in rows["indicator"].items():
+        ind = defs[iid]
+        if iid not in mine.index:
+            continue
+        fig = mine.loc[iid]
+        no_partner = pd.isna(rows.at[i, "value"]) and pd.isna(rows.at[i, "change_pct"])
+        if ind.source == "open" or (ind.source == "partner" and no_partner and not pd.isna(fig["value"])):
+            for col in FILLED:
+                if col in fig.index:
+                    rows.at[i, col] = fig[col]
+            rows.at[i, "open_unit"] = fig["unit"]
+            opened[i] = True
+            told = " ".join(str(ind.open.get("definition_note", "")).split())
+            if told:  # what the open figure counts, where the partner's measure was defined otherwise
+                rows.at[i, "note"] = "; ".join(t for t in (told, fig.get("note") or "") if t)
+        elif ind.source == "partner" and no_partner and fig.get("note"):
+            rows.at[i, "test_note"] = f"open data: {fig['note']}"
+    return rows, opened
+
+
+def finish(rows: pd.DataFrame, data, report, defs: dict) -> None:
+    """Fill, in place, the columns from ``period`` on: each figure's period and source,
+    rates per 1,000 residents for police counts, and the measures shown beside."""
+    label = periods.label(report.year)
+    source = rows["source"]
+    default = np.where(source == "mps", f"{label}, financial year (April to March)", label)
+    rows["period"] = rows["period"].fillna(pd.Series(default, index=rows.index)) if "period" in rows else default
+    rows["figure_source"] = rows["figure_source"].fillna("") if "figure_source" in rows else ""
+    rows.loc[source == "mps", "figure_source"] = "mps_borough_file"
+    rows.loc[source == "partner", "figure_source"] = "partner"
+    _rates(rows, data, report, defs)
+    tests = rows["test_note"].fillna("") if "test_note" in rows else pd.Series("", index=rows.index)
+    rows["test_note"] = tests
+    rows["beside"] = [", ".join(defs[i].beside) for i in rows["indicator"]]
+
+
+def _rates(rows, data, report, defs) -> None:
+    for col in rates.RATE_COLUMNS:
+        rows[col] = np.nan if col not in ("population_source", "rate_note") else ""
+    rows["rate_rank"] = pd.array([pd.NA] * len(rows), dtype="Int64")
+    pop = rates.populations(data.open)
+    if pop.empty:
+        return
+    police = [i for i in rows["indicator"]
+              if defs[i].source == "mps" or (defs[i].open.get("per_1000") and (rows["indicator"] == i).any())]
+    mps = data.changes[(data.changes["year"] == report.year) & data.changes["indicator"].isin(police)]
+    opened = open_rows(data, report.year)
+    if not opened.empty:
+        opened = opened[opened["indicator"].isin(police) & opened["indicator"].map(lambda i: bool(defs[i].open.get("per_1000")))]
+    parts = [rates.with_rates(mps, pop)]
+    if not opened.empty and "london_value" in opened:
+        parts.append(rates.with_rates(opened, pop))
+    both = pd.concat(parts, ignore_index=True)
+    both = both[both["borough"] == report.borough].drop_duplicates("indicator", keep="last").set_index("indicator")
+    for i, iid in rows["indicator"].items():
+        if iid not in both.index or (rows.at[i, "source"] == "partner"):
+            continue
+        for col in rates.RATE_COLUMNS:
+            rows.at[i, col] = both.at[iid, col]

@@ -1,0 +1,128 @@
+"""What the pages show of the open sources: the headline line of a figure with its own
+period and its rate per 1,000 residents, the open figures beside a measure that has none,
+the rates table of a chapter, and the open files on the Data sources page."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cspbook import words
+from cspbook.definitions import periods
+from cspbook.definitions.sources import registry
+from cspbook.pages import narrative
+from cspbook.pages.markup import HTML, esc, html_table
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
+
+
+def _own_period(row) -> str:
+    """The figure's period when it is not the report's financial year, else ''."""
+    period = str(row.get("period") or "")
+    return "" if not period or period.startswith(str(row.get("year"))) else period
+
+
+def ordinal(n: int) -> str:
+    """
+    >>> ordinal(1), ordinal(2), ordinal(3), ordinal(11), ordinal(22), ordinal(13)
+    ('1st', '2nd', '3rd', '11th', '22nd', '13th')
+    """
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def rate_clause(row) -> str:
+    """' (7.6 per 1,000 residents; London 7.0; 20th lowest of 32 boroughs)', or ''.
+
+    >>> rate_clause(dict(rate_per_1000=7.622, london_rate_per_1000=7.04, rate_rank=20))
+    ' (7.6 per 1,000 residents; London 7.0; the 20th lowest rate of 32 boroughs)'
+    """
+    rate = row.get("rate_per_1000")
+    if _missing(rate):
+        return ""
+    digits = 1 if rate >= 1 else 2
+    parts = [f"{rate:,.{digits}f} per 1,000 residents"]
+    if not _missing(row.get("london_rate_per_1000")):
+        parts.append(f"London {row['london_rate_per_1000']:,.{digits}f}")
+    if not _missing(row.get("rate_rank")):
+        rank = int(row["rate_rank"])
+        parts.append("the lowest rate of 32 boroughs" if rank == 1 else "the highest rate of 32 boroughs" if rank == 32
+                     else f"the {ordinal(rank)} lowest rate of 32 boroughs")
+    return f" ({'; '.join(parts)})"
+
+
+def headline_line(row, table: pd.DataFrame, threshold: float = 1.0, beside: bool = True) -> str:
+    """The headline list line of a figure: the sentence, its own period when it is not the
+    financial year; for a measure with no figure, the open figures beside it (the rates per
+    1,000 residents are in each chapter's rates table, the CSV and the JSON)."""
+    text = narrative.headline_bullet(row, threshold, with_reason=False)
+    gap = str(row.get("test_note") or "")
+    if gap.startswith("open data: ") and _missing(row.get("value")):  # e.g. no ViewIt export for the borough
+        text = f"{text[:-1]}; {gap[len('open data: '):]}."
+    own = _own_period(row)
+    if own and not (_missing(row.get("value")) and _missing(row.get("change_pct"))):
+        text = f"{text[:-1]} ({own})."
+    if _missing(row.get("value")) and row.get("beside"):
+        others = table[table["indicator"].isin(str(row["beside"]).split(", "))]
+        if not beside:  # a chapter: the measures beside are in its own list
+            names = "; ".join(str(label) for label in others["label"])
+            return f"{text} Shown below it from open data, a narrower or different measure: {names}." if names else text
+        besides = [headline_line(r, table, threshold) for _, r in others.iterrows() if not _missing(r.get("value"))]
+        if besides:
+            text += " Beside it, from open data (a different measure): " + " ".join(besides)
+    return text
+
+
+def rates_table(rows: pd.DataFrame, borough: str) -> list[HTML]:
+    """The chapter's rates per 1,000 residents, with London's and the rank (none when the
+    data have no population estimate)."""
+    have = rows[rows["rate_per_1000"].notna()] if "rate_per_1000" in rows else rows.iloc[0:0]
+    if have.empty:
+        return []
+    frame = pd.DataFrame({
+        "Measure": have["label"],
+        "Period": have["period"],
+        f"{borough}, per 1,000 residents": [f"{v:,.2f}" for v in have["rate_per_1000"]],
+        "London, per 1,000 residents": ["" if _missing(v) else f"{v:,.2f}" for v in have["london_rate_per_1000"]],
+        "Rank of 32 (1 = lowest rate)": ["" if _missing(v) else str(int(v)) for v in have["rate_rank"]],
+        "Note": have["rate_note"].fillna(""),
+    })
+    return [html_table(frame, caption=f"Rates per 1,000 residents, {borough} and London (population: ONS mid-year estimates)")]
+
+
+def sources_parts(data, table: pd.DataFrame, year: int) -> list[HTML]:
+    """The open files behind the figures (with sha256), the sources, and the values refused."""
+    open_data = data.open
+    manifest = (open_data.manifest if open_data is not None else None) or {}
+    files = manifest.get("files", [])
+    if not files:
+        return [HTML("<p>No open sources beside the MPS file were fetched (no open mirror folder was given), so "
+                     "the figures from them are not shown.</p>")]
+    reg = registry()
+    names = {s.id: s for s in reg.sources.values()}
+    rows = pd.DataFrame({
+        "File": [f["name"] for f in files],
+        "Source": [f"{names[f['series']].dataset} ({names[f['series']].publisher})" if f["series"] in names else f["series"]
+                   for f in files],
+        "Periods": [f"{f['first_month']} to {f['last_month']}" for f in files],
+        "Refresh or edition": [f.get("refresh", "") for f in files],
+        "Rows": [words.number(f["rows"]) for f in files],
+        "SHA-256": [f["sha256"] for f in files],
+    })
+    used = sorted({s.split("/")[0] for s in files and [f["name"] for f in files]})
+    srcs = "".join(
+        f"<li>{esc(s.dataset)} ({esc(s.publisher)}), {esc(s.licence)}: <code>{esc(s.where)}</code>. {esc(s.caveats)}</li>"
+        for s in reg.sources.values() if s.id in used)
+    parts = [HTML(f"<ul>{srcs}</ul>"), html_table(rows, caption="Open files behind the other figures (from the cache manifest)")]
+    refused = open_data.refused
+    if len(refused):
+        shown = refused.groupby(["source", "area", "rule", "reason"]).agg(periods=("period", lambda p: ", ".join(sorted(p)))).reset_index()
+        parts.append(html_table(pd.DataFrame({
+            "Source": shown["source"], "Area": shown["area"], "Periods": shown["periods"], "Rule": shown["rule"],
+            "Why it is left out": shown["reason"]}), caption="Published values left out as implausible (never shown)"))
+    notes = table[table["test_note"].fillna("") != ""] if "test_note" in table else table.iloc[0:0]
+    if len(notes):
+        parts.append(html_table(pd.DataFrame({"Indicator": notes["label"], "Note": notes["test_note"]}),
+                                caption=f"Open figures for {periods.label(year)}: tests and gaps"))
+    return parts

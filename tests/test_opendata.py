@@ -1,0 +1,250 @@
+"""Open sources (data/sources.yml): readers, fetch, figures and rates, against the real open
+files of the mirror; every expected value is worked out here with plain pandas from the files."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from ckan_server import ckan  # noqa: F401 - a fixture
+from conftest import run_cli
+
+from cspbook.data.opendata import readers
+from cspbook.definitions.sources import registry
+from cspbook.errors import DataFileError
+
+BD = "Barking and Dagenham"
+
+
+@pytest.fixture(scope="module")
+def open_dir(mirror):
+    folder = mirror / "open"
+    if not folder.is_dir():
+        pytest.fail(f"the data mirror {mirror} lacks open/")
+    return folder
+
+
+def _fy_sum(frame, area, subgroup, year):
+    """A financial year's count from the dashboard parquet, by hand."""
+    f = frame[(frame["area_type"] == "Borough") & (frame["area_name"] == area) & (frame["measure"] == "Offences")
+              & (frame["crime_subtype"].str.lower() == subgroup.lower())]
+    months = pd.PeriodIndex(f["month_year"], freq="M")
+    return int(f["count"][(months >= pd.Period(f"{year}-04", "M")) & (months <= pd.Period(f"{year + 1}-03", "M"))].sum())
+
+
+@pytest.fixture(scope="module")
+def indicators_2024(tmp_path_factory, mirror, open_dir):
+    """`cspbook indicators --format csv` for two boroughs, 2024-25, from the November 2025
+    edition and the open folder (one project tree for the module)."""
+    import contextlib
+    import io
+
+    from conftest import CLOSED_PORT, clear_caches, make_project
+
+    from cspbook import cli, config
+
+    root = make_project(tmp_path_factory.mktemp("open") / "project")
+    out = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.HOME_ENV, str(root))
+        mp.setenv(config.DATASTORE_ENV, CLOSED_PORT)
+        mp.setenv(config.MIRROR_ENV, str(mirror / "edition-2025-11"))
+        mp.setenv(config.OPEN_MIRROR_ENV, str(open_dir))
+        clear_caches()
+        for borough, year in ((BD, "2024-25"), ("Barnet", "2024-25"), ("Barnet", "2019-20")):
+            buf, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
+                code = cli.main(["indicators", "--borough", borough, "--year", year, "--format", "csv"])
+            assert code == 0, err.getvalue()
+            out[borough if year == "2024-25" else (borough, year)] = pd.read_csv(io.StringIO(buf.getvalue())).set_index("indicator")
+    clear_caches()
+    out["_root"] = root
+    return out
+
+
+def test_dashboard_figures_are_the_files_financial_years(indicators_2024, open_dir):
+    older = pd.read_parquet(open_dir / "mps-crime-dashboard/refresh-2025-08/monthly-crime-dashboard.parquet")
+    newer = pd.read_parquet(open_dir / "mps-crime-dashboard/refresh-2026-03/monthly-crime-dashboard.parquet")
+    for borough in (BD, "Barnet"):
+        rows = indicators_2024[borough]
+        da = rows.loc["domestic_violence_offences"]
+        assert (da["previous_value"], da["value"]) == (_fy_sum(older, borough, "Domestic Abuse", 2023),
+                                                       _fy_sum(older, borough, "Domestic Abuse", 2024))
+        assert da["caution"] and "March 2024" in da["caution"]
+        knife = rows.loc["knife_injury_victims_1_24"]  # from the newer refresh, which has every month of both years
+        assert (knife["previous_value"], knife["value"]) == (_fy_sum(newer, borough, "Knife Injury Victims (1-24)", 2023),
+                                                             _fy_sum(newer, borough, "Knife Injury Victims (1-24)", 2024))
+    bd = indicators_2024[BD]
+    assert (bd.loc["domestic_violence_offences", "previous_value"], bd.loc["domestic_violence_offences", "value"]) == (3487, 3214)
+    assert bd.loc["serious_youth_violence", "beside"] == "knife_injury_victims_1_24"
+
+
+def test_fte_rates_and_the_england_row_refused(indicators_2024, open_dir, project):
+    lait = pd.read_parquet(open_dir / "lait/edition-2026-04/bds_long_0.parquet")
+    fte = lait[lait["Short Desc"] == "FirstYJS"].set_index(["LA and Regions", "Years"])["Values"]
+    for borough in (BD, "Barnet"):
+        row = indicators_2024[borough].loc["first_time_entrants"]
+        assert (row["previous_value"], row["value"]) == (float(fte[(borough, "2023")]), float(fte[(borough, "2024")]))
+        assert row["period"] == "2024, calendar year" and row["source"] == "open"
+        assert "no significance test" in row["test_note"]
+    london = (float(fte[("London", "2024")]) - float(fte[("London", "2023")])) / float(fte[("London", "2023")]) * 100
+    assert indicators_2024[BD].loc["first_time_entrants", "london_change_pct"] == pytest.approx(london, abs=0.01)
+    reg = registry()
+    from cspbook.compute import opendata
+
+    frame = readers.read(open_dir / "lait/edition-2026-04/bds_long_0.parquet", reg.sources["lait_fte"], reg)
+    kept, refused = opendata.plausible({"lait_fte": frame}, reg)
+    assert set(refused["area"]) == {"England"} and "ten times" in refused["reason"].iloc[0]
+    assert "England" not in set(kept["lait_fte"]["area"])
+
+
+def test_rates_per_1000_use_the_mid_year_estimate(indicators_2024, open_dir):
+    mye = pd.read_csv(open_dir / "ons-mye/mye24tablesew.csv", thousands=",", encoding="utf-8-sig").set_index("Name")
+    for borough in (BD, "Barnet"):
+        row = indicators_2024[borough].loc["violence_with_injury"]
+        assert row["rate_per_1000"] == pytest.approx(row["value"] / mye.loc[borough, "All ages"] * 1000)
+        assert 1 <= row["rate_rank"] <= 32
+    assert indicators_2024[BD].loc["violence_with_injury", "rate_per_1000"] == pytest.approx(1774 / 232747 * 1000)
+
+
+def test_pas_says_its_latest_period_and_drug_treatment_its_absence(indicators_2024, open_dir):
+    pas = pd.read_csv(open_dir / "mopac-pas/PAS_Dashboard_Borough.csv", dtype=str)
+    mine = pas[(pas["Borough"] == BD) & (pas["Measure"] == "Trust MPS") & (pas["Date"] == "31/12/2023")]
+    row = indicators_2024[BD].loc["pas_trust"]
+    assert row["value"] == pytest.approx(float(mine["Proportion"].iloc[0].replace(",", ".")) * 100)
+    assert row["period"] == "latest published: 12 months to December 2023"
+    drug = indicators_2024[BD].loc["drug_treatment_completion"]
+    assert pd.isna(drug["value"]) and "no NDTMS ViewIt export for Barking and Dagenham" in drug["test_note"]
+
+
+def test_mid_2011_comes_from_the_mid_2022_workbook(open_dir, project):
+    reg = registry()
+    frame = readers.read(open_dir / "ons-mye/mye22final.xlsx", reg.sources["ons_mye"], reg)
+    got = frame[(frame["area"] == BD) & (frame["period"] == "2011") & (frame["measure"] == "all ages")]["value"]
+    assert got.tolist() == [187029.0]
+
+
+@pytest.mark.parametrize(("relative", "edit", "column"), [
+    ("mopac-pas/PAS_Dashboard_Borough.csv", lambda t: t.replace("Proportion", "Share", 1), "Proportion"),
+    ("mopac-pas/PAS_Dashboard_Borough.csv", lambda t: t.replace('"0,56"', '"0,5x"', 1), "Proportion"),
+    ("mopac-pas/PAS_Dashboard_Borough.csv", lambda t: t.replace('Listen to concerns', 'Listen to us', 1), "Measure"),
+    ("ndtms-viewit/ViewIt Export Data_LAs.csv", lambda t: t.replace(",Total,Total,Opiate,", ",Total,Total,Cannabis,", 1), "drug_group"),
+    ("ons-mye/mye24tablesew.csv", lambda t: t.replace(",232747,", ",23x747,", 1), "All ages"),
+    ("dfe-children-population/ons_mid-year_population_estimates_2012_to_2024.csv",
+     lambda t: t.replace("population_estimate", "estimate", 1), "population_estimate"),
+])
+def test_a_bad_file_names_file_row_and_column(open_dir, tmp_path, relative, edit, column, project):
+    reg = registry()
+    path = tmp_path / relative.split("/")[-1]
+    path.write_text(edit((open_dir / relative).read_text(encoding="utf-8-sig")), encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        readers.read(path, reg.source_of(path.name), reg)
+    assert caught.value.column == column and str(path) in str(caught.value)
+
+
+def test_duplicate_and_bad_rows_of_a_parquet_file(open_dir, tmp_path, project):
+    reg = registry()
+    frame = pd.read_parquet(open_dir / "mps-crime-dashboard/refresh-2026-03/monthly-crime-dashboard.parquet")
+    dup = pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+    dup.to_parquet(tmp_path / "monthly-crime-dashboard.parquet")
+    with pytest.raises(DataFileError, match="duplicate row") as caught:
+        readers.read(tmp_path / "monthly-crime-dashboard.parquet", reg.sources["mps_crime_dashboard"], reg)
+    assert caught.value.line == len(frame) + 1
+    bad = frame.copy()
+    bad.loc[5, "crime_subtype"] = "Knife Crime (new)"
+    bad.to_parquet(tmp_path / "monthly-crime-dashboard.parquet")
+    with pytest.raises(DataFileError, match="unknown") as caught:
+        readers.read(tmp_path / "monthly-crime-dashboard.parquet", reg.sources["mps_crime_dashboard"], reg)
+    assert (caught.value.line, caught.value.column) == (6, "crime_subtype")
+    lait = pd.read_parquet(open_dir / "lait/edition-2026-04/bds_long_0.parquet")
+    row = lait.index[lait["Short Desc"] == "FirstYJS"][3]
+    lait.loc[row, "Values"] = "n/a"
+    lait.to_parquet(tmp_path / "bds_long_0.parquet")
+    with pytest.raises(DataFileError) as caught:
+        readers.read(tmp_path / "bds_long_0.parquet", reg.sources["lait_fte"], reg)
+    assert (caught.value.line, caught.value.column) == (row + 1, "Values")
+
+
+def test_a_bad_open_file_stops_the_command_with_exit_2(project, mirror, open_dir, tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "open"
+    shutil.copytree(open_dir / "mopac-pas", folder / "mopac-pas")
+    text = (folder / "mopac-pas/PAS_Dashboard_Borough.csv").read_text(encoding="utf-8")
+    (folder / "mopac-pas/PAS_Dashboard_Borough.csv").chmod(0o644)
+    (folder / "mopac-pas/PAS_Dashboard_Borough.csv").write_text(text.replace('"0,56"', '"zero"', 1), encoding="utf-8")
+    code, out, err = run_cli(capsys, "fetch", "--mirror", str(mirror), "--open-mirror", str(folder))
+    assert code == 2 and "PAS_Dashboard_Borough.csv, line 2, column 'Proportion'" in err and "Traceback" not in err
+
+
+def test_fetch_every_source_from_the_loopback_server(ckan, project, open_dir, tmp_path):
+    """Datastore sources through CKAN's package_show, the others from their addresses (moved
+    to the loopback server); sources with no online address are notices."""
+    from urllib.parse import urlsplit
+
+    from cspbook.data.opendata import fetch as open_fetch
+
+    reg = registry()
+    served = {}
+    dash = (open_dir / "mps-crime-dashboard/refresh-2026-03/monthly-crime-dashboard.parquet").read_bytes()
+    ckan.add_dataset_file("mps-monthly-crime-dahboard-data", "monthly-crime-dashboard.parquet", dash)
+    served["mps_crime_dashboard/monthly-crime-dashboard.parquet"] = dash
+    pas = (open_dir / "mopac-pas/PAS_Dashboard_Borough.csv").read_bytes()
+    ckan.add_dataset_file("mopac-surveys", "PAS_Dashboard_Borough.csv", pas)
+    served["mopac_pas/PAS_Dashboard_Borough.csv"] = pas
+    for sid in ("lait_fte", "ons_mye"):
+        for url in reg.sources[sid].online["urls"]:
+            local = next(p for p in open_dir.rglob("*") if p.name == open_fetch._name(url))
+            parts = urlsplit(url)
+            ckan.serve(parts.path + (f"?{parts.query}" if parts.query else ""), local.read_bytes())
+            served[f"{sid}/{local.name}"] = local.read_bytes()
+    result = open_fetch.fetch(online=True, datastore=ckan.url, publisher=ckan.url, cache=tmp_path / "raw")
+    import hashlib
+
+    got = {f["name"]: f["sha256"] for f in result.files}
+    assert got == {name: hashlib.sha256(body).hexdigest() for name, body in served.items()}
+    assert {line.split(":")[0] for line in result.notices} == {"dfe_children_population", "ndtms_viewit"}
+    assert open_fetch.verified_manifest(tmp_path / "raw")["origin"] == ckan.url
+
+
+def test_barnet_2019_20_shows_drug_treatment_from_its_viewit_export(indicators_2024, open_dir):
+    view = pd.read_csv(open_dir / "ndtms-viewit/ViewIt Export Data_LAs.csv", dtype=str)
+    total = view[(view["sex"] == "Total") & (view["age_group"] == "Total") & (view["drug_group"] == "Total")]
+    total = total.set_index("ReportingPeriod")
+    share = lambda p: int(total.loc[p, "scnr_scrn_allintx"]) / int(total.loc[p, "scnr_intreatment_allintx"]) * 100  # noqa: E731
+    row = indicators_2024[("Barnet", "2019-20")].loc["drug_treatment_completion"]
+    assert row["source"] == "open" and row["value"] == pytest.approx(share("2019/20"))
+    assert row["previous_value"] == pytest.approx(share("2018/19"))
+    assert "scnr_scrn_allintx / scnr_intreatment_allintx" in row["note"] and "nearest 5" in row["note"]
+
+
+def test_the_2011_12_rates_use_mid_2011(real_home, capsys, open_dir):
+    import io
+
+    code, out, err = run_cli(capsys, "indicators", "--borough", BD, "--year", "2011-12", "--offline", "--format", "csv")
+    rows = pd.read_csv(io.StringIO(out)).set_index("indicator")
+    vwi = rows.loc["violence_with_injury"]
+    assert vwi["rate_per_1000"] == pytest.approx(vwi["value"] / 187029 * 1000)
+    assert vwi["population"] == 187029
+    assert "domestic_abuse_vwi" not in rows.index  # no open source has 2011-12: the book is the book it was
+
+
+def test_the_headline_lists_say_not_supplied_only_where_no_open_source_fills(indicators_2024, monkeypatch):
+    from conftest import use_home
+
+    from cspbook.pages import context, cover, views
+
+    use_home(monkeypatch, indicators_2024["_root"])
+    ctx = context.context(BD, "2024-25")
+    head = views._rows(ctx, ctx.report.headline)
+    for lines in (views.headline_bullets(ctx, head), [cover.headline(ctx, head, None)]):
+        import html
+
+        text = html.unescape(" ".join(lines))
+        missing = [label for label in head["label"] if f"{label}: the partner agency has not supplied" in text]
+        assert missing == ["Serious youth violence", "Calls to the council's ASB team",
+                           "Successful completion of drug treatment",
+                           "Residents who agree police and partners deal with the issues that matter"]
+        assert "Beside it, from open data (a different measure): Knife injury victims aged 1-24 rose" in text
+        assert "(latest published: 12 months to December 2023)" in text
+        assert "Domestic violence offences fell by 7.8% (3,487 to 3,214)" in text
+        assert "(189 to 236)" in text and "(2024, calendar year)" in text
