@@ -17,6 +17,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 BOROUGH = "Barking and Dagenham"
 YEAR = "2011-12"
+# CSPBOOK_TEST_BOOK=2025-26 makes the session's book that year (to date) from the November 2025
+# edition, e.g. to run the browser suite on it: CSPBOOK_TEST_BOOK=2025-26 pytest -m browser
+BOOK_ENV = "CSPBOOK_TEST_BOOK"
 
 
 def mirror_dir() -> Path:
@@ -80,8 +83,9 @@ def built_book(tmp_path_factory) -> BuiltBook:
     if not mirror_dir().exists():
         pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     home = make_project(tmp_path_factory.mktemp("book") / "project")
-    build_in(home)  # the mirror's open/ folder gives the open sources (boundaries, wards, population)
-    return BuiltBook(home, home / "_build" / "html", BOROUGH, YEAR)
+    year = os.environ.get(BOOK_ENV) or YEAR
+    build_in(home, year=year, mirror=mirror_dir() / "edition-2025-11" if year != YEAR else None)
+    return BuiltBook(home, home / "_build" / "html", BOROUGH, year)
 
 
 @pytest.fixture

@@ -205,8 +205,8 @@ def test_a_mirror_folder_that_does_not_exist(last_good, tmp_path):
                  "year '2011/12' is not a financial year like 2011-12 (April 2011 to March 2012); write it as 2011-12",
                  id="year-with-a-slash"),
     pytest.param(["--year", "2031-32"],
-                 "2031-32 needs April 2031 to March 2032; the data ends December 2018 (it covers January 2008 to "
-                 "December 2018). Fetch newer data (`cspbook fetch`) or choose an earlier year",
+                 "2031-32 starts April 2031; the data end December 2018, so no month of it is in the data. "
+                 "Fetch newer data (`cspbook fetch`) or choose an earlier year",
                  id="year-beyond-the-data"),
     pytest.param(["--year", "2011-13"],
                  "year '2011-13': the second part must be the year after 2011; write it as 2011-12",

@@ -188,15 +188,19 @@ BAD_ARGUMENTS = [
     ),
     pytest.param(
         ["indicators", "--borough", BD, "--year", "2031-32", "--offline"], None,
-        "2031-32 needs April 2031 to March 2032; the data ends December 2018 (it covers January 2008 to "
-        f"December 2018). {FETCH_NEWER}",
+        "2031-32 starts April 2031; the data end December 2018, so no month of it is in the data. "
+        f"{FETCH_NEWER}",
         id="year-after-the-data",
     ),
     pytest.param(
-        ["indicators", "--borough", BD, "--year", "2018-19", "--offline"], None,
-        "2018-19 needs April 2018 to March 2019; the data ends December 2018 (it covers January 2008 to "
-        f"December 2018). {FETCH_NEWER}",
-        id="year-not-complete",
+        ["indicators", "--borough", BD, "--year", "2018-19", "--to", "2019-01", "--offline"], None,
+        "--to 2019-01: the data end December 2018; give --to 2018-12 or an earlier month",
+        id="to-after-the-data",
+    ),
+    pytest.param(
+        ["indicators", "--borough", BD, "--year", "2018-19", "--to", "2019-04", "--offline"], None,
+        "--to 2019-04 is not a month of 2018-19 (April 2018 to March 2019); give a month from 2018-04 to 2019-03",
+        id="to-outside-the-year",
     ),
     pytest.param(
         ["reconcile", "--borough", BD, "--year", "2007-08", "--offline"], None,
@@ -306,8 +310,8 @@ def cspbook_command() -> list[str]:
         (cspbook_command(), ["indicators", "--borough", "Barking", "--year", "2011-12", "--offline"],
          "unknown borough 'Barking'; did you mean 'Barking and Dagenham'?"),
         ([sys.executable, "-m", "cspbook.cli"], ["indicators", "--borough", BD, "--year", "2031-32", "--offline"],
-         "2031-32 needs April 2031 to March 2032; the data ends December 2018 (it covers January 2008 to "
-         f"December 2018). {FETCH_NEWER}"),
+         "2031-32 starts April 2031; the data end December 2018, so no month of it is in the data. "
+         f"{FETCH_NEWER}"),
         ([sys.executable, "-m", "cspbook.cli"], ["validate", "{home}/bad.csv"],
          "{home}/bad.csv, line 3, column '201104': found '-3', a negative count. "
          "Counts must be whole numbers of offences, 0 or more; correct the cell"),

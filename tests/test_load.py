@@ -110,12 +110,15 @@ def test_a_category_no_classification_knows_is_refused_naming_it_and_the_file_to
     ], ["202510"], layout="edition-2025"))
     with pytest.raises(DataFileError) as caught:
         load.read_wide(path)
-    assert str(caught.value) == (
-        f"{path}, line 3, column 'MinorText': unknown category 'ONLINE CRIME' (not in the Home Office "
-        "categories, coarse (November 2025 edition), nor in any other classification). If the MPS has published a "
-        "new category, add it to its classification in data/classification.yml and to the indicators that count "
-        "it in data/indicators.yml"
-    )
+    message = str(caught.value)
+    assert message.startswith(f"{path}, line 3, column 'MinorText': 1 category that no classification in "
+                              "data/classification.yml knows. The file matches best the Home Office categories, coarse "
+                              "(November 2025 edition) ('restated_uppercase': 1 of its 2 categories known; its header is "
+                              "spelled as that edition's)")
+    assert ("'ONLINE CRIME' (major category 'BURGLARY'), first on line 3, 1 offence over the file; known categories of "
+            "'BURGLARY' missing from this file: 'BURGLARY - RESIDENTIAL'") in message
+    assert "likely a new category" in message and "data/indicators.yml (under restated_uppercase:)" in message
+    assert "one file must use one classification" not in message
 
 
 def test_a_file_in_the_updated_categories_is_recognised(project, tmp_path):

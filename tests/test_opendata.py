@@ -191,6 +191,9 @@ def test_fetch_every_source_from_the_loopback_server(ckan, project, open_dir, tm
     pas = (open_dir / "mopac-pas/PAS_Dashboard_Borough.csv").read_bytes()
     ckan.add_dataset_file("mopac-surveys", "PAS_Dashboard_Borough.csv", pas)
     served["mopac_pas/PAS_Dashboard_Borough.csv"] = pas
+    outlines = (open_dir / "boundaries/bng/London_Borough_Excluding_MHW.geojson").read_bytes()
+    ckan.add_dataset_file("statistical-gis-boundary-files-london", "London_Borough_Excluding_MHW.geojson", outlines)
+    served["london_boundaries/London_Borough_Excluding_MHW.geojson"] = outlines
     for sid in ("lait_fte", "ons_mye"):
         for url in reg.sources[sid].online["urls"]:
             local = next(p for p in open_dir.rglob("*") if p.name == open_fetch._name(url))

@@ -205,12 +205,22 @@ def test_the_decisions_across_2017(real_data):
     }
 
 
-def test_2018_19_is_not_complete(real_data):
+def test_2018_19_is_reported_to_date(real_data):
+    """The data end December 2018: 2018-19 is April to December 2018 against April to December 2017."""
+    rows = table.indicator_table(real_data, reports.load(BD, 2018)).set_index("indicator")
+    assert set(rows["year"]) == {"2018-19 to date (April to December 2018)"}
+    monthly = real_data.monthly
+    own = monthly[(monthly["borough"] == BD) & (monthly["indicator"] == "robbery")].set_index("month")["count"]
+    assert rows.loc["robbery", "value"] == own["2018-04":"2018-12"].sum()
+    assert rows.loc["robbery", "previous_value"] == own["2017-04":"2017-12"].sum()
+
+
+def test_2019_20_has_no_month_in_the_data(real_data):
     with pytest.raises(PeriodError) as caught:
-        table.indicator_table(real_data, reports.load(BD, 2018))
+        table.indicator_table(real_data, reports.load(BD, 2019))
     assert str(caught.value) == (
-        "2018-19 needs April 2018 to March 2019; the data ends December 2018 (it covers January 2008 to December "
-        "2018). Fetch newer data (`cspbook fetch`) or choose an earlier year"
+        "2019-20 starts April 2019; the data end December 2018, so no month of it is in the data. "
+        "Fetch newer data (`cspbook fetch`) or choose an earlier year"
     )
 
 

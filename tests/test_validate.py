@@ -23,10 +23,10 @@ LAYOUT_FIX = (
     "a file needs a borough, a major category and a minor category column, then one column per month (YYYYMM). "
     "A new spelling of a column name can be added under columns: in data/classification.yml"
 )
-NEW_CATEGORY_FIX = (
-    "If the MPS has published a new category, add it to its classification in data/classification.yml and to "
-    "the indicators that count it in data/indicators.yml"
-)
+BEST_PREVIOUS = "The file matches best the previous MPS categories (to December 2016) ('mps_previous': 1 of its 2 categories known"
+SUGGEST_FIX = ("Say in data/classification.yml what each is, with no code change (`cspbook validate --suggest FILE` on this "
+               "file prints this again and writes nothing):")
+PASTE_PREVIOUS = "In data/classification.yml, paste this block under the line '  mps_previous:' (one line per renamed category):\n    aliases:\n"
 COUNT_FIX = "Counts must be whole numbers of offences, 0 or more; correct the cell"
 BAD_NAME = "MPS_Borough_Level_Crime_2019_new_month.csv"  # sorts before the real files: fetch stages it first
 
@@ -137,24 +137,47 @@ BAD_FILES = [
     ),
     pytest.param(
         crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary in a Dwellng,20,22"),
-        ", line 3, column 'Minor Category': unknown category 'Burglary in a Dwellng' (not in the previous MPS "
-        "categories (to December 2016), nor in any other classification). Did you mean 'Burglary in a Dwelling'? "
-        f"{NEW_CATEGORY_FIX}",
+        ", line 3, column 'Minor Category': 1 category that no classification in data/classification.yml knows. "
+        f"{BEST_PREVIOUS}; its header is spelled as that edition's)\n"
+        "  - 'Burglary in a Dwellng' (major category 'Burglary'), first on line 3, 42 offences over the file; known "
+        "categories of 'Burglary' missing from this file: 'Burglary in Other Buildings'; likely a misspelling of "
+        "'Burglary in a Dwelling', which the file also uses (correct the file, or alias it). "
+        f"{SUGGEST_FIX}\n{PASTE_PREVIOUS}      Burglary in a Dwellng: same as Burglary in a Dwelling",
         None,
         id="unknown-minor-category-with-suggestion",
     ),
     pytest.param(
         lf("LookUp_BoroughName,MajorText,MinorText,201104,201105", BD_ROW, "Barnet,Burglery,Burglary in a Dwelling,1,2"),
-        ", line 3, column 'MajorText': unknown category 'Burglery' (not in the previous MPS categories "
-        f"(to December 2016), nor in any other classification). Did you mean 'Burglary'? {NEW_CATEGORY_FIX}",
+        ", line 3, column 'MajorText': 1 category that no classification in data/classification.yml knows. "
+        f"{BEST_PREVIOUS})\n"
+        "  - major category 'Burglery' (minor 'Burglary in a Dwelling'), not a major category of 'mps_previous', first "
+        "on line 3, 3 offences over the file; known major categories missing from this file: 'Criminal Damage', "
+        "'Drugs', 'Fraud or Forgery', 'Other Notifiable Offences', 'Robbery', 'Sexual Offences', 'Theft and Handling', "
+        "'Violence Against the Person'; likely a misspelling of 'Burglary', which the file also uses (correct the "
+        f"file, or alias it). {SUGGEST_FIX}\n{PASTE_PREVIOUS}      Burglery: same as Burglary",
         None,
         id="unknown-major-category-lookup-layout",
     ),
     pytest.param(
+        # both names have counts in both months: not two classifications, a renaming to decide
         crlf(HEADER, BD_ROW, "Barnet,Burglary,Burglary - Residential,20,22"),
-        ", line 3, column 'Minor Category': category 'Burglary - Residential' is in the updated Home Office "
-        "categories (2017-2018 file), but the rest of the file uses the previous MPS categories (to December "
-        "2016). One file must use one classification; export the months on each side of the change as separate files",
+        ", line 3, column 'Minor Category': 1 category that no classification in data/classification.yml knows. "
+        f"{BEST_PREVIOUS}; its header is spelled as that edition's)\n"
+        "  - 'Burglary - Residential' (major category 'Burglary'), first on line 3, 42 offences over the file; known "
+        "categories of 'Burglary' missing from this file: 'Burglary in Other Buildings'; likely a renaming of "
+        f"'Burglary in Other Buildings'. {SUGGEST_FIX}\n{PASTE_PREVIOUS}"
+        "      Burglary - Residential: same as Burglary in Other Buildings",
+        None,
+        id="a-name-of-another-classification-beside-the-rest",
+    ),
+    pytest.param(
+        # the previous categories to April, the updated ones from May, in different rows: truly mixed
+        crlf(HEADER, "Barking and Dagenham,Burglary,Burglary in a Dwelling,10,0", "Barnet,Burglary,Burglary - Residential,0,22"),
+        ", line 3, column 'Minor Category': the file holds two classifications: the previous MPS categories (to "
+        "December 2016) to April 2011 and the updated Home Office categories (2017-2018 file) from May 2011, in "
+        "different rows. One file must use one classification: split it at May 2011 into two files with the same "
+        "three key columns, one with the month columns up to 201104 and the other with the month columns from 201105 "
+        "(delete from each the rows that are all zero), then `cspbook validate` each",
         None,
         id="categories-of-both-classifications",
     ),

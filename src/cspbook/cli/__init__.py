@@ -22,15 +22,18 @@ EXAMPLES = {
   CSPBOOK_MIRROR=../shared/data cspbook fetch""",
     "validate": """examples:
   cspbook validate                           # the cached data and every definition under data/
-  cspbook validate new_month.csv             # check a file before dropping it in""",
+  cspbook validate new_month.csv             # check a file before dropping it in
+  cspbook validate --suggest new_month.csv   # what data/classification.yml needs for a new edition (writes nothing)""",
     "indicators": """examples:
   cspbook indicators --borough "Barking and Dagenham" --year 2011-12
   cspbook indicators --borough Newham --year 2014-15 --format csv > newham.csv
+  cspbook indicators --borough Newham --year 2025-26 --to 2025-09   # the year to date, against the same months
   CSPBOOK_MIRROR=../shared/data cspbook indicators --borough Camden --year 2012-13 --format json""",
     "build": """examples:
   cspbook build --borough "Barking and Dagenham" --year 2011-12
   cspbook build --borough Newham --year 2012-13 --years 2010-11..2012-13 --jobs 2
   cspbook build --borough all --year 2024-25   # the London edition: every borough's book and a London front page
+  cspbook build --borough "Barking and Dagenham" --year 2025-26   # data to November 2025: 2025-26 to date
   CSPBOOK_MIRROR=../shared/data cspbook build --borough "Barking and Dagenham" --year 2011-12 --offline""",
     "pdf": """examples:
   cspbook pdf --borough "Barking and Dagenham" --year 2011-12
@@ -60,8 +63,11 @@ def _open_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--borough", required=True, help='borough name, e.g. "Barking and Dagenham" ("all": every borough, build only)')
-    parser.add_argument("--year", required=True, help="financial year, e.g. 2011-12 (April 2011 to March 2012)")
+    parser.add_argument("--borough", required=True, help='borough name, e.g. "Barking and Dagenham" ("all": every borough, build and pdf only)')
+    parser.add_argument("--year", required=True, help="financial year, e.g. 2011-12 (April 2011 to March 2012); a year "
+                        "the data do not cover to March is reported to date, against the same months of the year before")
+    parser.add_argument("--to", metavar="YYYY-MM", help="end the year to date at this month, e.g. 2025-09 (default: "
+                        "March, or the latest month in the data)")
 
 
 def _book_options(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -100,6 +106,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = add("validate", "Check raw crime files and every definition under data/, reporting the first problem.")
     p.add_argument("files", nargs="*", type=Path, help="raw crime CSV files to check (default: the cached files)")
+    p.add_argument("--suggest", type=Path, metavar="FILE", action="append", default=[],
+                   help="print the lines data/classification.yml needs to read FILE (a new edition); writes nothing")
     p.set_defaults(func=cmd_validate)
 
     p = add("indicators", "Compute the indicators of one borough and financial year.")
@@ -191,6 +199,12 @@ def cmd_fetch(args) -> int:
 def cmd_validate(args) -> int:
     from cspbook.cli import validate_command
 
+    if args.suggest:
+        from cspbook.data import load
+
+        for path in [*args.suggest, *args.files]:
+            print(load.suggest(path))
+        return 0
     for line in validate_command.run(args.files):
         print(line)
     return 0
@@ -204,9 +218,13 @@ def _report(args):
 
     borough = definitions.resolve_borough(args.borough)
     year = periods.parse_year(args.year)
+    if args.to:
+        periods.within(year, args.to)  # a bad --to is named before any data is read
     report = reports.load(borough, year)
     rawcache.ensure(mirror=args.mirror, offline=args.offline)
-    return dataset.dataset(), report
+    data = dataset.dataset()
+    period = periods.resolve(year, str(data.months.max()) if len(data.months) else None, args.to)
+    return data.to_date(period.months), report
 
 
 def _emit(frame, fmt: str, as_text) -> None:
@@ -225,8 +243,13 @@ def cmd_indicators(args) -> int:
     from cspbook.compute import table
     from cspbook.pages import terminal
 
+    from cspbook.definitions import periods
+
     data, report = _report(args)
-    _emit(table.indicator_table(data, report), args.format, terminal.indicators)
+    period = periods.Period(report.year, data.months_counted)
+    if args.format == "table" and not period.complete:
+        print(f"{report.borough}, {period.title} compared with {period.previous_name}")
+    _emit(table.indicator_table(data, report, period=period), args.format, terminal.indicators)
     return 0
 
 
@@ -240,9 +263,11 @@ def cmd_build(args) -> int:
     if london_edition.is_all(args.borough):  # the London edition: every borough's book in one site
         if args.years:
             raise CspbookError(f"--years {args.years}: the London edition (--borough all) is one year; give --year only")
+        if args.to:
+            raise CspbookError(f"--to {args.to}: the London edition (--borough all) is built for whole years; leave out --to")
         london_edition.build_all(args.year, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
         return 0
-    build.build(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
+    build.build(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline, to=args.to)
     return 0
 
 
@@ -256,10 +281,13 @@ def cmd_pdf(args) -> int:
     if london_edition.is_all(args.borough):  # every borough's Cabinet cover paper
         if args.years:
             raise CspbookError(f"--years {args.years}: the London edition (--borough all) is one year; give --year only")
+        if args.to:
+            raise CspbookError(f"--to {args.to}: the London edition (--borough all) is built for whole years; leave out --to")
         for path in london_edition.cover_papers(args.year, jobs=args.jobs, mirror=args.mirror, offline=args.offline):
             print(path)
         return 0
-    result = pdf.pdf(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline)
+    result = pdf.pdf(args.borough, args.year, years=args.years, jobs=args.jobs, mirror=args.mirror, offline=args.offline,
+                     to=args.to)
     print(result.report)
     print(result.cover_paper)
     return 0
@@ -273,7 +301,7 @@ def cmd_preview(args) -> int:
     if not 0 <= args.port <= 65535:
         raise CspbookError(f"--port {args.port}: give a port number from 0 to 65535")
     preview.preview(args.borough, args.year, years=args.years, port=args.port, jobs=args.jobs, mirror=args.mirror,
-                    offline=args.offline, open_browser=args.open)
+                    offline=args.offline, open_browser=args.open, to=args.to)
     return 0
 
 

@@ -41,6 +41,30 @@ class Dataset:
     london_annual: pd.DataFrame | None = None  # the same per financial year
     areas_monthly: pd.DataFrame | None = None  # the rows of areas that are not boroughs (airports, Unknown), per month
     open: object = None  # cspbook.compute.opendata.OpenData: the open sources of data/sources.yml
+    months_counted: int = 12  # of each financial year, from April: fewer for a year to date (:meth:`to_date`)
+
+    def to_date(self, months: int) -> Dataset:
+        """The same data with ``annual``, ``all_changes`` and ``changes`` over the first
+        ``months`` months (from April) of every financial year: a year to date against the
+        same months of the years before (breaks checked on those months). ``months`` 12 is
+        this dataset."""
+        if months == self.months_counted:
+            return self
+        key = (tuple(_shas(self.manifest)), months)
+        if key not in _TO_DATE:
+            from dataclasses import replace
+
+            from cspbook.compute import indicators, significance
+
+            annual = part_year(self.monthly, months)
+            london = (part_year(self.london_monthly.assign(borough="London"), months)
+                      if self.london_monthly is not None else None)
+            all_changes = indicators.changes(annual, definitions.indicators(), definitions.classifications().breaks,
+                                             london, significance.dispersions(self.monthly), months)
+            _TO_DATE.clear()
+            _TO_DATE[key] = replace(self, annual=annual, all_changes=all_changes, months_counted=months,
+                                    changes=indicators.select(all_changes, list(self.series)), london_annual=london)
+        return _TO_DATE[key]
 
     def series_for(self, year: int) -> str | None:
         """The series the figures of ``year`` come from (None when no series covers it)."""
@@ -49,11 +73,13 @@ class Dataset:
 
 
 _MEMO: dict = {}
+_TO_DATE: dict = {}
 
 
 def forget() -> None:
     """Forget the dataset memoised in this process (see :func:`cspbook.caches.clear`)."""
     _MEMO.clear()
+    _TO_DATE.clear()
 
 
 def dataset(cache: Path | None = None) -> Dataset:
@@ -156,6 +182,21 @@ def _bytes_only(manifest: dict | None) -> dict | None:
         return manifest
     return {**{k: v for k, v in manifest.items() if k not in PROVENANCE and k != "files"},
             "files": [{k: v for k, v in f.items() if k not in PROVENANCE} for f in manifest.get("files", [])]}
+
+
+def part_year(monthly_counts: pd.DataFrame, months: int) -> pd.DataFrame:
+    """Like :func:`cspbook.compute.indicators.annual`, over the first ``months`` months (from April) of every financial
+    year: the same months of each year, for a year to date and the years it is compared with.
+    A year that has all those months counts as complete (``months`` 12), as a whole year does
+    in :func:`cspbook.compute.indicators.annual`, so every table built on it (changes, London, trends) takes it."""
+    import numpy as np
+
+    from cspbook.compute import indicators
+
+    position = (monthly_counts["month"].array.asi8 - 3) % 12
+    out = indicators.annual(monthly_counts[position < months])
+    out["months"] = np.where(out["months"] == months, 12, 0)
+    return out
 
 
 def check_boroughs(wides, paths: list[Path], boroughs) -> None:

@@ -134,7 +134,7 @@ def _series_years(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], breaks=(), london=None,
-            dispersion=None) -> pd.DataFrame:
+            dispersion=None, months: int = 12) -> pd.DataFrame:
     """Year-on-year change for every indicator, series, borough and complete financial year.
 
     Adds ``previous_value, change, change_pct, ci_low_pct, ci_high_pct, significant,
@@ -153,7 +153,7 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], break
     comparable* empties every change column and ``note`` gives the reason; *caution* keeps
     the change and ``caution`` gives the reason; *comparable* flags nothing. A change whose
     two years are counted in different classifications with no break decided between them
-    is not comparable.
+    is not comparable. ``months``: the months of each year counted (fewer for a year to date).
     """
     full = annual_counts[annual_counts["months"] == 12]
     prev = full.assign(year=full["year"] + 1).rename(
@@ -168,11 +168,11 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], break
     out["change_pct"] = stats.change_pct(out["value"], out["previous_value"])
     out["comparable"] = out["previous_value"].notna()
     out["note"] = np.where(out["comparable"], "", out["year"].map(
-        lambda y: f"no complete data for {periods.label(y - 1)}, so no change is shown"))
+        lambda y: f"no complete data for {periods.Period(y - 1, months).name}, so no change is shown"))
     out["caution"] = ""
     out["break"] = ""
     out["instead"] = ""
-    _apply_breaks(out, breaks)
+    _apply_breaks(out, breaks, months)
     out = out.merge(significance.london_totals(out, london), on=["indicator", "series", "year"], how="left")
     out = significance.judge(out, dispersion)
     out["london_rank"] = _rank(out, indicators)
@@ -186,9 +186,10 @@ def _join_sources(previous, current) -> str:
     return "; ".join(dict.fromkeys(names + str(current).split("; ")))
 
 
-def spans(brk: Break, year) -> np.ndarray:
+def spans(brk: Break, year, months: int = 12) -> np.ndarray:
     """Whether the change of ``year`` against the year before spans ``brk``: its month falls
-    after April of the earlier year and no later than March at the end of ``year``.
+    after April of the earlier year and no later than the last month compared of ``year``
+    (March at its end; for a year to date, its last month: ``months`` from April).
 
     >>> from cspbook.definitions import Break
     >>> b = Break("b", "2017-04", "all", "all", "caution", "", "", "")
@@ -198,10 +199,10 @@ def spans(brk: Break, year) -> np.ndarray:
     month = pd.Period(brk.month, "M")
     index = month.year * 12 + month.month - 1
     year = np.asarray(year)
-    return ((year - 1) * 12 + 3 < index) & (index <= (year + 1) * 12 + 2)
+    return ((year - 1) * 12 + 3 < index) & (index <= year * 12 + 2 + months)
 
 
-def _apply_breaks(out: pd.DataFrame, breaks) -> None:
+def _apply_breaks(out: pd.DataFrame, breaks, months: int = 12) -> None:
     """Mark, in place, each change that spans a decided break; refuse a change of
     classification that no break decides."""
     decided = np.zeros(len(out), dtype=bool)
@@ -209,7 +210,7 @@ def _apply_breaks(out: pd.DataFrame, breaks) -> None:
         boroughs = getattr(brk, "boroughs", "all")
         # a row already made not comparable by a break is still hit: its note names every reason
         open_ = out["comparable"].to_numpy() | out["note"].str.startswith("not comparable: ").to_numpy()
-        hit = (spans(brk, out["year"].to_numpy()) & open_
+        hit = (spans(brk, out["year"].to_numpy(), months) & open_
                & (True if brk.series == "all" else out["series"].isin(brk.series).to_numpy())
                & (True if boroughs == "all" else out["borough"].isin(boroughs).to_numpy())
                & (True if brk.indicators == "all" else out["indicator"].isin(brk.indicators).to_numpy()))
@@ -268,8 +269,8 @@ def data_months(monthly_counts: pd.DataFrame) -> pd.PeriodIndex:
     return pd.PeriodIndex(sorted(monthly_counts["month"].unique()), freq="M")
 
 
-def check_year(available: pd.PeriodIndex, year: int) -> None:
-    """Raise a PeriodError unless every month of financial year ``year`` is in the data.
+def check_year(available: pd.PeriodIndex, year: int, period=None) -> None:
+    """Raise a PeriodError unless every month of financial year ``year`` (or ``period``) is in the data.
 
     >>> have = pd.period_range("2008-01", "2010-12", freq="M")
     >>> check_year(have, 2011)
@@ -277,8 +278,9 @@ def check_year(available: pd.PeriodIndex, year: int) -> None:
     ...
     cspbook.errors.PeriodError: 2011-12 needs April 2011 to March 2012; the data ends December 2010 (it covers January 2008 to December 2010). Fetch newer data (`cspbook fetch`) or choose an earlier year
     """
-    need = periods.months(year)
-    label = periods.label(year)
+    period = period or periods.Period(year)
+    need = period.month_list()
+    label = period.name
     span = f"{periods.describe_month(need[0])} to {periods.describe_month(need[-1])}"
     if len(available) == 0:
         raise PeriodError(f"{label} needs {span}; there is no data. Run `cspbook fetch`")
@@ -314,9 +316,9 @@ def _spans(months) -> str:
                      for first, last in load.runs(m.ordinal for m in months))
 
 
-def for_borough(change_table: pd.DataFrame, available: pd.PeriodIndex, borough: str, year: int) -> pd.DataFrame:
-    """The change rows of one borough and year, after checking the data cover the year."""
-    check_year(available, year)
+def for_borough(change_table: pd.DataFrame, available: pd.PeriodIndex, borough: str, year: int, period=None) -> pd.DataFrame:
+    """The change rows of one borough and year, after checking the data cover the year (or ``period``)."""
+    check_year(available, year, period)
     rows = change_table[(change_table["borough"] == borough) & (change_table["year"] == year)]
     return rows.reset_index(drop=True)
 
@@ -340,14 +342,14 @@ def comparable_since(change_table: pd.DataFrame, indicator: str, series: str, ye
 
 def trend(annual_counts: pd.DataFrame, indicator: str, borough: str, year: int, years: int = 5,
           series: str | None = None, since: int | None = None, london: pd.DataFrame | None = None,
-          base: int | None = None) -> pd.DataFrame:
+          base: int | None = None, months: int = 12) -> pd.DataFrame:
     """The borough's and London's annual counts for up to ``years`` complete years ending at
     ``year``, from one ``series`` (default: the only one), from year ``since`` on (default:
     all; see :func:`comparable_since`).
 
     Columns: ``year, label, value, london_value, index, london_index, classification``;
     the two index columns are 100 in the first year shown, so borough and London can share
-    an axis.
+    an axis. ``months`` (fewer than 12 for a year to date) labels the years, e.g. '2024-25 Apr-Nov'.
     """
     rows = annual_counts[(annual_counts["indicator"] == indicator) & (annual_counts["months"] == 12)]
     if series is not None:
@@ -361,7 +363,8 @@ def trend(annual_counts: pd.DataFrame, indicator: str, borough: str, year: int, 
     if year not in out.index:
         out = out.iloc[0:0]
     out = out.reset_index().rename(columns={"index": "year"})
-    out.insert(1, "label", out["year"].map(periods.label))
+    last = periods.months(2000)[months - 1].strftime("%b")
+    out.insert(1, "label", out["year"].map(lambda y: periods.label(y) if months == 12 else f"{periods.label(y)} Apr-{last}"))
     if len(out):
         first = index_base(out["year"], base)
         out["index"] = out["value"] / out.loc[first, "value"] * 100

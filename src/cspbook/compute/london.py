@@ -55,3 +55,11 @@ def boroughs_side_by_side(changes: pd.DataFrame, year: int, indicator_ids, popul
     rows = rows.sort_values(["order", key, "borough"], ascending=[True, False, True])
     rows["caution"] = rows["caution"].fillna("")
     return rows[COLUMNS].reset_index(drop=True)
+
+
+def side_by_side_for(data, period: periods.Period, indicator_ids) -> pd.DataFrame:
+    """:func:`boroughs_side_by_side` for a report's period: a year to date compares the same
+    months of every borough (``data.to_date``) and gives no rates per 1,000 residents (a part
+    year is not a year's rate)."""
+    data = data.to_date(period.months)
+    return boroughs_side_by_side(data.changes, period.start, indicator_ids, populations(data) if period.complete else None)

@@ -24,14 +24,18 @@ COLUMNS = [
 ]
 
 
-def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame | None = None) -> pd.DataFrame:
+def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame | None = None,
+                    period: periods.Period | None = None) -> pd.DataFrame:
     """Every indicator of ``report`` for its borough and year, one row each, columns ``COLUMNS``.
 
     MPS rows come from ``data.changes``; partner rows from ``partner_figures`` (read from
     ``data/partner/`` when not given). A partner indicator with no figure for the year is
-    listed with empty values and a note saying so.
+    listed with empty values and a note saying so. ``period``: the year to date (its months
+    against the same months of the year before; default the whole year); ``year`` says which.
     """
-    mps = indicators.for_borough(data.changes, data.months, report.borough, report.year)
+    period = period or period_of(data, report.year)
+    data = data.to_date(period.months)
+    mps = indicators.for_borough(data.changes, data.months, report.borough, report.year, period)
     if partner_figures is None:
         partner_figures = partner.for_borough(report.borough, report.year)
     rows = pd.concat([mps, partner.as_changes(partner_figures)], ignore_index=True)
@@ -47,7 +51,7 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     rows["unit"] = rows["indicator"].map(lambda i: defs[i].unit).where(~opened, rows.get("open_unit"))
     rows["lower_is_better"] = rows["indicator"].map(lambda i: defs[i].lower_is_better)
     rows["borough"] = report.borough
-    rows["year"] = periods.label(report.year)
+    rows["year"] = period.title
     rows["comparable"] = rows["comparable"].fillna(False).astype(bool)
     rows["note"] = rows["note"].fillna("")
     rows["caution"] = rows["caution"].fillna("") if "caution" in rows else ""
@@ -76,6 +80,14 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     return rows.loc[~unsourced, COLUMNS].reset_index(drop=True)
 
 
+def period_of(data: Dataset, year: int) -> periods.Period:
+    """What a table of financial year ``year`` reports on: the months ``data`` counts (a year
+    to date), else the whole year, or the year to date when the data end before its March."""
+    if data.months_counted < 12:
+        return periods.Period(year, data.months_counted)
+    return periods.resolve(year, str(data.months.max()) if len(data.months) else None)
+
+
 def _files(manifest: dict, names) -> str:
     """The files a figure came from, each with its SHA-256 (from the manifest).
 
@@ -94,7 +106,9 @@ def reconciliation(data: Dataset, report: Report, published: pd.DataFrame | None
     """Published vs recomputed for every published figure of the borough and year (the
     ``published`` figures, read from ``data/published/`` when not given); a year the data do
     not cover raises PeriodError, as for :func:`indicator_table`."""
-    indicators.check_year(data.months, report.year)
+    period = period_of(data, report.year)
+    data = data.to_date(period.months)
+    indicators.check_year(data.months, report.year, period)
     if published is None:
         published = published_figures(report)
     if published.empty:
@@ -122,7 +136,7 @@ def published_figures(report: Report) -> pd.DataFrame:
 
 def _recomputed(data, report, published) -> pd.DataFrame:
     """Recomputed changes for the published indicators, even those not in the report's table."""
-    rows = indicators.for_borough(data.changes, data.months, report.borough, report.year)
+    rows = indicators.for_borough(data.changes, data.months, report.borough, report.year, period_of(data, report.year))
     rows = rows[rows["indicator"].isin(published["indicator"])]
     defs = definitions.indicators()
     return pd.DataFrame({

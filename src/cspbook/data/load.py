@@ -76,17 +76,9 @@ def _rows(path: Path, text: str) -> tuple[list[str], list[tuple[int, list[str]]]
     return [h.strip() for h in header], rows
 
 
-def read_wide(path: Path) -> pd.DataFrame:
-    """Read and validate one file; return a wide frame.
-
-    Columns: ``borough, major, minor`` (categories spelled as in ``data/classification.yml``)
-    then one int64 column per month named ``YYYYMM``; the index (named ``line``) is each
-    row's line number in the file, so later checks can point at it. Rows for areas that are
-    not boroughs (e.g. Heathrow) are kept; the caller decides. ``attrs`` holds the file's
-    ``classification``, its ``series`` and its ``path``. Raises
-    :class:`~cspbook.errors.DataFileError` naming file, line and column.
-    """
-    path = Path(path)
+def _checked(path: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The file read and checked up to its categories: the wide frame as in the file, its
+    header and the names of its borough, major and minor columns."""
     text = read_text(path)
     header, rows = _rows(path, text)
     classes = definitions.classifications()
@@ -108,14 +100,75 @@ def read_wide(path: Path) -> pd.DataFrame:
         frame.insert(position, role, keys[role])
     key_columns = [header[roles[role]] for role in KEYS]
     validate.areas(path, frame, key_columns[0])
-    classification = validate.categories(path, frame, key_columns)
-    canonical = classes.by_id[classification].canonical
-    pairs = [canonical[(definitions.name_key(ma), definitions.name_key(mi))] for ma, mi in zip(frame["major"], frame["minor"])]
+    return frame, header, key_columns
+
+
+def suggest(path: Path) -> str:
+    """For ``cspbook validate --suggest``: what data/classification.yml needs for the file to
+    be read (the unknown categories and the block to paste), or that it needs nothing.
+    Writes nothing."""
+    from cspbook.data import newedition
+
+    path = Path(path)
+    frame, header, key_columns = _checked(path)
+    try:
+        cid = validate.categories(path, frame, key_columns, header)
+    except DataFileError:
+        finding = newedition.find(frame, header)
+        if not finding.unknown or newedition.mixed(frame, finding.classification) is not None:
+            raise
+        return f"{path}: {newedition.describe(finding)}\n{newedition.block(finding)}"
+    label = definitions.classifications().by_id[cid].label
+    return f"{path}: every category is known ({label}, '{cid}'); nothing to add to data/classification.yml"
+
+
+def read_wide(path: Path) -> pd.DataFrame:
+    """Read and validate one file; return a wide frame.
+
+    Columns: ``borough, major, minor`` (categories spelled as in ``data/classification.yml``)
+    then one int64 column per month named ``YYYYMM``; the index (named ``line``) is each
+    row's line number in the file, so later checks can point at it. Rows for areas that are
+    not boroughs (e.g. Heathrow) are kept; the caller decides. ``attrs`` holds the file's
+    ``classification``, its ``series`` and its ``path``. Raises
+    :class:`~cspbook.errors.DataFileError` naming file, line and column.
+    """
+    path = Path(path)
+    frame, header, key_columns = _checked(path)
+    classes = definitions.classifications()
+    classification = validate.categories(path, frame, key_columns, header)
+    cls = classes.by_id[classification]
+    canonical = cls.canonical
+    raw = [(definitions.name_key(ma), definitions.name_key(mi)) for ma, mi in zip(frame["major"], frame["minor"])]
+    pairs = [canonical[k] for k in raw]
     frame["major"] = [ma for ma, _ in pairs]
     frame["minor"] = [mi for _, mi in pairs]
+    aliased = np.array([k not in cls.direct for k in raw], dtype=bool)
+    if aliased.any():
+        frame = merge_aliased(frame, aliased)
     validate.no_duplicates(path, frame, key_columns)
     frame.attrs.update(classification=classification, series=classes.by_id[classification].series, path=str(path))
     return frame
+
+
+def merge_aliased(frame: pd.DataFrame, aliased: np.ndarray) -> pd.DataFrame:
+    """Rows that an alias of ``data/classification.yml`` names the same as another row of their
+    borough (a category published under its old and its new name, each with some of the
+    months) are one category: their counts are added, on the first row's line.
+
+    >>> f = pd.DataFrame({"borough": ["A", "A", "B"], "major": "M", "minor": "OLD", "202301": [5, 0, 1],
+    ...                   "202302": [0, 7, 2]}, index=pd.Index([2, 3, 4], name=LINE))
+    >>> merge_aliased(f, np.array([False, True, False]))[["borough", "202301", "202302"]].to_dict("list")
+    {'borough': ['A', 'B'], '202301': [5, 1], '202302': [7, 2]}
+    """
+    keys = pd.MultiIndex.from_frame(frame[KEYS])
+    touched = keys.isin(keys[aliased])
+    if not (touched & keys.duplicated(keep=False)).any():
+        return frame
+    part = frame[touched]
+    summed = part.groupby(KEYS, sort=False).sum(numeric_only=True)
+    firsts = part.reset_index().groupby(KEYS, sort=False)[LINE].min()
+    merged = summed.reset_index().set_index(pd.Index(firsts.to_numpy(), name=LINE))
+    return pd.concat([frame[~touched], merged[frame.columns]]).sort_index()
 
 
 _PLAIN = re.compile(r"[0-9 ,]*")

@@ -186,9 +186,14 @@ def areas(path: Path, frame: pd.DataFrame, column: str) -> None:
         )
 
 
-def categories(path: Path, frame: pd.DataFrame, key_columns) -> str:
+def categories(path: Path, frame: pd.DataFrame, key_columns, header=()) -> str:
     """The classification whose categories the file uses (names matched by
-    :func:`cspbook.definitions.name_key`); reject a category no classification knows."""
+    :func:`cspbook.definitions.name_key`, aliases included); reject a file with a category no
+    classification knows, saying which classification it matches best, each unknown category
+    with its line and total and the likely renaming, and the lines to paste
+    (:mod:`cspbook.data.newedition`); never count such a category as zero."""
+    from cspbook.data import newedition
+
     key = definitions.name_key
     pairs = list(zip([key(m) for m in frame["major"]], [key(m) for m in frame["minor"]], frame.index))
     classes = definitions.classifications().by_id
@@ -196,31 +201,18 @@ def categories(path: Path, frame: pd.DataFrame, key_columns) -> str:
     fits = [cid for cid in classes if all((ma, mi) in known[cid] for ma, mi, _ in pairs)]
     if fits:
         return _most_specific(fits, pairs, known)
-    best = max(classes.values(), key=lambda c: sum((ma, mi) in known[c.id] for ma, mi, _ in pairs))
-    majors = {key(major): major for major in best.categories}
-    for (major, minor, line), (raw_major, raw_minor) in zip(pairs, zip(frame["major"], frame["minor"])):
-        if (major, minor) in known[best.id]:
-            continue
-        if major not in majors:
-            column, name, options = key_columns[1], raw_major, list(best.categories)
-        else:
-            column, name, options = key_columns[2], raw_minor, list(best.categories[majors[major]])
-        other = next((c for c in classes.values() if (major, minor) in known[c.id]), None)
-        if other is not None:
-            raise DataFileError(
-                path, f"category '{name}' is in the {other.label}, but the rest of the file uses the {best.label}",
-                line=int(line), column=column,
-                fix="one file must use one classification; export the months on each side of the change as separate files",
-            )
-        close = difflib.get_close_matches(name.casefold(), [o.casefold() for o in options], n=1)
-        hint = f"did you mean '{options[[o.casefold() for o in options].index(close[0])]}'? " if close else ""
-        raise DataFileError(
-            path, f"unknown category '{name}' (not in the {best.label}, nor in any other classification)",
-            line=int(line), column=column,
-            fix=f"{hint}If the MPS has published a new category, add it to its classification in "
-            "data/classification.yml and to the indicators that count it in data/indicators.yml".strip(),
-        )
-    raise AssertionError("unreachable")  # pragma: no cover
+    finding = newedition.find(frame, list(header) or list(key_columns))
+    split = newedition.mixed(frame, finding.classification)
+    first = finding.unknown[0]
+    column = key_columns[2] if first.major_known else key_columns[1]
+    if split is not None:
+        problem, fix = newedition.mixed_advice(*split)
+        raise DataFileError(path, problem, line=first.line, column=column, fix=fix)
+    raise DataFileError(
+        path, newedition.describe(finding), line=first.line, column=column,
+        fix="say in data/classification.yml what each is, with no code change (`cspbook validate --suggest FILE` on "
+        f"this file prints this again and writes nothing):\n{newedition.block(finding)}",
+    )
 
 
 def _most_specific(fits, pairs, known) -> str:

@@ -5,7 +5,7 @@ spellings of the key columns, and the breaks in each series with their decisions
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,17 +31,33 @@ class Classification:
     label: str
     series: str
     categories: dict  # major -> tuple of minors, as spelled in classification.yml
+    aliases: dict = field(default_factory=dict)  # a later spelling -> the name it is the same as
+    header: tuple = ()  # the key columns of its files, as published (a hint for new editions)
 
     @property
     def pairs(self) -> frozenset:
-        """Every (major, minor) as matched: see :func:`name_key`."""
+        """Every (major, minor) as matched, aliases included: see :func:`name_key`."""
         return frozenset(self.canonical)
 
     @property
+    def direct(self) -> frozenset:
+        """Every (major, minor) as matched, without the aliases."""
+        return frozenset((name_key(major), name_key(minor)) for major, minors in self.categories.items() for minor in minors)
+
+    @property
     def canonical(self) -> dict:
-        """(major key, minor key) -> (major, minor) as spelled in classification.yml."""
-        return {(name_key(major), name_key(minor)): (major, minor)
-                for major, minors in self.categories.items() for minor in minors}
+        """(major key, minor key) -> (major, minor) as spelled in classification.yml; a name
+        under ``aliases`` (a renamed major or minor category) maps to the name it is the same as."""
+        spellings = {}
+        for new, old in self.aliases.items():
+            spellings.setdefault(name_key(old), []).append(new)
+        out = {}
+        for major, minors in self.categories.items():
+            for minor in minors:
+                for ma in (major, *spellings.get(name_key(major), ())):
+                    for mi in (minor, *spellings.get(name_key(minor), ())):
+                        out.setdefault((name_key(ma), name_key(mi)), (major, minor))
+        return out
 
     @property
     def minors(self) -> frozenset:
@@ -108,6 +124,8 @@ def _classifications(path: Path) -> Classifications:
             label=str(body.get("label", cid)),
             series=choice(require(body, "series", path, where), series, path, where, "series"),
             categories={str(major): tuple(str(m) for m in minors) for major, minors in cats.items()},
+            aliases=_aliases(body.get("aliases"), cats, path, where),
+            header=tuple(str(h) for h in body.get("header") or ()),
         )
     breaks = tuple(_break(entry, i, path, series) for i, entry in enumerate(data.get("breaks") or [], start=1))
     return Classifications(
@@ -117,6 +135,32 @@ def _classifications(path: Path) -> Classifications:
         breaks=breaks,
         old_to_new=dict(data.get("old_to_new") or {}),
     )
+
+
+ALIAS = re.compile(r"same as (.+)", re.IGNORECASE)
+
+
+def _aliases(entries, cats: dict, path: Path, where: str) -> dict:
+    """``NEW NAME: same as OLD NAME``: a major or minor category renamed in a later edition.
+    OLD NAME must be a category of the classification; the rows are counted under it."""
+    if not entries:
+        return {}
+    if not isinstance(entries, dict):
+        raise DefinitionError(f"{path}: {where}: aliases must be lines like 'NEW NAME: same as OLD NAME'")
+    names = {name_key(n): str(n) for major, minors in cats.items() for n in (major, *minors)}
+    out = {}
+    for new, text in entries.items():
+        match = ALIAS.fullmatch(" ".join(str(text).split()))
+        if not match:
+            raise DefinitionError(f"{path}: {where}: alias '{new}: {text}' must read '{new}: same as OLD NAME'")
+        old = match.group(1)
+        if name_key(old) not in names:
+            raise DefinitionError(f"{path}: {where}: alias '{new}' is the same as '{old}', which is not a category of "
+                                  f"this classification; name one of its categories")
+        if name_key(new) in names:
+            raise DefinitionError(f"{path}: {where}: alias '{new}' is already a category of this classification; delete the alias")
+        out[str(new)] = names[name_key(old)]
+    return out
 
 
 def _break(entry, number: int, path: Path, series: dict) -> Break:

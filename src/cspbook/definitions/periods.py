@@ -1,4 +1,5 @@
-"""Financial years (April to March, written ``2011-12``) and months.
+"""Financial years (April to March, written ``2011-12``), periods (a financial year whole or
+to date: :class:`Period`) and months.
 
 Months are pandas monthly Periods throughout.
 """
@@ -6,6 +7,7 @@ Months are pandas monthly Periods throughout.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cspbook.errors import PeriodError
@@ -97,3 +99,143 @@ def parse_year_range(text: str) -> list[int]:
             f"years '{text}': the first year must not be after the last; write {label(last)}..{label(first)}"
         )
     return list(range(first, last + 1))
+
+
+_MONTH_TEXT = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December")
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a book, a table or a command reports on: a financial year, whole or to date.
+
+    ``start`` is the calendar year the financial year starts in (April); ``months`` how many
+    of its months, from April, are counted (12: the whole year). A period to date is compared
+    with the same months of the year before.
+
+    >>> p = Period(2025, 8)
+    >>> p.label, p.name, p.span, p.title, p.text
+    ('2025-26', '2025-26 to date', 'April to November 2025', '2025-26 to date (April to November 2025)', '2025-26 to 2025-11')
+    >>> p.previous.span, p.previous_name
+    ('April to November 2024', 'the same months of 2024-25 (April to November 2024)')
+    >>> w = Period(2011); w.name, w.span, w.title, w.previous_name, w.text
+    ('2011-12', 'April 2011 to March 2012', '2011-12', '2010-11', '2011-12')
+    >>> Period(2025, 11).span, Period(2025, 1).span
+    ('April 2025 to February 2026', 'April 2025')
+    """
+
+    start: int
+    months: int = 12
+
+    @property
+    def complete(self) -> bool:
+        return self.months == 12
+
+    @property
+    def label(self) -> str:
+        """The financial year, e.g. 2025-26 (folder and file names, CSV)."""
+        return label(self.start)
+
+    @property
+    def name(self) -> str:
+        """As prose names it: '2025-26', or '2025-26 to date'."""
+        return self.label if self.complete else f"{self.label} to date"
+
+    @property
+    def end(self) -> tuple[int, int]:
+        """The last month counted, as (year, month)."""
+        index = self.start * 12 + 3 + self.months - 1
+        return index // 12, index % 12 + 1
+
+    @property
+    def span(self) -> str:
+        """'April 2011 to March 2012', 'April to November 2025', 'April 2025'."""
+        year, month = self.end
+        if self.months == 1:
+            return f"April {self.start}"
+        first = "April" if year == self.start else f"April {self.start}"
+        return f"{first} to {_MONTH_NAMES[month - 1]} {year}"
+
+    @property
+    def title(self) -> str:
+        """'2011-12', or '2025-26 to date (April to November 2025)'."""
+        return self.label if self.complete else f"{self.name} ({self.span})"
+
+    @property
+    def text(self) -> str:
+        """How the period is passed on (a notebook parameter): '2011-12' or '2025-26 to 2025-11'."""
+        year, month = self.end
+        return self.label if self.complete else f"{self.label} to {year}-{month:02d}"
+
+    @property
+    def previous(self) -> Period:
+        """The same months of the year before."""
+        return Period(self.start - 1, self.months)
+
+    @property
+    def previous_name(self) -> str:
+        """What the period is compared with: '2010-11', or 'the same months of 2024-25 (April to November 2024)'."""
+        return self.previous.label if self.complete else f"the same months of {self.previous.label} ({self.previous.span})"
+
+    def month_list(self) -> pd.PeriodIndex:
+        """The months counted, as monthly Periods."""
+        return months(self.start)[: self.months]
+
+
+def parse_period(text: str) -> Period:
+    """A period from its text: '2011-12' (the whole year) or '2025-26 to 2025-11'.
+
+    >>> parse_period("2025-26 to 2025-11"), parse_period("2011-12")
+    (Period(start=2025, months=8), Period(start=2011, months=12))
+    """
+    year, _, to = str(text).partition(" to ")
+    start = parse_year(year)
+    return within(start, to) if to else Period(start)
+
+
+def within(start: int, to: str) -> Period:
+    """The period of financial year ``start`` that ends with month ``to`` (YYYY-MM, ``--to``).
+
+    >>> within(2025, "2025-11"), within(2025, "2026-03")
+    (Period(start=2025, months=8), Period(start=2025, months=12))
+    >>> within(2025, "2024-11")
+    Traceback (most recent call last):
+    ...
+    cspbook.errors.PeriodError: --to 2024-11 is not a month of 2025-26 (April 2025 to March 2026); give a month from 2025-04 to 2026-03
+    """
+    match = _MONTH_TEXT.fullmatch(str(to).strip())
+    first, last = f"{start}-04", f"{start + 1}-03"
+    if not match:
+        raise PeriodError(f"--to '{to}' is not a month like {last}; write it as YYYY-MM")
+    count = (int(match.group(1)) - start) * 12 + int(match.group(2)) - 3
+    if not 1 <= count <= 12:
+        raise PeriodError(f"--to {to} is not a month of {label(start)} (April {start} to March {start + 1}); "
+                          f"give a month from {first} to {last}")
+    return Period(start, count)
+
+
+def resolve(start: int, last: str | None, to: str | None = None) -> Period:
+    """The period a book of financial year ``start`` reports on, with data to month ``last``
+    (YYYY-MM): the whole year when the data cover it, else the year to date (to ``last``), or
+    to ``to`` when given; refused only when no month of the year is in the data.
+
+    >>> resolve(2025, "2025-11"), resolve(2024, "2025-11"), resolve(2025, "2025-11", "2025-09")
+    (Period(start=2025, months=8), Period(start=2024, months=12), Period(start=2025, months=6))
+    >>> resolve(2026, "2025-11")
+    Traceback (most recent call last):
+    ...
+    cspbook.errors.PeriodError: 2026-27 starts April 2026; the data end November 2025, so no month of it is in the data. Fetch newer data (`cspbook fetch`) or choose an earlier year
+    """
+    wanted = within(start, to) if to else Period(start)
+    if last is None:
+        return wanted
+    match = _MONTH_TEXT.fullmatch(str(last))
+    have = (int(match.group(1)) - start) * 12 + int(match.group(2)) - 3
+    ended = f"{_MONTH_NAMES[int(match.group(2)) - 1]} {match.group(1)}"
+    if have < 1:
+        raise PeriodError(f"{label(start)} starts April {start}; the data end {ended}, so no month of it is in the data. "
+                          "Fetch newer data (`cspbook fetch`) or choose an earlier year")
+    if to and have < wanted.months:
+        raise PeriodError(f"--to {to}: the data end {ended}; give --to {match.group(0)} or an earlier month")
+    return wanted if to else Period(start, min(12, have))

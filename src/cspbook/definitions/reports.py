@@ -14,7 +14,7 @@ import difflib
 import functools
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -74,6 +74,7 @@ class Report:
     cover_paper: CoverPaperText
     files: tuple[str, ...]
     book_pages: tuple = ()  # (name, title) of each page of the year, ``priorities`` expanded
+    period: periods.Period | None = None  # the year to date it reports on (None: the whole year)
 
     @property
     def pages(self) -> list[tuple[str, str, bool]]:
@@ -83,7 +84,8 @@ class Report:
 
     @property
     def year_label(self) -> str:
-        return periods.label(self.year)
+        """'2012-13', or '2025-26 to date' for a year to date."""
+        return self.period.name if self.period is not None else periods.label(self.year)
 
     @property
     def title(self) -> str:
@@ -103,8 +105,9 @@ def path_for(borough: str, year: int, folder: Path | None = None) -> Path:
     return definitions.year_file("reports", borough, year, ".yml", folder)
 
 
-def load(borough: str, year: int, folder: Path | None = None) -> Report:
-    """The report configuration for ``borough`` (canonical name) and ``year`` (start year)."""
+def load(borough: str, year: int, folder: Path | None = None, period: periods.Period | None = None) -> Report:
+    """The report configuration for ``borough`` (canonical name) and ``year`` (start year);
+    ``period``: the year to date it reports on, which its texts name ('2025-26 to date')."""
     folder = folder or config.definitions_dir() / "reports"
     defaults_path = folder / "defaults.yml"
     merged = dict(_mapping(defaults_path))
@@ -121,7 +124,8 @@ def load(borough: str, year: int, folder: Path | None = None) -> Report:
             merged["cover_paper"] = cover
             origin.update(_cover_origin(merged["cover_paper"], data["cover_paper"], own, defaults_path))
         files.append(str(own))
-    return _build(merged, borough, year, origin, own if own.exists() else defaults_path, tuple(files))
+    report = _build(merged, borough, year, origin, own if own.exists() else defaults_path, tuple(files), period)
+    return report if period is None or period.complete else replace(report, period=period)
 
 
 def _cover_origin(merged: dict, own: dict, own_path: Path, defaults_path: Path) -> dict:
@@ -234,7 +238,7 @@ def _known(path: Path, token, known, problem: str) -> None:
         )
 
 
-def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, files) -> Report:
+def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, files, period=None) -> Report:
     """The Report from the merged keys; an error names the file each key came from."""
 
     def src(key: str) -> Path:
@@ -285,7 +289,7 @@ def _build(data: dict, borough: str, year: int, origin: dict, fallback: Path, fi
         data_sources=tuple(data.get("data_sources") or ()),
         targets=targets.validate(data.get("targets"), src("targets"), set(_report_ids(data)),
                                  lambda path, *keys: _where_key(path, "targets", *keys)),
-        cover_paper=_cover_paper(data.get("cover_paper"), cover_src, borough, year),
+        cover_paper=_cover_paper(data.get("cover_paper"), cover_src, borough, year, period),
         files=files,
         book_pages=_pages(src("pages"), data.get("pages"), priorities),
     )
@@ -319,7 +323,7 @@ def _report_ids(data: dict) -> list[str]:
     return ids
 
 
-def _cover_paper(raw, src, borough: str, year: int) -> CoverPaperText:
+def _cover_paper(raw, src, borough: str, year: int, period=None) -> CoverPaperText:
     """The cover paper text: every passage present and a non-empty text, placeholders known.
     ``src(*keys)`` is the file that ``cover_paper.<keys>`` came from."""
     path = src()
@@ -331,7 +335,7 @@ def _cover_paper(raw, src, borough: str, year: int) -> CoverPaperText:
     if missing:
         raise DefinitionError(f"{_where_key(path, 'cover_paper')}: cover_paper: '{missing[0]}' is missing; every cover "
                               f"paper needs {', '.join(COVER_KEYS)} (see data/reports/defaults.yml)")
-    values = {"borough": borough, "year": periods.label(year), "next_year": periods.label(year + 1)}
+    values = {"borough": borough, "year": (period or periods.Period(year)).name, "next_year": periods.label(year + 1)}
 
     def text(keys: tuple, value) -> str:
         where = _where_key(src(*keys), "cover_paper", *keys)

@@ -76,13 +76,20 @@ def open_digest() -> str:
     return fingerprint.digest(*[str(p.relative_to(opened)).encode() + b"\0" + p.read_bytes() for p in files])
 
 
+def last_month(manifest: dict) -> str | None:
+    """The latest month of the files in the manifest (YYYY-MM), without reading them."""
+    return max((f["last_month"] for f in manifest.get("files", []) if f.get("last_month")), default=None)
+
+
 def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, bool]]], manifest: dict,
-         folder: Path | None = None) -> list[Job]:
+         folder: Path | None = None, spans: dict | None = None) -> list[Job]:
     """One job per page per year, in the order of ``pages[year]`` ((name, title, is a
     priority chapter), from the report configuration: :attr:`cspbook.definitions.reports.Report.pages`);
     a priority chapter comes from the one priority template, any other page from its own.
     ``folder``: where the executed notebooks go (default each year's folder, ``book/<year>``;
-    the London edition gives each borough its own)."""
+    the London edition gives each borough its own). ``spans``: the period of each year
+    (:class:`cspbook.definitions.periods.Period`, a year to date or whole; default whole),
+    passed to the notebooks as their ``year``."""
     common = inputs_digest(manifest)
     jobs, checked = [], set()
     for year in years:
@@ -93,7 +100,8 @@ def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, b
             if template not in checked:  # before anything runs: an unclosed fence stops the build
                 template_check.check(template, config.live_templates_dir() / template.name)
                 checked.add(template)
-            params = {"borough": borough, "year": periods.label(year), "home": str(config.home())}
+            period = (spans or {}).get(year) or periods.Period(year)
+            params = {"borough": borough, "year": period.text, "home": str(config.home())}
             if priority:
                 params["priority"] = name
             key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common,

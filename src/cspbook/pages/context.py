@@ -33,31 +33,43 @@ class Context:
     london: pd.DataFrame | None = None  # the headline police measures of every borough (compute.london)
     boundaries: object = None  # the borough outlines (data.boundaries.Boundaries), None when not in the cache
     wards: pd.DataFrame | None = None  # offences per ward and year (compute.wards.ward_years), None without ward files
+    period: periods.Period | None = None  # the year whole or to date; ``data`` counts its months of every year
+
+    def __post_init__(self):
+        self.period = self.period or periods.Period(self.year)
 
     @property
     def year_label(self) -> str:
-        return periods.label(self.year)
+        """The year as prose names it: '2011-12', or '2025-26 to date'."""
+        return self.period.name
 
 
 def context(borough: str, year: str, home: str | None = None) -> Context:
-    """Load the report configuration, the cached data and the figures; compute the tables."""
+    """Load the report configuration, the cached data and the figures; compute the tables.
+    ``year``: a financial year ('2011-12': whole, or to date when the data end before its
+    March) or a year to date ('2025-26 to 2025-11', as `cspbook build` passes it)."""
     _use_home(home)
     name = definitions.resolve_borough(borough)
-    start = periods.parse_year(year)
-    report = reports.load(name, start)
+    period = periods.parse_period(year)
+    start = period.start
+    reports.load(name, start)  # a bad report configuration is named before the data are read
     data = dataset.dataset()
+    if period.complete and " to " not in str(year) and len(data.months):
+        period = periods.resolve(start, str(data.months.max()))
+    data = data.to_date(period.months)
+    report = reports.load(name, start, period=period)
     figures = partner.for_borough(name, start)
     published = table.published_figures(report)
-    return Context(name, start, report, data, table.indicator_table(data, report, figures), figures, published,
-                   table.reconciliation(data, report, published), *_london(data, report))
+    return Context(name, start, report, data, table.indicator_table(data, report, figures, period), figures, published,
+                   table.reconciliation(data, report, published), *_london(data, report, period), period)
 
 
-def _london(data, report) -> tuple:
+def _london(data, report, period) -> tuple:
     """The boroughs side by side for the report's headline police measures, the outlines, the wards."""
     from cspbook.compute import london, wards
     from cspbook.data import boundaries
 
     path = boundaries.cached(config.cache_dir())
-    side = london.boroughs_side_by_side(data.changes, report.year, report.headline, london.populations(data))
+    side = london.side_by_side_for(data, period, report.headline)
     return (side, boundaries.read(path) if path else None,
             wards.ward_years())

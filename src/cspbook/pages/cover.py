@@ -16,7 +16,7 @@ import pandas as pd
 
 from cspbook import words
 from cspbook.definitions import periods, targets
-from cspbook.pages import views
+from cspbook.pages import periodviews, views
 from cspbook.pages.context import Context
 from cspbook.pages.markup import HTML, esc, html_table, indicator_rows, target_legend
 
@@ -151,11 +151,12 @@ def introduction(ctx: Context, background: str | None = None) -> str:
 
 def headline(ctx: Context, head: pd.DataFrame, status: pd.DataFrame | None) -> str:
     """The headline list of changes (sentences written from the numbers), the table, the legend."""
-    comparison = f"{ctx.year_label} compared with {periods.label(ctx.year - 1)}"
+    comparison = f"{ctx.year_label} compared with {ctx.period.previous_name}"
     parts = [
         f"<p>The headline measures of the Annual Report, {esc(comparison)}:</p>",
         bulleted(views.headline_bullets(ctx, head), "cspbook-headline"),
-        html_table(indicator_rows(head, status), caption=f"Headline changes, {ctx.borough}, {comparison}").markup,
+        html_table(periodviews.period_columns(ctx.period, indicator_rows(head, status)),
+                   caption=f"Headline changes, {ctx.borough}, {comparison}").markup,
     ]
     if status is not None:
         parts.append(target_legend().markup)

@@ -134,9 +134,10 @@ def trend(frame: pd.DataFrame, label: str, borough: str, breaks=()) -> Chart:
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     sns.barplot(data=frame, x="label", y="value", color=PALETTE["borough"], ax=ax)
     years = list(frame["year"]) if "year" in frame else []
-    marks = tuple((periods.label(y), text) for y, text in breaks if y in years[1:])
-    for y, text in marks:
-        _mark(ax, list(frame["label"]).index(y) - 0.5, text)
+    shown = [(years.index(y), text) for y, text in breaks if y in years[1:]]  # by year: a year to date's labels name its months
+    marks = tuple((frame["label"].iloc[i], text) for i, text in shown)
+    for i, text in shown:
+        _mark(ax, i - 0.5, text)
     ax.set(xlabel="financial year", ylabel="offences", title=f"{label}: {borough}, by year")
     years = list(frame["label"])
     values = [narrative.number(v) for v in frame["value"]]
@@ -159,7 +160,7 @@ def versus_london(frame: pd.DataFrame, label: str, borough: str, breaks=()) -> C
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     years = list(frame["year"]) if "year" in frame else []
     labels = list(frame["label"])
-    marks = tuple((periods.label(y), text) for y, text in breaks if y in years[1:])
+    marks = tuple((labels[years.index(y)], text) for y, text in breaks if y in years[1:])
     runs = segments(years, [y for y, _ in breaks])
     x = list(range(len(labels)))
     for column, area, colour, style in (("index", borough, PALETTE["borough"], "-"), ("london_index", "London", PALETTE["london"], "--")):

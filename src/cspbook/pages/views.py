@@ -11,7 +11,7 @@ from cspbook import definitions, words
 from cspbook.compute import indicators, reconcile
 from cspbook.data import load
 from cspbook.definitions import periods, targets
-from cspbook.pages import narrative, open_pages, plots
+from cspbook.pages import narrative, open_pages, periodviews, plots
 from cspbook.pages.context import Context
 from cspbook.pages.markup import (
     HTML,
@@ -71,13 +71,13 @@ def headline_bullets(ctx: Context, rows: pd.DataFrame) -> list[str]:
 
 def _table_parts(ctx: Context, rows: pd.DataFrame, caption: str) -> list[HTML]:
     status = assessed(ctx, rows)
-    parts = [html_table(indicator_rows(rows, status), caption=caption)]
+    parts = [html_table(periodviews.period_columns(ctx.period, indicator_rows(rows, status)), caption=caption)]
     return parts + [target_legend()] if status is not None else parts
 
 
 def common(ctx: Context) -> dict:
     """Values every page may glue: the borough and the year."""
-    return {"borough": ctx.borough, "year": ctx.year_label, "year_span": narrative.year_span(ctx.year)}
+    return {"borough": ctx.borough, "year": ctx.year_label, "year_span": ctx.period.span}
 
 
 def overview(ctx: Context) -> View:
@@ -92,9 +92,11 @@ def overview(ctx: Context) -> View:
         "headline_count": narrative.headline_count([r for _, r in head.iterrows()], thr),
         "sources": sources_sentence(len(mps), int((head["source"] == "partner").sum()), int((head["source"] == "open").sum())),
         "priority_list": "; ".join(p.title for p in ctx.report.priorities),
+        "year_before": "the year before" if ctx.period.complete else ctx.period.previous_name,
     })
     view.parts.append(HTML(f'<ul class="cspbook-headline">{bullets}</ul>'))
-    view.parts.extend(_table_parts(ctx, head, f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {periods.label(ctx.year - 1)}"))
+    view.parts.extend(_table_parts(ctx, head, f"Headline changes, {ctx.borough}, {ctx.year_label} compared with {ctx.period.previous_name}"))
+    view.parts.extend(periodviews.latest_parts(ctx, list(mps["indicator"]), said=set(head["caution"])))
     return view
 
 
@@ -165,7 +167,7 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
         monthly = indicators.month_series(ctx.data.monthly, row["indicator"], ctx.borough, ctx.year, series=series,
                                           london=ctx.data.london_monthly)
         trend = indicators.trend(ctx.data.annual, row["indicator"], ctx.borough, ctx.year, series=series, since=since,
-                                 london=ctx.data.london_annual)
+                                 london=ctx.data.london_annual, months=ctx.period.months)
         months, years = chart_breaks(ctx.borough, row["indicator"], series)
         for chart in (plots.monthly(monthly, row["label"], ctx.borough, ctx.year, months),
                       plots.trend(trend, row["label"], ctx.borough, years),
@@ -219,7 +221,7 @@ def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
             )
             how = (
                 f"<p>Computed from MPS recorded crime: the monthly counts of these categories are added up "
-                f"for {esc(ctx.borough)} over each financial year (April to March).</p><ul>{cats}</ul>"
+                f"for {esc(ctx.borough)} over {esc(periodviews.counted(ctx.period))}.</p><ul>{cats}</ul>"
                 "<p>Change = (this year &minus; last year) &divide; last year &times; 100. The 95% interval comes from the "
                 "exact test of two counts, allowing for the month-to-month variation of the series (see Methodology). "
                 f"London is the whole Metropolitan Police area: the {len(definitions.boroughs())} boroughs and the crimes "
@@ -255,6 +257,9 @@ def methodology(ctx: Context) -> View:
         "n_series": str(len(ctx.data.series)),
         "breaks": words.plural(len(cls.breaks), "change"),
         "threshold": f"{ctx.report.static_threshold_pct:g}%",
+        "year_rule": ("A year is used only when the data hold all twelve of its months." if ctx.period.complete else
+                      f"The data end before the year does, so {ctx.year_label} is compared with "
+                      f"{ctx.period.previous_name}, and every year in the charts with the same months."),
     }
     if len(example):
         r = example.iloc[0]

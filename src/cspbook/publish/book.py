@@ -50,9 +50,15 @@ def toc(jobs: list[Job], primary: int) -> dict:
         for job in (j for j in jobs if j.year == year):
             if job is root:
                 continue
-            chapters.append({"file": _rel(job.output), "title": job.title if job.name != "overview" else f"Overview {periods.label(year)}"})
-        parts.append({"caption": f"{periods.label(year)}", "chapters": chapters})
+            chapters.append({"file": _rel(job.output), "title": job.title if job.name != "overview" else f"Overview {_name(jobs, year)}"})
+        parts.append({"caption": _name(jobs, year), "chapters": chapters})
     return {"format": "jb-book", "root": _rel(root.output), "parts": parts}
+
+
+def _name(jobs: list[Job], year: int) -> str:
+    """The year as its pages name it: '2011-12', or '2025-26 to date'."""
+    text = next(j.parameters["year"] for j in jobs if j.year == year)
+    return periods.parse_period(text).name
 
 
 def _rel(path: Path) -> str:

@@ -46,14 +46,18 @@ class BuildResult:
 
 
 def build(borough: str, year: str, years: str | None = None, jobs: int | None = None,
-          mirror: Path | None = None, offline: bool = False, log=None, progress: bool | None = None, locked: bool = False) -> BuildResult:
+          mirror: Path | None = None, offline: bool = False, log=None, progress: bool | None = None, locked: bool = False,
+          to: str | None = None) -> BuildResult:
     """Build the book of ``borough`` for ``year`` (and the other ``years``, e.g. 2010-11..2012-13).
+    A year the data do not cover to March is reported to date (to ``to``, YYYY-MM, when given).
     ``locked``: the caller already holds the build lock (``cspbook pdf`` holds it from the
     build to the last PDF, so no other build can change the book in between)."""
     log = log or logs.line
     started = time.monotonic()
     name = definitions.resolve_borough(borough)
     primary = periods.parse_year(year)
+    if to:
+        periods.within(primary, to)  # a bad --to is named before anything starts
     all_years = sorted(set(periods.parse_year_range(years)) | {primary}) if years else [primary]
     configs = {y: reports.load(name, y) for y in all_years}
     with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log):
@@ -63,7 +67,9 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
         with snapshot.reading(inputs):
             configs = {y: reports.load(name, y) for y in all_years}
             pages = {y: configs[y].pages for y in all_years}
-            planned = plan.plan(name, all_years, pages, inputs.manifest)
+            last = plan.last_month(inputs.manifest)
+            spans = {y: periods.resolve(y, last, to if y == primary else None) for y in all_years}
+            planned = plan.plan(name, all_years, pages, inputs.manifest, spans=spans)
             if _unchanged(planned, primary, all_years, log):
                 # Nothing that the book depends on changed: no data to load, no notebook to run,
                 # no Jupyter Book (and no pandas import: this path is nearly free).
@@ -76,9 +82,9 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
             from cspbook.compute import london, table  # pandas: only when something is rebuilt
 
             data = dataset.dataset()
-            tables = {y: table.indicator_table(data, configs[y]) for y in all_years}  # checks every year first
+            tables = {y: table.indicator_table(data, configs[y], period=spans[y]) for y in all_years}  # checks every year first
             outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
-            sides = {y: london.boroughs_side_by_side(data.changes, y, configs[y].headline, london.populations(data)) for y in all_years}
+            sides = {y: london.side_by_side_for(data, spans[y], configs[y].headline) for y in all_years}
         downloads = [book.write_downloads(y, csvtext.to_csv(tables[y])) for y in all_years]
         downloads += [book.write_london(y, csvtext.to_csv(sides[y])) for y in all_years]
         book.write_toc(book.toc(planned, primary))

@@ -75,14 +75,14 @@ def names(borough: str, year: int) -> tuple[str, str]:
 
 
 def pdf(borough: str, year: str, years: str | None = None, jobs: int | None = None, mirror: Path | None = None,
-        offline: bool = False, log=None) -> PdfResult:
+        offline: bool = False, log=None, to: str | None = None) -> PdfResult:
     """Build the book of ``borough`` and ``year`` if needed, then write both PDFs."""
     log = log or logs.line
     browser = chromium()
     name, start = definitions.resolve_borough(borough), periods.parse_year(year)
     report_name, paper_name = names(name, start)
     with lock.held(plan.work_dir() / "build.lock", notice=log):  # one hold from the build to the last PDF
-        build.build(name, year, years=years, jobs=jobs, mirror=mirror, offline=offline, log=log, locked=True)
+        build.build(name, year, years=years, jobs=jobs, mirror=mirror, offline=offline, log=log, locked=True, to=to)
         page = singlehtml(log)
         html = page.read_text(encoding="utf-8")
         whole = page_references(browser, _write_print_page(page, "print-report.html", prepare(html, title=reports.load(name, start).title)), log)

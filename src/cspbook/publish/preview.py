@@ -72,8 +72,8 @@ class Builder:
     """Rebuilds the book of one borough and year(s) on demand, keeping its kernels warm."""
 
     def __init__(self, borough: str, year: str, years: str | None, jobs: int, mirror: Path | None,
-                 offline: bool, log):
-        self.borough_arg, self.year_arg, self.years_arg = borough, year, years
+                 offline: bool, log, to: str | None = None):
+        self.borough_arg, self.year_arg, self.years_arg, self.to = borough, year, years, to
         self.jobs = jobs
         self.mirror, self.offline = mirror, offline
         self.log = log
@@ -121,13 +121,14 @@ class Builder:
             with snapshot.reading(inputs):
                 configs = {y: reports.load(name, y) for y in all_years}
                 pages = {y: configs[y].pages for y in all_years}
-                planned = plan.plan(name, all_years, pages, inputs.manifest)
+                last = plan.last_month(inputs.manifest)
+                spans = {y: periods.resolve(y, last, self.to if y == primary else None) for y in all_years}
+                planned = plan.plan(name, all_years, pages, inputs.manifest, spans=spans)
                 from cspbook.compute import london, table
 
                 data = dataset.dataset()
-                tables = {y: table.indicator_table(data, configs[y]) for y in all_years}
-                sides = {y: london.boroughs_side_by_side(data.changes, y, configs[y].headline, london.populations(data))
-                         for y in all_years}
+                tables = {y: table.indicator_table(data, configs[y], period=spans[y]) for y in all_years}
+                sides = {y: london.side_by_side_for(data, spans[y], configs[y].headline) for y in all_years}
                 first = in_view_first(planned, viewed) if serve is not None else []
                 if first or not plan.all_cached(planned):
                     self.open_pool()
@@ -270,16 +271,18 @@ def clean(folder: Path, keep: set[Path]) -> None:
 
 def preview(borough: str, year: str, years: str | None = None, port: int = DEFAULT_PORT, jobs: int | None = None,
             mirror: Path | None = None, offline: bool = False, open_browser: bool = False, log=None,
-            ready=None) -> None:
+            ready=None, to: str | None = None) -> None:
     """Serve and rebuild until interrupted (KeyboardInterrupt / signals.Interrupted)."""
     log = log or logs.line
     home = config.home()
     definitions.resolve_borough(borough)  # bad input: one message before anything starts
-    periods.parse_year(year)
+    start = periods.parse_year(year)
+    if to:
+        periods.within(start, to)
     if years:
         periods.parse_year_range(years)
     state = State()
-    builder = Builder(borough, year, years, jobs or os.cpu_count() or 1, mirror, offline, log)
+    builder = Builder(borough, year, years, jobs or os.cpu_count() or 1, mirror, offline, log, to)
     sites = preview_dir() / "site"
     clean(sites, set())
     server = Server(make_app(state), port)
