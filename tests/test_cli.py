@@ -87,7 +87,8 @@ def test_the_top_level_help_lists_every_command_and_an_example(capsys):
     for command in commands():
         assert re.search(rf"^    {command}\b", out, re.MULTILINE), command
     real = [argv for argv in example_commands(out) if "COMMAND" not in argv]
-    assert real == [["build", "--borough", BD, "--year", "2024-25", "--mirror", "../shared/data/edition-2025-11"],
+    assert real == [["build", "--borough", BD, "--year", "2024-25", "--mirror", "../shared/data/edition-2025-11", "--open-mirror", "../shared/data/open"],
+                    ["build", "--borough", BD, "--year", "2025-26", "--mirror", "../shared/data/edition-2025-11", "--open-mirror", "../shared/data/open"],
                     ["indicators", "--borough", BD, "--year", "2011-12"]]
 
 

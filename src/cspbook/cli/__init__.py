@@ -83,7 +83,8 @@ def parser() -> argparse.ArgumentParser:
         prog="cspbook",
         description="The annual report of a London Community Safety Partnership, computed from open data.",
         epilog=("examples:\n"
-                "  cspbook build --borough \"Barking and Dagenham\" --year 2024-25 --mirror ../shared/data/edition-2025-11\n"
+                "  cspbook build --borough \"Barking and Dagenham\" --year 2024-25 --mirror ../shared/data/edition-2025-11 --open-mirror ../shared/data/open\n"
+                "  cspbook build --borough \"Barking and Dagenham\" --year 2025-26 --mirror ../shared/data/edition-2025-11 --open-mirror ../shared/data/open   # this year to date\n"
                 "  cspbook indicators --borough \"Barking and Dagenham\" --year 2011-12\n"
                 "  cspbook COMMAND --help"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
