@@ -67,9 +67,10 @@ def merge(data, report, rows: pd.DataFrame, defs: dict) -> tuple[pd.DataFrame, p
 def finish(rows: pd.DataFrame, data, report, defs: dict) -> None:
     """Fill, in place, the columns from ``period`` on: each figure's period and source,
     rates per 1,000 residents for police counts, and the measures shown beside."""
-    label = periods.label(report.year)
+    label = report.year_label  # the year, or the year to date ('2025-26 to date')
     source = rows["source"]
-    default = np.where(source == "mps", f"{label}, financial year (April to March)", label)
+    whole = report.period is None or report.period.complete
+    default = np.where(source == "mps", f"{label}, financial year (April to March)" if whole else label, label)
     rows["period"] = rows["period"].fillna(pd.Series(default, index=rows.index)) if "period" in rows else default
     rows["figure_source"] = rows["figure_source"].fillna("") if "figure_source" in rows else ""
     rows.loc[source == "mps", "figure_source"] = "mps_borough_file"

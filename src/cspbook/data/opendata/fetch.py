@@ -121,10 +121,17 @@ def fetch(open_mirror: Path | None = None, *, online: bool = False, datastore: s
     else:
         origin, files = NONE, []
     check_unique([f.source.name for f in files], origin)
+    kept = _kept_online(files, cache) if online else []
+    if online and not files and kept:  # nothing could be fetched: the cache stays as it was
+        return OpenFetch(kept, read_manifest(target)["origin"], notices)
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=target))
     try:
         entries = [_stage(item, staging, timeout, reg) for item in files]
+        for entry in kept:  # a source that could not be fetched keeps its cached copy
+            (staging / entry["name"]).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(target / entry["name"], staging / entry["name"])
+            entries.append(entry)
         manifest = build_manifest(origin, entries, utc_now())
         manifest["dataset"] = "open"
         manifest_file = write_new(staging / MANIFEST_NAME, manifest_bytes(manifest))
@@ -153,6 +160,14 @@ def _stage(item: OpenFile, staging: Path, timeout: float, reg: Registry) -> dict
             "first_month": periods[0] if periods else "", "last_month": periods[-1] if periods else "",
             "classification": source.layout, "series": source.id, "refresh": max(frame["refresh"], default=""),
             "last_modified": item.source.last_modified}
+
+
+def _kept_online(files: list, cache: Path | None) -> list:
+    """The cached entries (checked against their sha256) of the sources an online fetch did
+    not get: they stay in the cache rather than vanish with a publisher that did not answer."""
+    old = verified_manifest(cache)
+    fetched = {f.source_id for f in files}
+    return [e for e in (old or {}).get("files", []) if e.get("series") not in fetched]
 
 
 def _install(entries: list, staging: Path, target: Path, manifest_file: Path) -> None:
