@@ -21,8 +21,9 @@ def ensure(mirror: Path | None = None, offline: bool = False, notice=None) -> di
     from cspbook.data.opendata import fetch as open_fetch
 
     manifest = ensure_mps(mirror, offline, notice)
-    if not offline:
-        ensure_open(mirror, notice, online=mirror is None and not manifest["origin"].startswith("mirror:"))
+    online = mirror is None and not manifest["origin"].startswith("mirror:")
+    if not offline and (mirror is not None or online or config.open_mirror(None) is not None):  # else the open cache stays as it was
+        ensure_open(mirror, notice, online=online)
     opened = open_fetch.verified_manifest()
     return {**manifest, "open": opened} if opened and opened["files"] else manifest
 
