@@ -251,3 +251,23 @@ def test_the_headline_lists_say_not_supplied_only_where_no_open_source_fills(ind
         assert "(latest published: 12 months to December 2023)" in text
         assert "Domestic violence offences fell by 7.8% (3,487 to 3,214)" in text
         assert "(189 to 236)" in text and "(2024, calendar year)" in text
+
+
+def test_the_headline_count_tests_open_counts_and_judges_open_rates_by_size(indicators_2024, monkeypatch):
+    """The 2024-25 headline count: domestic abuse (open, across the March 2024 break) is 'across a
+    break', not 'not available'; first-time entrants (a rate published without counts) cannot be
+    tested, so the count must not say it moved 'by more than chance'."""
+    from conftest import use_home
+
+    from cspbook.pages import context, narrative, views
+
+    use_home(monkeypatch, indicators_2024["_root"])
+    ctx = context.context(BD, "2024-25")
+    head = views._rows(ctx, ctx.report.headline)
+    verdicts = {r["indicator"]: narrative.verdict(r) for _, r in head.iterrows()}
+    assert verdicts["domestic_violence_offences"] == "across a break"
+    assert verdicts["first_time_entrants"] == "worse"  # 189 -> 236 per 100,000, judged by its size
+    said = narrative.headline_count([r for _, r in head.iterrows()])
+    assert said == ("Of the 1 headline measure that can be judged this year, none moved in the right direction and 1 in "
+                    "the wrong direction by more than 1% (these figures cannot be tested for chance: they come from "
+                    "partners or are published without counts). 8 cannot be judged: 4 not available, 4 across a break.")
