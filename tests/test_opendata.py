@@ -3,6 +3,7 @@ files of the mirror; every expected value is worked out here with plain pandas f
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pandas as pd
@@ -271,3 +272,24 @@ def test_the_headline_count_tests_open_counts_and_judges_open_rates_by_size(indi
     assert said == ("Of the 1 headline measure that can be judged this year, none moved in the right direction and 1 in "
                     "the wrong direction by more than 1% (these figures cannot be tested for chance: they come from "
                     "partners or are published without counts). 8 cannot be judged: 4 not available, 4 across a break.")
+
+
+def test_how_an_open_figure_is_calculated_names_its_source_not_a_partner(indicators_2024, monkeypatch):
+    from conftest import use_home
+
+    from cspbook.pages import context, views
+
+    use_home(monkeypatch, indicators_2024["_root"])
+    ctx = context.context(BD, "2024-25")
+    rows = views._rows(ctx, ["domestic_violence_offences", "knife_injury_victims_1_24", "first_time_entrants",
+                             "pas_trust", "asb_calls"])
+    html = views.calculation(ctx, rows).markup
+    blocks = dict(re.findall(r'id="calc-([a-z0-9_]+)">(.*?)</div>', html))
+    for iid in ("domestic_violence_offences", "knife_injury_victims_1_24", "first_time_entrants", "pas_trust"):
+        assert "Computed from open data" in blocks[iid] and "Supplied by a partner" not in blocks[iid], iid
+    assert "MPS Monthly Crime Dashboard Data" in blocks["knife_injury_victims_1_24"]
+    assert "exact test of two counts" in blocks["knife_injury_victims_1_24"]  # counts: tested
+    assert "No significance test: the source publishes rates or shares without counts" in blocks["first_time_entrants"]
+    assert "percentage points" in blocks["pas_trust"]
+    assert "No figure was supplied by a partner agency" in blocks["domestic_violence_offences"]
+    assert "Supplied by a partner agency" in blocks["asb_calls"]

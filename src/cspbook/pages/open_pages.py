@@ -126,3 +126,44 @@ def sources_parts(data, table: pd.DataFrame, year: int) -> list[HTML]:
         parts.append(html_table(pd.DataFrame({"Indicator": notes["label"], "Note": notes["test_note"]}),
                                 caption=f"Open figures for {periods.label(year)}: tests and gaps"))
     return parts
+
+
+NOT_OPEN = ("", "partner", "mps_borough_file")
+
+
+def from_open(row) -> bool:
+    """Whether the row's figure came from an open source (``figure_source`` names it)."""
+    source = row.get("figure_source")
+    return isinstance(source, str) and source not in NOT_OPEN
+
+
+def calculation(row, ind, boroughs: int) -> str:
+    """'How this is calculated' for a figure from an open source: the source, what it counts, the
+    formula, and the test (or why there is none).
+
+    >>> from types import SimpleNamespace
+    >>> ind = SimpleNamespace(source="partner", unit="people", open={"definition_note": "Rates only."})
+    >>> row = dict(figure_source="lait_fte", significant=None, unit="rate per 100,000 aged 10-17",
+    ...            test_note="no significance test: the source publishes rates or shares without counts")
+    >>> print(calculation(row, ind, 32))  # doctest: +ELLIPSIS
+    <p>Computed from open data: Local Authority Interactive Tool (LAIT) - first-time entrants ..., published by Department for Education ...</p><p>Rates only.</p><p>No figure was supplied by a partner agency for this year, so the open figure is shown in its place.</p><p>Change = (this year &minus; last year) &divide; last year &times; 100. No significance test: the source publishes rates or shares without counts.</p>
+    """
+    source = registry().sources[row["figure_source"]]
+    note = " ".join(str(ind.open.get("definition_note", "")).split())
+    parts = [f"<p>Computed from open data: {esc(source.dataset)}, published by {esc(source.publisher)} "
+             f"({esc(source.licence)}).</p>"]
+    if note:
+        parts.append(f"<p>{esc(note)}</p>")
+    if ind.source == "partner":
+        parts.append("<p>No figure was supplied by a partner agency for this year, so the open figure is shown in its place.</p>")
+    share = str(row.get("unit") or ind.unit) == "percent"
+    formula = ("Change = this year's share &minus; last year's, in percentage points." if share else
+               "Change = (this year &minus; last year) &divide; last year &times; 100.")
+    if _missing(row.get("significant")):
+        test = str(row.get("test_note") or "no significance test").strip()
+        parts.append(f"<p>{formula} {esc(test[:1].upper() + test[1:])}.</p>")
+    else:
+        parts.append(f"<p>{formula} The 95% interval comes from the exact test of two counts, allowing for the "
+                     f"month-to-month variation of the series (see Methodology). London is the total of the "
+                     f"{boroughs} boroughs in the same source.</p>")
+    return "".join(parts)
