@@ -251,7 +251,7 @@ def test_the_headline_lists_say_not_supplied_only_where_no_open_source_fills(ind
         assert "Beside it, from open data (a different measure): Knife injury victims aged 1-24 rose" in text
         assert "(latest published: 12 months to December 2023)" in text
         assert "Domestic violence offences fell by 7.8% (3,487 to 3,214)" in text
-        assert "(189 to 236)" in text and "(2024, calendar year)" in text
+        assert "(189 to 236 per 100,000 aged 10-17)" in text and "(2024, calendar year)" in text
 
 
 def test_the_headline_count_tests_open_counts_and_judges_open_rates_by_size(indicators_2024, monkeypatch):

@@ -159,6 +159,12 @@ def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
     >>> sentence(dict(label="Drug treatment completed", source="partner", unit="percent", value=63.0,
     ...     previous_value=57.0, change_pct=float("nan"), london_change_pct=float("nan"), comparable=True, note=""))
     'Drug treatment completed rose from 57% to 63% (up 6 percentage points).'
+
+    A rate says what it is per:
+
+    >>> sentence(dict(row, label="First-time entrants", unit="rate per 100,000 aged 10-17", value=236.0,
+    ...     previous_value=189.0, change_pct=24.87, london_change_pct=6.8, significant=None))
+    'First-time entrants rose by 24.9% (189 to 236 per 100,000 aged 10-17); across London it rose (+6.8%).'
     """
     label = row["label"]
     if row.get("source") == "partner" and _missing(row.get("value")) and _missing(row.get("change_pct")):
@@ -176,9 +182,14 @@ def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
     by = "" if word == "remained static" else f" by {abs(change):.1f}%"
     counts = ""
     if not _missing(row.get("value")) and not _missing(row.get("previous_value")):
-        counts = f" ({number(row['previous_value'])} to {number(row['value'])})"
+        counts = f" ({number(row['previous_value'])} to {number(row['value'])}{_per(row['unit'])})"
     text = f"{label} {word}{by}{counts}{_london_clause(row, change, row.get('london_change_pct'), threshold)}"
     return f"{text}.{caution(row)}" if with_reason else f"{text}{'; interpret with caution' if caution(row) else ''}."
+
+
+def _per(unit) -> str:
+    """' per 100,000 aged 10-17' for a rate ('rate per 100,000 aged 10-17'), else ''."""
+    return f" {unit[len('rate '):]}" if isinstance(unit, str) and unit.startswith("rate per ") else ""
 
 
 def caution(row) -> str:
