@@ -293,3 +293,17 @@ def test_how_an_open_figure_is_calculated_names_its_source_not_a_partner(indicat
     assert "percentage points" in blocks["pas_trust"]
     assert "No figure was supplied by a partner agency" in blocks["domestic_violence_offences"]
     assert "Supplied by a partner agency" in blocks["asb_calls"]
+
+
+def test_the_cover_paper_says_which_open_sources_its_figures_come_from(indicators_2024, monkeypatch):
+    from conftest import use_home
+
+    from cspbook.pages import context, cover
+
+    use_home(monkeypatch, indicators_2024["_root"])
+    paper = cover.paper(context.context(BD, "2024-25"))
+    for key in ("introduction", "consultation"):
+        said = paper.sections[key].markup
+        assert "computed from open data: police recorded crime, MPS Monthly Crime Dashboard Data, MOPAC Surveys and " \
+               "Local Authority Interactive Tool (LAIT)" in said, key
+        assert "computed from police recorded crime published as open data" not in said
