@@ -57,7 +57,7 @@ def population(open_data, borough: str, year: int, measure: str = "all ages") ->
 def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
     """``changes`` (indicator, series, borough, year, value, previous_value; every borough)
     with the columns of ``RATE_COLUMNS``: rates per 1,000 residents, London's, the rank of 32
-    by rate (1 = the lowest rate), the population used and a note for a missing estimate or
+    by rate (1 = the highest rate, as on the London page), the population used and a note for a missing estimate or
     a change of basis."""
     out = changes.copy()
     if out.empty:
@@ -82,7 +82,7 @@ def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
     counts = out["value"].where(boroughs).groupby([out[c] for c in group]).transform("sum", min_count=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["london_rate_per_1000"] = counts.to_numpy(dtype="float64") / london["population"].to_numpy() * 1000
-    out["rate_rank"] = out.groupby(group)["rate_per_1000"].rank(method="min").astype("Int64")
+    out["rate_rank"] = out.groupby(group)["rate_per_1000"].rank(ascending=False, method="min").astype("Int64")
     out["population_source"] = [
         "" if pd.isna(p) else f"ONS mid-{y} estimate ({b}): {p:,.0f} residents; {f}"
         for p, y, b, f in zip(here["population"], years, here["basis"], here["file"])]

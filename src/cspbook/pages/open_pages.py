@@ -33,10 +33,12 @@ def ordinal(n: int) -> str:
 
 
 def rate_clause(row) -> str:
-    """' (7.6 per 1,000 residents; London 7.0; 20th lowest of 32 boroughs)', or ''.
+    """' (7.6 per 1,000 residents; London 7.0; the 13th highest rate of 32 boroughs)', or ''.
 
-    >>> rate_clause(dict(rate_per_1000=7.622, london_rate_per_1000=7.04, rate_rank=20))
-    ' (7.6 per 1,000 residents; London 7.0; the 20th lowest rate of 32 boroughs)'
+    >>> rate_clause(dict(rate_per_1000=7.622, london_rate_per_1000=7.04, rate_rank=13))
+    ' (7.6 per 1,000 residents; London 7.0; the 13th highest rate of 32 boroughs)'
+    >>> rate_clause(dict(rate_per_1000=0.5, rate_rank=32)), rate_clause(dict(rate_per_1000=9.5, rate_rank=1))
+    (' (0.50 per 1,000 residents; the lowest rate of 32 boroughs)', ' (9.5 per 1,000 residents; the highest rate of 32 boroughs)')
     """
     rate = row.get("rate_per_1000")
     if _missing(rate):
@@ -47,8 +49,8 @@ def rate_clause(row) -> str:
         parts.append(f"London {row['london_rate_per_1000']:,.{digits}f}")
     if not _missing(row.get("rate_rank")):
         rank = int(row["rate_rank"])
-        parts.append("the lowest rate of 32 boroughs" if rank == 1 else "the highest rate of 32 boroughs" if rank == 32
-                     else f"the {ordinal(rank)} lowest rate of 32 boroughs")
+        parts.append("the highest rate of 32 boroughs" if rank == 1 else "the lowest rate of 32 boroughs" if rank == 32
+                     else f"the {ordinal(rank)} highest rate of 32 boroughs")
     return f" ({'; '.join(parts)})"
 
 
@@ -85,7 +87,7 @@ def rates_table(rows: pd.DataFrame, borough: str) -> list[HTML]:
         "Period": have["period"],
         f"{borough}, per 1,000 residents": [f"{v:,.2f}" for v in have["rate_per_1000"]],
         "London, per 1,000 residents": ["" if _missing(v) else f"{v:,.2f}" for v in have["london_rate_per_1000"]],
-        "Rank of 32 (1 = lowest rate)": ["" if _missing(v) else str(int(v)) for v in have["rate_rank"]],
+        "Rank of 32 (1 = highest rate)": ["" if _missing(v) else str(int(v)) for v in have["rate_rank"]],
         "Note": have["rate_note"].fillna(""),
     })
     return [html_table(frame, caption=f"Rates per 1,000 residents, {borough} and London (population: ONS mid-year estimates)")]
