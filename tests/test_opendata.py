@@ -105,8 +105,11 @@ def test_rates_per_1000_use_the_mid_year_estimate(indicators_2024, open_dir):
     for borough in (BD, "Barnet"):
         row = indicators_2024[borough].loc["violence_with_injury"]
         assert row["rate_per_1000"] == pytest.approx(row["value"] / mye.loc[borough, "All ages"] * 1000)
-        assert 1 <= row["rate_rank"] <= 32
+        assert 1 <= row["rate_rank_low"] <= row["rate_rank"] <= row["rate_rank_high"] <= 32
     assert indicators_2024[BD].loc["violence_with_injury", "rate_per_1000"] == pytest.approx(1774 / 232747 * 1000)
+    # 1 = the highest rate, as on the London page (13th highest of 32 = 20th lowest)
+    vwi = indicators_2024[BD].loc["violence_with_injury"]
+    assert vwi["rate_rank"] == 13 and vwi["rate_rank_low"] < 13 < vwi["rate_rank_high"]
 
 
 def test_pas_says_its_latest_period_and_drug_treatment_its_absence(indicators_2024, open_dir):

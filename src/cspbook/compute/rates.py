@@ -93,3 +93,32 @@ def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
                     "so part of the change in rate is a change of basis", note)
     out["rate_note"] = note
     return out
+
+
+RANK_INTERVAL_COLUMNS = ["rate_rank_low", "rate_rank_high"]
+
+
+def with_rank_intervals(rows: pd.DataFrame, value: str = "value", population: str | None = "population",
+                        prefix: str = "rate_rank") -> pd.DataFrame:
+    """``rows`` (every borough of one or more measures and years, with counts ``value`` and
+    residents ``population``) with ``<prefix>_low`` and ``<prefix>_high``: the 95% interval of
+    each borough's rank of 32 by rate (1 = the highest), from
+    :func:`cspbook.compute.stats.rank_interval` (seeded, so every build says the same).
+    ``population`` None ranks the counts themselves. Rows without a count or population have none.
+    """
+    from cspbook.compute import stats
+
+    out = rows.copy()
+    low, high = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    pops = out[population].to_numpy(dtype="float64") if population else np.ones(len(out))
+    counts = out[value].to_numpy(dtype="float64")
+    usable = np.isfinite(counts) & np.isfinite(pops) & (pops > 0) & out["borough"].isin(list(definitions.boroughs())).to_numpy()
+    group = [c for c in ("indicator", "series", "year") if c in out]
+    for positions in out.reset_index(drop=True).groupby(group, sort=False).indices.values():
+        keep = positions[usable[positions]]
+        if len(keep) > 1:
+            ranked = stats.rank_interval(counts[keep], pops[keep])
+            low[keep], high[keep] = ranked["rank_low"].to_numpy(), ranked["rank_high"].to_numpy()
+    out[f"{prefix}_low"] = pd.array(np.where(np.isnan(low), None, low), dtype="Int64")
+    out[f"{prefix}_high"] = pd.array(np.where(np.isnan(high), None, high), dtype="Int64")
+    return out

@@ -378,3 +378,18 @@ def headline_count(rows, threshold: float = 1.0) -> str:
     text += "."
     unjudged = n["not available"] + n["across a break"]
     return f"{text} {unjudged} cannot be judged: {why}." if unjudged else text
+
+
+def rank_range(rank, low, high) -> str:
+    """A rank with the 95% interval of the rank, in words; '' for no rank.
+
+    >>> rank_range(13, 9, 17), rank_range(1, 1, 1), rank_range(5, None, None), rank_range(None, 1, 2)
+    ('13th (95% interval of the rank: 9th to 17th)', '1st (95% interval of the rank: 1st only)', '5th', '')
+    """
+    if _missing(rank):
+        return ""
+    said = ordinal(int(rank))
+    if _missing(low) or _missing(high):
+        return said
+    span = f"{ordinal(int(low))} only" if int(low) == int(high) else f"{ordinal(int(low))} to {ordinal(int(high))}"
+    return f"{said} (95% interval of the rank: {span})"
