@@ -310,3 +310,27 @@ def test_the_cover_paper_says_which_open_sources_its_figures_come_from(indicator
         assert "computed from open data: police recorded crime, MPS Monthly Crime Dashboard Data, MOPAC Surveys and " \
                "Local Authority Interactive Tool (LAIT)" in said, key
         assert "computed from police recorded crime published as open data" not in said
+
+
+def test_the_knife_victims_decision_at_march_2024_holds_in_the_file(indicators_2024, open_dir, monkeypatch):
+    """data/sources.yml decides that knife injury victims are comparable across the new recording
+    system of March 2024; its evidence, worked out here from the March 2026 refresh by hand."""
+    frame = pd.read_parquet(open_dir / "mps-crime-dashboard/refresh-2026-03/monthly-crime-dashboard.parquet")
+    frame = frame[(frame["area_type"] == "Borough") & (frame["measure"] == "Offences")]
+    for subtype, sums in (("Knife Injury Victims (1-24)", [1419, 1435, 1318]),
+                          ("Knife Injury Victims (non DA 1-24)", [1280, 1302, 1214])):
+        rows = frame[frame["crime_subtype"].str.lower() == subtype.lower()]
+        months = pd.PeriodIndex(rows["month_year"], freq="M")
+        got = [int(rows["count"][(months >= pd.Period(f"{y}-03", "M")) & (months <= pd.Period(f"{y + 1}-02", "M"))].sum())
+               for y in (2022, 2023, 2024)]
+        assert got == sums, subtype
+    from conftest import use_home
+
+    from cspbook.definitions.sources import registry
+
+    use_home(monkeypatch, indicators_2024["_root"])
+    decided = {b.id: b for b in registry().breaks}["dashboard-knife-victims-2024-03"]
+    assert decided.decision == "comparable" and "1,419, 1,435 and 1,318" in " ".join(decided.evidence.split())
+    knife = indicators_2024[BD].loc["knife_injury_victims_1_24"]
+    assert knife["caution"] != knife["caution"] or not knife["caution"]  # no caution: compared and tested
+    assert knife["significant"] in (True, False) and 0 <= knife["p_value"] <= 1
