@@ -235,6 +235,9 @@ def significance(row) -> str:
     'The partner agency did not supply the counts needed to test whether this change is more than chance.'
     >>> significance(dict(source="mps", comparable=True, significant=None, caution="a new system"))
     'This change is not tested for significance: it spans a break in the police data (a new system), and a test measures chance, not a change in how crimes are recorded.'
+    >>> significance(dict(source="open", comparable=True, significant=None, caution="",
+    ...     test_note="no significance test: the source publishes rates or shares without counts"))
+    'No test of significance is possible for this change: the source publishes rates or shares without counts.'
     """
     if row.get("source") == "partner":
         return "The partner agency did not supply the counts needed to test whether this change is more than chance."
@@ -245,6 +248,9 @@ def significance(row) -> str:
         return ("This change is not tested for significance: it spans a break in the police data "
                 f"({text}), and a test measures chance, not a change in how crimes are recorded.")
     if _missing(row.get("significant")) or _missing(row.get("ci_low_pct")):
+        why = str(row.get("test_note") or "")  # an open source's reason: rates without counts, rounded counts
+        if why.startswith("no significance test: "):
+            return f"No test of significance is possible for this change: {why[len('no significance test: '):]}."
         return "No test of significance is possible for this change."
     high = "no upper limit" if _missing(row.get("ci_high_pct")) else signed_pct(row["ci_high_pct"])
     interval = f"95% interval {signed_pct(row['ci_low_pct'])} to {high}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cspbook import words
+from cspbook import definitions, words
 from cspbook.definitions import periods
 from cspbook.definitions.sources import registry
 from cspbook.pages import narrative
@@ -126,3 +126,62 @@ def sources_parts(data, table: pd.DataFrame, year: int) -> list[HTML]:
         parts.append(html_table(pd.DataFrame({"Indicator": notes["label"], "Note": notes["test_note"]}),
                                 caption=f"Open figures for {periods.label(year)}: tests and gaps"))
     return parts
+
+
+UNITS = {"percent": "% of residents"}
+
+
+def is_open(row) -> bool:
+    """Whether the row's figure comes from an open source of ``data/sources.yml``."""
+    return str(row.get("figure_source") or "") in registry().sources
+
+
+def charts(ctx, row) -> list:
+    """The charts of an open figure (none when the source has no figure for the year):
+    counts by month, by year and against London, as the police file's measures have; a
+    value per published period, with London's, for a rate or a share."""
+    from cspbook.compute import indicators, open_series
+    from cspbook.pages import plots
+
+    if _missing(row.get("value")) or ctx.data.open is None:
+        return []
+    ind = definitions.indicators()[row["indicator"]]
+    sid, iid = ind.open["source"], ind.id
+    frame = ctx.data.open.frame(sid)
+    unit = str(ind.open.get("unit", ind.unit))
+    if ind.open["period"] != "financial_year_of_months":
+        if "numerator" in ind.open:
+            unit, note = "% of people in treatment", (
+                f"the {registry().sources[sid].dataset.split(',')[0]} covers one area, so there is no London figure")
+        else:
+            unit, note = UNITS.get(unit, unit), "the source gives no London figure"
+        return [plots.by_period(open_series.values_by_period(frame, ind, ctx.borough, ctx.year), row["label"],
+                                ctx.borough, unit, note)]
+    monthly = open_series.monthly_counts(frame, ind, definitions.boroughs())
+    changes = ctx.data.open.changes
+    since = indicators.comparable_since(changes, iid, sid, ctx.year) if changes is not None else ctx.year
+    trend = indicators.trend(indicators.annual(monthly), iid, ctx.borough, ctx.year, series=sid, since=since)
+    found = [b for b in registry().breaks if b.decision != "comparable" and b.applies(sid, iid, ctx.borough)]
+    months = [(b.month, b.title, b.decision == "not_comparable") for b in found]
+    years = [(int(b.month[:4]) - (1 if int(b.month[5:]) < 4 else 0), b.title) for b in found]
+    return [plots.monthly(indicators.month_series(monthly, iid, ctx.borough, ctx.year, series=sid), row["label"],
+                          ctx.borough, ctx.year, months, unit=unit),
+            plots.trend(trend, row["label"], ctx.borough, years, unit=unit),
+            plots.versus_london(trend, row["label"], ctx.borough, years, london="the 32 boroughs")]
+
+
+def calculation(row) -> str:
+    """'How this is calculated' for an open figure: the source, what is counted, the period."""
+    ind = definitions.indicators()[row["indicator"]]
+    source = registry().sources[ind.open["source"]]
+    told = " ".join(str(ind.open.get("definition_note", "")).split())
+    how = {"financial_year_of_months": "the monthly counts of the borough are added up over the twelve months of "
+                                       "the financial year; London is the 32 boroughs' sum",
+           "calendar_year": "the published rate of the calendar year the financial year starts in",
+           "quarter_end_nearest_year_end": "the published share for the 12 months to the quarter end nearest the "
+                                           "end of the financial year, or the latest published when the survey stops earlier",
+           "financial_year": "the share of the two published counts of the financial year"}[ind.open["period"]]
+    test = str(row.get("test_note") or "")
+    return (f"<p>Computed from open data: {esc(source.dataset)} ({esc(source.publisher)}), measure "
+            f"<code>{esc(ind.open['measure'])}</code>: {esc(how)}." + (f" {esc(told)}" if told else "")
+            + (f" {esc(test[:1].upper() + test[1:])}." if test else "") + "</p>")
