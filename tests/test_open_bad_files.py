@@ -261,11 +261,11 @@ CASES = {
     ("viewit", "unknown measure"): ("ViewIt Export Data_LAs.csv",
                                     _text(VIEWIT, lambda t: _replace_in(t, 3, ",Total,Total,Opiate,", ",Total,Total,Cannabis,"),
                                           TOTALS, 20), 3, "drug_group"),
-    # boundaries_geojson: the row is the feature's number
-    ("boundaries", "column missing"): ("London_Borough_Excluding_MHW.geojson", _geojson(_prop(2, "NAME", None)), 2, "NAME"),
-    ("boundaries", "bad number"): ("London_Borough_Excluding_MHW.geojson", _geojson(_prop(2, "HECTARES", "lots")), 2, "HECTARES"),
-    ("boundaries", "duplicate row"): ("London_Borough_Excluding_MHW.geojson", _geojson(_same_name(3, 1)), 3, "NAME"),
-    ("boundaries", "unknown measure"): ("London_Borough_Excluding_MHW.geojson", _geojson(_prop(2, "NAME", "Atlantis")), 2, "NAME"),
+    # boundaries_geojson: a feature is a row, named by its number (a GeoJSON file has no lines to name)
+    ("boundaries", "column missing"): ("London_Borough_Excluding_MHW.geojson", _geojson(_prop(2, "NAME", None)), "feature 2", "NAME"),
+    ("boundaries", "bad number"): ("London_Borough_Excluding_MHW.geojson", _geojson(_prop(2, "HECTARES", "lots")), "feature 2", "HECTARES"),
+    ("boundaries", "duplicate row"): ("London_Borough_Excluding_MHW.geojson", _geojson(_same_name(3, 1)), "feature 3", "NAME"),
+    ("boundaries", "unknown measure"): ("London_Borough_Excluding_MHW.geojson", _geojson(_prop(2, "NAME", "Atlantis")), "feature 2", "NAME"),
     # ward_wide (MPS ward files)
     ("wards", "column missing"): ("MPS Ward Level Crime (most recent 24 months).csv",
                                   _text(WARD, lambda t: _replace_in(t, 1, "WardCode", "WardKey")), 1, "WardCode"),
@@ -308,7 +308,10 @@ def test_a_bad_file_of_each_layout_stops_fetch_with_exit_2(case, project, mirror
     code, out, err = run_cli(capsys, "fetch", "--mirror", str(mirror), "--open-mirror", str(tmp_path / "open"))
     assert code == 2, err
     assert "Traceback" not in err, err
-    where = f"{path.resolve()}" + (f", line {line}" if line is not None else "") + f", column '{column}'"
-    assert where in err, err
+    if isinstance(line, str):  # a GeoJSON feature
+        assert f"{path.resolve()}, column '{column}': {line}" in err, err
+    else:
+        where = f"{path.resolve()}" + (f", line {line}" if line is not None else "") + f", column '{column}'"
+        assert where in err, err
     assert any(fix in err for fix in FIXES), err
     assert not (project / "data" / "raw" / "open").is_dir() or not any((project / "data" / "raw" / "open").rglob(name))

@@ -87,7 +87,7 @@ def _properties(path: Path, number: int, feature) -> dict:
     name = props.get(NAME_FIELD)
     if not isinstance(name, str) or not name.strip():
         raise DataFileError(path, f"feature {number} has no '{NAME_FIELD}' property; found {sorted(props)}",
-                            line=number, column=NAME_FIELD, fix=FIX)
+                            column=NAME_FIELD, fix=FIX)
     return props
 
 
@@ -128,7 +128,7 @@ def layout_reader(path: Path, source=None, aliases=None):
     the manifest summarises): one row per area, its hectares. Both copies the publisher offers
     (British National Grid and longitude/latitude) pass; the maps draw the first (:func:`cached`).
 
-    Each feature is a row of the file (``line`` in a message is its number): an area that is
+    Each feature is a row of the file (a message names it by its number): an area that is
     neither a borough nor the City of London, an area listed twice or hectares that are not a
     number stop the fetch."""
     import pandas as pd
@@ -145,10 +145,10 @@ def layout_reader(path: Path, source=None, aliases=None):
         name = known.get(area_key(props[NAME_FIELD]))
         if name is None:
             raise DataFileError(path, f"feature {i}: unknown area '{props[NAME_FIELD]}'; the file holds London's "
-                                f"{len(known) - 1} boroughs and the {CITY}", line=i, column=NAME_FIELD, fix=FIX)
+                                f"{len(known) - 1} boroughs and the {CITY}", column=NAME_FIELD, fix=FIX)
         if name in first:
             raise DataFileError(path, f"feature {i}: {name} is listed twice (first as feature {first[name]})",
-                                line=i, column=NAME_FIELD, fix=FIX)
+                                column=NAME_FIELD, fix=FIX)
         first[name] = i
         value = props.get("HECTARES")
         try:
@@ -156,7 +156,7 @@ def layout_reader(path: Path, source=None, aliases=None):
         except (TypeError, ValueError):
             number = -1.0
         if not number >= 0 and value not in (None, ""):
-            raise DataFileError(path, f"feature {i} ({name}): '{value}' is not a number of hectares", line=i,
+            raise DataFileError(path, f"feature {i} ({name}): '{value}' is not a number of hectares",
                                 column="HECTARES", fix=FIX)
         names.append(name)
         hectares.append(number)
