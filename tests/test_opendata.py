@@ -179,7 +179,7 @@ def test_a_bad_open_file_stops_the_command_with_exit_2(project, mirror, open_dir
 def test_fetch_every_source_from_the_loopback_server(ckan, project, open_dir, tmp_path):
     """Datastore sources through CKAN's package_show, the others from their addresses (moved
     to the loopback server); sources with no online address are notices."""
-    from urllib.parse import urlsplit
+    from urllib.parse import quote, urlsplit
 
     from cspbook.data.opendata import fetch as open_fetch
 
@@ -194,6 +194,9 @@ def test_fetch_every_source_from_the_loopback_server(ckan, project, open_dir, tm
     outlines = (open_dir / "boundaries/bng/London_Borough_Excluding_MHW.geojson").read_bytes()
     ckan.add_dataset_file("statistical-gis-boundary-files-london", "London_Borough_Excluding_MHW.geojson", outlines)
     served["london_boundaries/London_Borough_Excluding_MHW.geojson"] = outlines
+    ward = open_dir / "mps-ward/MPS Ward Level Crime (most recent 24 months).csv"  # the crime summary dataset itself
+    ckan.add_file(quote(ward.name), ward.read_bytes())
+    served[f"mps_ward/{ward.name}"] = ward.read_bytes()
     for sid in ("lait_fte", "ons_mye"):
         for url in reg.sources[sid].online["urls"]:
             local = next(p for p in open_dir.rglob("*") if p.name == open_fetch._name(url))
@@ -206,6 +209,9 @@ def test_fetch_every_source_from_the_loopback_server(ckan, project, open_dir, tm
     got = {f["name"]: f["sha256"] for f in result.files}
     assert got == {name: hashlib.sha256(body).hexdigest() for name, body in served.items()}
     assert {line.split(":")[0] for line in result.notices} == {"dfe_children_population", "ndtms_viewit"}
+    # every source of the registry: fetched, or said to have no online address
+    offline = {sid for sid, source in reg.sources.items() if "none" in source.online}
+    assert {name.split("/")[0] for name in got} == set(reg.sources) - offline
     assert open_fetch.verified_manifest(tmp_path / "raw")["origin"] == ckan.url
 
 
