@@ -227,3 +227,12 @@ def test_the_open_figures_say_their_test_or_why_there_is_none(open_book):
             "counts.") in youth
     assert "Computed from open data: Local Authority Interactive Tool" in youth
     assert "Supplied by a partner agency, not computed from open data: From the" not in youth
+
+
+def test_the_lait_england_row_is_named_as_refused_and_never_shown(open_book):
+    sources = text_of(open_book, "data_sources")
+    assert "Published values left out as implausible (never shown)" in sources
+    assert re.search(r"England .{0,200}lait-england-fte-2026-04 .{0,60}the England row of the April 2026 LAIT edition", sources)
+    # the youth justice chapter's London comparison is London's row, never England's
+    _, _, rows = _figures(open_book, "reoffending")["fig-first_time_entrants-periods"]
+    assert rows[0][2] == "412" and "3,071" not in text_of(open_book, "reoffending")

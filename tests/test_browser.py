@@ -255,7 +255,12 @@ def _expected_open_chart(library, indicator: str, kind: str, borough: str, year:
         from cspbook.pages import narrative
 
         london = v["london_value"].notna().any()
-        return [[_parse_cell(p), *(_parse_cell("no figure" if pd.isna(x) else narrative.number(x)) for x in (vals if london else vals[:1]))]
+        share = ind.open.get("unit", ind.unit) == "percent" or "numerator" in ind.open  # said to one decimal
+
+        def said(x):
+            return "no figure" if pd.isna(x) else f"{x:.1f}" if share else narrative.number(x)
+
+        return [[_parse_cell(p), *(_parse_cell(said(x)) for x in (vals if london else vals[:1]))]
                 for p, *vals in zip(v["label"], v["value"], v["london_value"])]
     monthly = open_series.monthly_counts(frame, ind, definitions.boroughs())
     if kind == "monthly":

@@ -257,3 +257,29 @@ def test_the_headline_lists_say_not_supplied_only_where_no_open_source_fills(ind
         assert "(latest published: 12 months to December 2023)" in text
         assert "Domestic violence offences fell by 7.8% (3,487 to 3,214)" in text
         assert "(189 to 236)" in text and "(2024, calendar year)" in text
+
+
+def test_barnet_drug_treatment_has_its_chart_from_the_export_and_says_why_no_london(indicators_2024, open_dir, monkeypatch):
+    import html
+    import re
+
+    from conftest import use_home
+
+    from cspbook.pages import context, views
+
+    view = pd.read_csv(open_dir / "ndtms-viewit/ViewIt Export Data_LAs.csv", dtype=str)
+    total = view[(view["sex"] == "Total") & (view["age_group"] == "Total") & (view["drug_group"] == "Total")]
+    total = total.set_index("ReportingPeriod")
+    share = {p.replace("/", "-"): int(total.loc[p, "scnr_scrn_allintx"]) / int(total.loc[p, "scnr_intreatment_allintx"]) * 100
+             for p in total.index if p <= "2019/20"}
+    use_home(monkeypatch, indicators_2024["_root"])
+    ctx = context.context("Barnet", "2019-20")
+    row = ctx.table[ctx.table["indicator"] == "drug_treatment_completion"].iloc[0]
+    markup = html.unescape("".join(p.markup for p in views.indicator_section(ctx, row)))
+    assert 'id="fig-drug_treatment_completion-periods"' in markup and "cspbook-chart-data" in markup
+    assert "covers one area, so there is no London figure" in markup
+    cells = re.findall(r"<tr><th[^>]*>(\d{4}-\d{2})</th><td>([^<]*)</td></tr>", markup)
+    assert cells and [p for p, _ in cells] == sorted(share)[-len(cells):]
+    assert all(got == f"{share[p]:.1f}" for p, got in cells), cells
+    assert f"fell from {share['2018-19']:.1f}% to {share['2019-20']:.1f}%" in markup
+    assert "No test of significance is possible for this change: the publisher rounds the counts to the nearest 5." in markup

@@ -41,13 +41,13 @@ def plain(note) -> str:
 def number(value, unit: str = "offences") -> str:
     """A count or percentage as a resident reads it.
 
-    >>> number(1711), number(63.0, "percent"), number(None)
-    ('1,711', '63%', 'not available')
+    >>> number(1711), number(63.0, "percent"), number(None), number(24.29906, "percent")
+    ('1,711', '63%', 'not available', '24.3%')
     """
     if _missing(value):
         return "not available"
-    if unit == "percent":
-        return f"{value:g}%"
+    if unit == "percent":  # to one decimal: a share worked out from two counts has many
+        return f"{round(value, 1):g}%"
     return f"{value:,.0f}"
 
 
@@ -223,7 +223,7 @@ def _percent_sentence(row, threshold) -> str:
     if abs(points) < threshold:
         return f"{label} remained static ({number(prev, 'percent')} to {number(value, 'percent')})."
     word = "rose" if points > 0 else "fell"
-    return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {words.plural(abs(points), 'percentage point', shown=f'{abs(points):g}')})."
+    return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {words.plural(round(abs(points), 1), 'percentage point', shown=f'{round(abs(points), 1):g}')})."
 
 
 def significance(row) -> str:

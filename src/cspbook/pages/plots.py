@@ -212,8 +212,8 @@ def by_period(frame: pd.DataFrame, label: str, borough: str, unit: str, london_n
     ax.set(xlabel="", ylabel=unit, title=f"{label}: {borough}" + (" and London" if has_london else ""))
     ax.legend(title="", frameon=False)
 
-    def said(v) -> str:
-        return "no figure" if pd.isna(v) else narrative.number(v)
+    def said(v) -> str:  # a share to one decimal (its counts are rounded, not its share), a rate whole
+        return "no figure" if pd.isna(v) else f"{v:.1f}" if unit.startswith("%") else narrative.number(v)
 
     if len(frame):
         alt = (f"Line chart of {label[:1].lower()}{label[1:]} ({unit}) in {borough}"
