@@ -208,8 +208,10 @@ def by_period(frame: pd.DataFrame, label: str, borough: str, unit: str, london_n
     ax.plot(x, frame["value"], marker="o", color=PALETTE["borough"], label=borough)
     if has_london:
         ax.plot(x, frame["london_value"], marker="o", linestyle="--", color=PALETTE["london"], label="London")
-    ax.set_xticks(x, labels, rotation=30 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
-    ax.set(xlabel="", ylabel=unit, title=f"{label}: {borough}" + (" and London" if has_london else ""))
+    rolling = bool(labels) and all(str(p).startswith("12 months to ") for p in labels)  # the axis says it once
+    ticks = [str(p)[len("12 months to "):] for p in labels] if rolling else labels
+    ax.set_xticks(x, ticks, rotation=30 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
+    ax.set(xlabel="12 months to the quarter end" if rolling else "", ylabel=unit, title=f"{label}: {borough}" + (" and London" if has_london else ""))
     ax.legend(title="", frameon=False)
 
     def said(v) -> str:  # a share to one decimal (its counts are rounded, not its share), a rate whole
