@@ -173,7 +173,7 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
                       plots.trend(trend, row["label"], ctx.borough, years),
                       plots.versus_london(trend, row["label"], ctx.borough, years)):
             parts.append(figure(chart, f"fig-{row['indicator']}-{chart.name}"))
-    elif charts and open_pages.is_open(row):
+    elif charts and open_pages.from_open(row):
         parts.extend(figure(chart, f"fig-{row['indicator']}-{chart.name}") for chart in open_pages.charts(ctx, row))
     return parts
 
@@ -229,8 +229,8 @@ def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
                 f"London is the whole Metropolitan Police area: the {len(definitions.boroughs())} boroughs and the crimes "
                 "recorded at the airports or with no borough.</p>"
             )
-        elif open_pages.is_open(row):
-            how = open_pages.calculation(row)
+        elif open_pages.from_open(row):
+            how = open_pages.calculation(row, ind, len(definitions.boroughs()))
         else:
             how = f"<p>Supplied by a partner agency, not computed from open data: {esc(narrative.plain(row['note']))}.</p>"
         items.append(
