@@ -173,6 +173,8 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
                       plots.trend(trend, row["label"], ctx.borough, years),
                       plots.versus_london(trend, row["label"], ctx.borough, years)):
             parts.append(figure(chart, f"fig-{row['indicator']}-{chart.name}"))
+    elif charts and open_pages.from_open(row):
+        parts.extend(figure(chart, f"fig-{row['indicator']}-{chart.name}") for chart in open_pages.charts(ctx, row))
     return parts
 
 
