@@ -14,7 +14,7 @@ from cspbook.definitions import periods
 
 FILLED = ["value", "previous_value", "change", "change_pct", "ci_low_pct", "ci_high_pct", "significant",
           "london_change_pct", "london_rank", "comparable", "note", "caution", "sources", "london_value",
-          "period", "figure_source", "test_note"]
+          "period", "figure_source", "test_note", "p_value", "dispersion", "differs_from_london"]
 
 
 def open_rows(data, year: int) -> pd.DataFrame:
@@ -84,7 +84,8 @@ def finish(rows: pd.DataFrame, data, report, defs: dict) -> None:
 def _rates(rows, data, report, defs) -> None:
     for col in rates.RATE_COLUMNS:
         rows[col] = np.nan if col not in ("population_source", "rate_note") else ""
-    rows["rate_rank"] = pd.array([pd.NA] * len(rows), dtype="Int64")
+    for col in ["rate_rank", *rates.RANK_INTERVAL_COLUMNS]:
+        rows[col] = pd.array([pd.NA] * len(rows), dtype="Int64")
     pop = rates.populations(data.open)
     if pop.empty:
         return
@@ -97,10 +98,10 @@ def _rates(rows, data, report, defs) -> None:
     parts = [rates.with_rates(mps, pop)]
     if not opened.empty and "london_value" in opened:
         parts.append(rates.with_rates(opened, pop))
-    both = pd.concat(parts, ignore_index=True)
+    both = rates.with_rank_intervals(pd.concat(parts, ignore_index=True))
     both = both[both["borough"] == report.borough].drop_duplicates("indicator", keep="last").set_index("indicator")
     for i, iid in rows["indicator"].items():
         if iid not in both.index or (rows.at[i, "source"] == "partner"):
             continue
-        for col in rates.RATE_COLUMNS:
+        for col in rates.RATE_COLUMNS + rates.RANK_INTERVAL_COLUMNS:
             rows.at[i, col] = both.at[iid, col]

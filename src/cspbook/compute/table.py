@@ -18,9 +18,9 @@ COLUMNS = [
     "comparable", "note", "caution", "unit", "lower_is_better", "borough", "target", "target_status",
     "target_reason", "series", "source_files", "p_value", "dispersion", "differs_from_london", "break", "instead",
     # from the open sources (data/sources.yml) and the population estimates: the figure's own
-    # period, where it came from, rates per 1,000 residents (1 = the lowest rate of 32)
+    # period, where it came from, rates per 1,000 residents (1 = the highest rate of 32; the 95% interval of the rank)
     "period", "figure_source", "rate_per_1000", "previous_rate_per_1000", "london_rate_per_1000", "rate_rank",
-    "population", "rate_note", "test_note", "beside",
+    "rate_rank_low", "rate_rank_high", "population", "rate_note", "test_note", "beside",
 ]
 
 
