@@ -421,8 +421,9 @@ def _template_cell(template: Path, source: str, fallback: int) -> int:
 def finalise(path: Path, job: Job) -> None:
     """Make the executed notebook ready for the book: remove the parameter cells from the
     page, set the title from the report configuration, drop stderr output and metadata
-    that changes from run to run (and give papermill's cell a fixed id). Applied to a
-    notebook it finalised before, it changes nothing."""
+    that changes from run to run (and give papermill's cell a fixed id, and merge the pieces
+    of a stream the kernel sent in several). Applied to a notebook it finalised before, it
+    changes nothing."""
     import nbformat  # imported here: the no-change build path never reads a notebook
 
     nb = nbformat.read(path, as_version=4)
@@ -434,7 +435,7 @@ def finalise(path: Path, job: Job) -> None:
         if "injected-parameters" in tags and "id" in cell and INJECTED_ID not in taken:
             cell.id = INJECTED_ID  # the same bytes from the same inputs, run after run
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = merge_streams([o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")])
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     first = nb.cells[0]
@@ -446,6 +447,26 @@ def finalise(path: Path, job: Job) -> None:
     nb.metadata.get("papermill", {}).pop("end_time", None)
     nb.metadata.get("papermill", {}).pop("duration", None)
     nbformat.write(nb, path)
+
+
+def merge_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive stream outputs of the same stream made one: the
+    kernel sends what a cell prints on a timer, so a busy machine splits the same text into
+    more pieces, and the notebook would differ from run to run.
+
+    >>> merge_streams([{"output_type": "stream", "name": "stdout", "text": "the last"},
+    ...                {"output_type": "stream", "name": "stdout", "text": " cell\\n"}, {"output_type": "display_data"}])
+    [{'output_type': 'stream', 'name': 'stdout', 'text': 'the last cell\\n'}, {'output_type': 'display_data'}]
+    """
+    out: list = []
+    for output in outputs:
+        last = out[-1] if out else None
+        if (last is not None and output.get("output_type") == "stream" == last.get("output_type")
+                and output.get("name") == last.get("name")):
+            last["text"] = last["text"] + output["text"]
+        else:
+            out.append(output)
+    return out
 
 
 def escape_markdown(text: str) -> str:
