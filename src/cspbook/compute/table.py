@@ -76,7 +76,7 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     rows["target"] = status["target"].to_numpy()
     rows["target_status"] = status["status"].to_numpy()
     rows["target_reason"] = status["reason"].to_numpy()
-    open_figures.finish(rows, data, report, defs)
+    open_figures.finish(rows, data, report, defs, period)
     # an open indicator whose source has nothing for or before the year is left out (the
     # 2011-12 book is the book it was); the Data sources page says what each source covers
     unsourced = (rows["source"] == "open") & rows["value"].isna() & rows["period"].astype(str).str.startswith("no data")
