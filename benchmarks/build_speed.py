@@ -6,7 +6,8 @@
       their parameters written in (papermill, prepare only), `execute_notebooks: force`
       (Jupyter Book's own serial execution), the same _toc.yml, `jupyter-book build`
   c   `cspbook build` again with nothing changed
-  d   `cspbook build` after changing one template (the priority template: its five chapters rerun)
+  d   `cspbook build` after changing one sentence of one template (the priority template: a change of
+      prose only, so its five chapters are made from their earlier outputs, no kernel)
   e   the floor: an empty notebook executed by papermill once per notebook of the book,
       divided by the number of workers, plus a Jupyter Book build of the same pages with
       execution off
@@ -16,7 +17,9 @@
   p2  the same for a change of one partner figure (drug treatment completion), on the
       page that shows it (reducing re-offending); template and partner edits alternate, 20
       edits in all; the preview's memory (RSS of its process tree: itself and its warm
-      kernels) is sampled after the first edit and after the twentieth
+      kernels) is sampled after the first edit, the second and the twentieth (the first, a
+      change of prose only, runs no kernel: the second is the first after which the kernels
+      have run notebooks)
   f   the library alone: every indicator for all 32 boroughs and all years (in-process)
   a_papermill   a with CSPBOOK_ENGINE=papermill (a fresh kernel per notebook), for comparison
 
@@ -69,7 +72,7 @@ BOOKS = {
     "one-year": {"year": "2011-12", "years": None},
     "three-year": {"year": "2011-12", "years": "2010-11..2012-13"},
 }
-CHANGED_TEMPLATE = "priority"  # the one template of every priority chapter: its five notebooks rerun
+CHANGED_TEMPLATE = "priority"  # the one template of every priority chapter: its five notebooks are remade
 CHANGED_PAGE = "violent_crime"  # a page made from it, where the change is read
 # Every target, in one table: the limit printed is the limit checked (issues 5, 12, 21).
 TARGETS = {
@@ -168,9 +171,10 @@ class Bench:
 
     def cspbook_build(self, home: Path, book: dict, engine: str = "warm") -> dict:
         m = Measured(self.build_cmd(book), self.env(home, engine), home)
-        found = re.search(r"(\d+) notebooks? executed, (\d+) reused, in ([\d.]+)s", m.output)
-        executed, reused, inside = (int(found[1]), int(found[2]), float(found[3])) if found else (None, None, None)
-        return m.record(executed=executed, reused=reused, seconds_inside=inside,
+        found = re.search(r"(\d+) notebooks? executed, (\d+) reused(?:, (\d+) prose only \(outputs reused\))?, in ([\d.]+)s", m.output)
+        executed, reused, prose, inside = ((int(found[1]), int(found[2]), int(found[3] or 0), float(found[4])) if found
+                                           else (None, None, None, None))
+        return m.record(executed=executed, reused=reused, prose=prose, seconds_inside=inside,
                         jupyter_book_skipped="Jupyter Book not run" in m.output)
 
     def a(self, book: dict, engine: str = "warm") -> tuple[dict, Path]:
@@ -192,10 +196,29 @@ class Bench:
         cell.source += f"\n\n(Benchmark edit {edit}.)"
         nbformat.write(nb, path)
         result = self.cspbook_build(home, book)
-        expected = len(self.years(book))
-        if result["executed"] != expected:
-            self.log(f"    warning: d executed {plural(result['executed'], 'notebook')}, expected {expected}")
+        expected = self.chapters(book)  # a sentence: prose only, every chapter of the template remade without a kernel
+        if (result["executed"], result["prose"]) != (0, expected):
+            self.log(f"    warning: d executed {plural(result['executed'], 'notebook')} and made {result['prose']} from prose only; "
+                     f"expected 0 and {expected}")
         return result
+
+    def chapters(self, book: dict) -> int:
+        """How many pages of the book the priority template makes: the priority chapters of every year."""
+        from cspbook import caches
+        from cspbook.definitions import periods, reports
+
+        old = os.environ.get("CSPBOOK_HOME")
+        os.environ["CSPBOOK_HOME"] = str(self.seed)
+        caches.clear()
+        try:
+            return sum(priority for year in self.years(book)
+                       for _, _, priority in reports.load(BOROUGH, periods.parse_year(year)).pages)
+        finally:
+            if old is None:
+                os.environ.pop("CSPBOOK_HOME", None)
+            else:
+                os.environ["CSPBOOK_HOME"] = old
+            caches.clear()
 
     def years(self, book: dict) -> list[str]:
         if not book["years"]:
@@ -312,7 +335,7 @@ class Bench:
                         p2.append(time.perf_counter() - started)
                         figure = new
                     wait_for("rebuilt in", rebuilds + 1)
-                    if edit in (1, edits):
+                    if edit in (1, 2, edits):  # after edit 2 too: edit 1 (prose only) runs no kernel
                         time.sleep(0.5)
                         memory[edit] = tree_rss_mib()
                     self.log(f"      edit {edit:2}: {(p if edit % 2 else p2)[-1]:.2f} s")
@@ -325,10 +348,12 @@ class Bench:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
             reader.join(5)
-        first, last = memory.get(1), memory.get(edits)
+        first, second, last = memory.get(1), memory.get(2), memory.get(edits)
         return {"p": {"seconds": statistics.median(p), "all": p}, "p2": {"seconds": statistics.median(p2), "all": p2},
-                "memory_mib": {"after_edit_1": first["total"], f"after_edit_{edits}": last["total"],
-                               "growth": last["total"] / first["total"] - 1, "by_process": {1: first, edits: last}},
+                "memory_mib": {"after_edit_1": first["total"], "after_edit_2": second["total"], f"after_edit_{edits}": last["total"],
+                               "growth": last["total"] / first["total"] - 1,
+                               "growth_from_edit_2": last["total"] / second["total"] - 1,
+                               "by_process": {1: first, 2: second, edits: last}},
                 "exit_code": proc.returncode}
 
 
@@ -405,7 +430,7 @@ def measure_book(bench: Bench, label: str, book: dict, runs: int, papermill_too:
         log(f"    c  nothing changed                 {c['seconds']:7.2f} s  (inside the build: {c['seconds_inside']} s)")
         d = bench.d(home, book, run)
         scenarios["d"].append(d)
-        log(f"    d  one template changed            {d['seconds']:7.2f} s  ({d['executed']} rerun)")
+        log(f"    d  one template sentence changed   {d['seconds']:7.2f} s  ({d['executed']} rerun, {d['prose']} prose only)")
         if preview_too:
             pv = bench.preview(home, book)
             scenarios["p"].append(pv["p"])
@@ -474,7 +499,7 @@ def summary(results: dict) -> str:
         m, c, ratios = r["median_seconds"], r["median_cpu_seconds"], r["ratios"]
         lines.append(f"{label} book ({r['runs']['a'][0]['executed']} notebooks), median of {plural(len(r['runs']['a']), 'run')}:")
         names = {"a": "cspbook build, clean tree", "b": "plain Jupyter Book, execute force", "c": "rebuild, nothing changed",
-                 "d": f"rebuild, {CHANGED_TEMPLATE} template changed", "e": "floor (empty papermill / workers + JB off)",
+                 "d": f"rebuild, {CHANGED_TEMPLATE} template sentence changed", "e": "floor (empty papermill / workers + JB off)",
                  "a_papermill": "a with CSPBOOK_ENGINE=papermill",
                  "p": "preview: template edit to page shown", "p2": "preview: partner figure to page shown"}
         for key, name in names.items():
@@ -484,7 +509,12 @@ def summary(results: dict) -> str:
                 lines.append(f"  {key:12} {name:44} {m[key]:7.2f} s wall {c[key]:7.2f} s CPU  peak {r['peak_rss_mib'][key]:6.0f} MiB")
         for mem in r.get("preview_memory_mib", []):
             lines.append(f"  preview memory (process tree): {mem['after_edit_1']:.0f} MiB after edit 1, "
-                         f"{mem[f'after_edit_{PREVIEW_EDITS}']:.0f} MiB after edit {PREVIEW_EDITS} ({mem['growth']:+.1%})")
+                         f"{mem[f'after_edit_{PREVIEW_EDITS}']:.0f} MiB after edit {PREVIEW_EDITS} ({mem['growth']:+.1%}); "
+                         f"after edit 2, the first that runs kernels: {mem['after_edit_2']:.0f} MiB "
+                         f"({mem['growth_from_edit_2']:+.1%} to edit {PREVIEW_EDITS})")
+            for edit, sizes in mem["by_process"].items():
+                lines.append(f"    after edit {edit}: preview {sizes['preview']:.0f} MiB, kernels "
+                             + ", ".join(f"{size:.0f}" for size in sizes["children"]) + " MiB")
         lines.append("  ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items()))
         lines.append("  targets: " + ", ".join(f"{k}: {'met' if ok else 'NOT met'}" for k, ok in r["targets"].items()))
     f = results["f"]

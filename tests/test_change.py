@@ -44,12 +44,16 @@ def confidence_shown(html: Path, page: str) -> set[str]:
 
 
 def edit_chapters(home: Path, marker: str) -> None:
-    """Put ``marker`` as the last paragraph of the priority template (every chapter shows it)."""
+    """Put ``marker`` as the last paragraph of the priority template (every chapter shows it),
+    and in a comment of its first code cell after the parameters, so that the chapters run
+    (a change of prose alone would reuse their outputs: ``tests/test_prose.py``)."""
     path = home / PRIORITY
     nb = json.loads(path.read_text(encoding="utf-8"))
     cell = next(c for c in nb["cells"] if c["cell_type"] == "markdown" and not "".join(c["source"]).startswith("# "))
     source = re.sub(r"\n\nMarker [A-Z]+\.$", "", "".join(cell["source"]))
     cell["source"] = source + f"\n\nMarker {marker}."
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])][0]
+    code["source"] = re.sub(r"\n# edit [a-z]+$", "", "".join(code["source"])) + f"\n# edit {marker.lower()}"
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
 

@@ -60,12 +60,17 @@ class Preview:
         return self.watch.proc.returncode, children
 
 
-def edit_sentence(home: Path, text: str) -> None:
-    """Add ``text`` to the first paragraph of the violent crime template, as an editor saves it."""
+def edit_sentence(home: Path, text: str, code: bool = False) -> None:
+    """Add ``text`` to the first paragraph of the violent crime template, as an editor saves it
+    (prose only: the chapters' outputs are reused). ``code``: and a comment to its first code
+    cell after the parameters, so that the chapters run."""
     path = home / TEMPLATE
     nb = json.loads(path.read_text(encoding="utf-8"))
     cell = next(c for c in nb["cells"] if c["cell_type"] == "markdown" and not "".join(c["source"]).startswith("# "))
     cell["source"] = "".join(cell["source"]) + f"\n\n{text}"
+    if code:
+        first = [c for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])][0]
+        first["source"] = "".join(first["source"]) + f"\n# {text}"
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
 
@@ -117,7 +122,7 @@ def test_an_edit_reloads_the_open_page_an_error_shows_in_it_and_a_fix_recovers(l
         assert "rebuilt in" in preview.wait_rebuild(count)
         # the five chapters of the priority template: the page in view first, then the other four
         assert f"pages in view first: {YEAR}/violent_crime" in preview.watch.text(), preview.watch.text()
-        assert "executing 4 notebooks" in preview.watch.text(), preview.watch.text()
+        assert "4 notebooks: prose only, reused outputs" in preview.watch.text(), preview.watch.text()
 
         # 2. a failing cell: the error in the page (and the terminal), the last good content still there
         count = preview.rebuilds()
@@ -246,7 +251,7 @@ def test_a_burst_of_saves_makes_one_rebuild_with_the_last_one(last_good):
         text = preview.wait_rebuild(count)
         time.sleep(3)  # anything still to come would have come by now
         assert preview.rebuilds() == count + 1, text
-        assert "executing 5 notebooks" in preview.watch.text()
+        assert "5 notebooks: prose only, reused outputs" in preview.watch.text(), preview.watch.text()
         with urllib.request.urlopen(preview.url + PAGE, timeout=10) as response:
             served = response.read().decode()
         assert "Saved 5 times." in served and "Saved 4 times." in served  # each save added a sentence
@@ -273,7 +278,7 @@ def test_a_template_save_reloads_the_pages_in_view_before_the_rest_of_the_book(l
         preview.watch.until(lambda: set(preview.state()["viewing"]) == {f"book/{YEAR}/{n}.html" for n in tabs},
                             "both tabs told the preview which page they show", timeout=30)
         count = preview.rebuilds()
-        edit_sentence(last_good.home, "Shown first in the open tabs.")
+        edit_sentence(last_good.home, "Shown first in the open tabs.", code=True)  # the chapters run
         tabs["violent_crime"].locator("#cspbook-preview-rebuilding").wait_for(state="attached", timeout=60_000)
         for tab in tabs.values():
             tab.get_by_text("Shown first in the open tabs.").wait_for(timeout=120_000)

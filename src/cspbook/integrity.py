@@ -66,20 +66,33 @@ def discard(path: Path) -> None:
 
 def entry_problem(path: Path, template: Path) -> str | None:
     """None when there is no entry at ``path``; '' when it is sound; else what is wrong."""
+    data, problem = _recorded(path)
+    return problem if data is None else notebook_problem(data, template)
+
+
+def recorded_problem(path: Path) -> str | None:
+    """None when there is no entry at ``path``; '' when its bytes are those recorded when it
+    was written; else what is wrong (its template aside: see :func:`entry_problem`)."""
+    return _recorded(path)[1]
+
+
+def _recorded(path: Path) -> tuple[bytes | None, str | None]:
+    """(the entry's bytes, '') when they match its checksum record; (None, what is wrong),
+    or (None, None) when there is no entry."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError as exc:
-        return f"it cannot be read ({exc.strerror or exc})"
+        return None, f"it cannot be read ({exc.strerror or exc})"
     try:
         recorded = checksum_path(path).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
-        return f"its checksum record {checksum_path(path).name} is missing or unreadable"
+        return None, f"its checksum record {checksum_path(path).name} is missing or unreadable"
     actual = hashlib.sha256(data).hexdigest()
     if actual != recorded:
-        return f"its sha256 is {actual[:12]}..., not the {recorded[:12]}... recorded when it was written"
-    return notebook_problem(data, template)
+        return None, f"its sha256 is {actual[:12]}..., not the {recorded[:12]}... recorded when it was written"
+    return data, ""
 
 
 def notebook_problem(data: bytes, template: Path) -> str:

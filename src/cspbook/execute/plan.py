@@ -5,14 +5,22 @@ A job's key is the sha256 of everything that can change its output: the template
 parameters, the title, the data files (sha256 from the manifest), the definitions under
 ``data/`` and the library's own source. An executed notebook is stored under
 ``.cspbook/cache/<key>.ipynb``; a second build with nothing changed executes nothing.
+
+Each job has a second key, ``code_key``: the same inputs but the template's markdown cells.
+An edit of prose only (the markdown cells of a template) changes ``key`` and not
+``code_key``; the notebook is then made from the one executed before under the same
+``code_key`` (its outputs, with the new markdown cells: :mod:`cspbook.execute.prose`),
+without a kernel, byte for byte what executing it would give.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -21,9 +29,10 @@ from pathlib import Path
 from cspbook import config, fingerprint, logs, words
 from cspbook.definitions import periods
 from cspbook.errors import BuildError
-from cspbook.execute import page_inputs, snapshot, template_check
+from cspbook.execute import page_inputs, prose, snapshot, template_check
 
 PRIORITY_TEMPLATE = "priority"  # one template serves every priority of the report configuration
+INJECTED_ID = "injected-parameters"  # the id of papermill's parameters cell (papermill draws a random one)
 KERNEL_ENV = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "JUPYTER_PLATFORM_DIRS": "1", "PYTHONWARNINGS": "ignore"}
 
 
@@ -36,6 +45,7 @@ class Job:
     output: Path
     parameters: dict
     key: str
+    code_key: str = ""  # the key without the template's markdown cells ("": never made from prose alone)
 
     @property
     def label(self) -> str:
@@ -104,11 +114,17 @@ def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, b
             params = {"borough": borough, "year": period.text, "home": str(config.home())}
             if priority:
                 params["priority"] = name
-            key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common,
-                                     page_inputs.partner_digest(name, borough, year))
+            key, code_key = keys(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common,
+                                 page_inputs.partner_digest(name, borough, year))
             output = (folder or config.year_dir(periods.label(year))) / f"{name}.ipynb"
-            jobs.append(Job(name, year, title, template, output, params, key))
+            jobs.append(Job(name, year, title, template, output, params, key, code_key))
     return jobs
+
+
+def keys(template: bytes, *inputs: bytes) -> tuple[str, str]:
+    """A job's ``key`` (its template's bytes and ``inputs``) and ``code_key`` (the same
+    without the template's markdown cells: :func:`cspbook.execute.prose.code_part`)."""
+    return fingerprint.digest(template, *inputs), fingerprint.digest(b"code\0" + prose.code_part(template), *inputs)
 
 
 def check_parameters(job: Job) -> None:
@@ -144,7 +160,12 @@ def all_cached(jobs: list[Job]) -> bool:
 def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = None, pool=None) -> dict[str, list[Job]]:
     """Run every job whose output is not cached; install all outputs into the book tree.
 
-    Returns ``{"ran": [...], "reused": [...]}``. On the first failure the remaining jobs
+    A job whose template changed in its markdown cells only is not run: its notebook is made
+    from the one executed before with the same code (:func:`reuse_prose`); one that cannot
+    be (its earlier notebook is gone, damaged, or its new text is not sound) is run.
+
+    Returns ``{"ran": [...], "reused": [...], "prose": [...]}`` (``prose``: made from their
+    earlier outputs, no kernel). On the first failure the remaining jobs
     are cancelled and a BuildError names the notebook, the cell and the error. ``pool``: a
     warm-kernel :class:`cspbook.engine.Pool` owned by the caller, kept open afterwards
     (``cspbook preview`` keeps its kernels warm between rebuilds); by default a pool is
@@ -161,20 +182,98 @@ def execute(jobs: list[Job], workers: int, log=None, progress: bool | None = Non
             log(f"discarding the damaged cache entry {cached(job)} ({job.label}): {problem}; executing it again")
             integrity.discard(cached(job))
         (reused if problem == "" else todo).append(job)
+    (work_dir() / "cache").mkdir(parents=True, exist_ok=True)
+    for job in reused:
+        if job.code_key and not code_index(job).exists():
+            remember(job)
+    prosed = [job for job in todo if reuse_prose(job, log)]
+    todo = [job for job in todo if job not in prosed]
     for job in todo:
         check_parameters(job)
-    (work_dir() / "cache").mkdir(parents=True, exist_ok=True)
+    if prosed:
+        log(f"{words.plural(len(prosed), 'notebook')}: prose only, reused outputs ({', '.join(job.label for job in prosed)})")
     if todo:
-        log(f"executing {words.plural(len(todo), 'notebook')} with {words.plural(min(workers, len(todo)), 'worker')}; reusing {len(reused)}")
+        log(f"executing {words.plural(len(todo), 'notebook')} with {words.plural(min(workers, len(todo)), 'worker')}; "
+            f"reusing {len(reused)}")
         if reused:
             log("  reused " + ", ".join(job.label for job in reused))
         _run_all(todo, workers, log, progress, pool)
-    else:
+    elif not prosed:
         log(f"all {words.plural(len(jobs), 'notebook')} are up to date; nothing executed" if len(jobs) != 1
             else "the notebook is up to date; nothing executed")
     for job in jobs:
         _install(cached(job), job.output)
-    return {"ran": todo, "reused": reused}
+    return {"ran": todo, "reused": reused, "prose": prosed}
+
+
+# -- prose-only edits: outputs reused (see cspbook.execute.prose) ---------------------------------
+
+
+def code_index(job: Job) -> Path:
+    """Where the key of the latest notebook executed from ``job``'s code is recorded."""
+    return work_dir() / "cache" / "code" / job.code_key
+
+
+def remember(job: Job) -> None:
+    """Record ``job``'s cached notebook as the latest one of its code (atomically)."""
+    if not job.code_key:
+        return
+    target = code_index(job)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(job.key + "\n", encoding="ascii")
+    os.replace(tmp, target)
+
+
+def executed_before(job: Job) -> Path | None:
+    """The cached notebook executed from the same code as ``job`` (its ``code_key``) under
+    another key, when one is recorded and its bytes are those recorded when it was written."""
+    from cspbook import integrity
+
+    if not job.code_key:
+        return None
+    try:
+        key = code_index(job).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not re.fullmatch(r"[0-9a-f]{64}", key) or key == job.key:
+        return None
+    path = work_dir() / "cache" / f"{key}.ipynb"
+    return path if integrity.recorded_problem(path) == "" else None
+
+
+def reuse_prose(job: Job, log) -> bool:
+    """Make ``job``'s notebook without a kernel when only its template's prose changed: the
+    template prepared as for a run, the code cells (outputs and all) of the notebook
+    executed before from the same code, finalised and checked as an executed notebook is,
+    then cached. False when there is no such notebook or the result is not sound (the job
+    then runs, and a run reports any problem as it always does)."""
+    source = executed_before(job)
+    if source is None:
+        return False
+    import nbformat
+    from papermill.iorw import write_ipynb
+
+    from cspbook.execute import pool as warm_pool
+
+    scratch = work_dir() / "running"
+    scratch.mkdir(parents=True, exist_ok=True)
+    out = scratch / f"{job.key}.ipynb"
+    try:
+        prepared = warm_pool.prepare(str(job.template), str(out), job.parameters)
+        nb = prose.merge(prepared, nbformat.reads(source.read_text(encoding="utf-8"), as_version=4))
+        nb.metadata.setdefault("papermill", {})["output_path"] = str(out)  # as the run would record it
+        write_ipynb(nb, str(out))
+        finalise(out, job)
+        problem = _result_problem(out, job)
+    except Exception as exc:  # noqa: BLE001 - whatever it is, running the notebook reports it properly
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        out.unlink(missing_ok=True)
+        log(f"  {job.label}: prose only, but the outputs of its earlier run cannot be reused ({problem}); executing it")
+        return False
+    _store(out, job)
+    return True
 
 
 ENGINE_ENV = config.ENGINE_ENV
@@ -257,18 +356,24 @@ def _run_one(job: Job, position: int | None, log, pool=None) -> None:
         raise BuildError(f"notebook {job.label} ({job.source}) could not run: {type(exc).__name__}: {exc}; see {kept}") from None
     finalise(out, job)
     _check_executed(out, job)
+    _store(out, job)
+    if position is None:
+        log(f"  done   {job.label} in {time.monotonic() - started:.1f}s")
+
+
+def _store(out: Path, job: Job) -> None:
+    """Move a sound executed notebook into the cache, with its checksum, as the latest of its code."""
     from cspbook import integrity
 
     integrity.discard(cached(job))  # no checksum may vouch for the old bytes while they are replaced
     os.replace(out, cached(job))
     integrity.record(cached(job))
-    if position is None:
-        log(f"  done   {job.label} in {time.monotonic() - started:.1f}s")
+    remember(job)
 
 
-def _check_executed(out: Path, job: Job) -> None:
-    """BuildError when an executed notebook is not sound (see
-    :func:`cspbook.integrity.notebook_problem`): it is never cached or published."""
+def _result_problem(out: Path, job: Job) -> str:
+    """What is wrong with an executed notebook (see :func:`cspbook.integrity.notebook_problem`,
+    and nbformat's schema); '' when it is sound."""
     import nbformat
 
     from cspbook import integrity
@@ -279,6 +384,13 @@ def _check_executed(out: Path, job: Job) -> None:
             nbformat.validate(nbformat.read(out, as_version=4))
         except Exception as exc:  # noqa: BLE001 - nbformat's ValidationError and read errors alike
             problem = f"it is not a valid nbformat 4 notebook ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+    return problem
+
+
+def _check_executed(out: Path, job: Job) -> None:
+    """BuildError when an executed notebook is not sound (:func:`_result_problem`): it is
+    never cached or published."""
+    problem = _result_problem(out, job)
     if problem:
         kept = _keep_failed(out, job)
         raise BuildError(f"notebook {job.label} ({job.source}) ran but its result is not sound: {problem}; see {kept}")
@@ -309,16 +421,21 @@ def _template_cell(template: Path, source: str, fallback: int) -> int:
 def finalise(path: Path, job: Job) -> None:
     """Make the executed notebook ready for the book: remove the parameter cells from the
     page, set the title from the report configuration, drop stderr output and metadata
-    that changes from run to run."""
+    that changes from run to run (and give papermill's cell a fixed id, and merge the pieces
+    of a stream the kernel sent in several). Applied to a notebook it finalised before, it
+    changes nothing."""
     import nbformat  # imported here: the no-change build path never reads a notebook
 
     nb = nbformat.read(path, as_version=4)
+    taken = {cell.get("id") for cell in nb.cells}
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags or "parameters" in tags:
             cell.metadata["tags"] = sorted(set(tags) | {"remove-cell"})
+        if "injected-parameters" in tags and "id" in cell and INJECTED_ID not in taken:
+            cell.id = INJECTED_ID  # the same bytes from the same inputs, run after run
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = merge_streams([o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")])
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     first = nb.cells[0]
@@ -330,6 +447,26 @@ def finalise(path: Path, job: Job) -> None:
     nb.metadata.get("papermill", {}).pop("end_time", None)
     nb.metadata.get("papermill", {}).pop("duration", None)
     nbformat.write(nb, path)
+
+
+def merge_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive stream outputs of the same stream made one: the
+    kernel sends what a cell prints on a timer, so a busy machine splits the same text into
+    more pieces, and the notebook would differ from run to run.
+
+    >>> merge_streams([{"output_type": "stream", "name": "stdout", "text": "the last"},
+    ...                {"output_type": "stream", "name": "stdout", "text": " cell\\n"}, {"output_type": "display_data"}])
+    [{'output_type': 'stream', 'name': 'stdout', 'text': 'the last cell\\n'}, {'output_type': 'display_data'}]
+    """
+    out: list = []
+    for output in outputs:
+        last = out[-1] if out else None
+        if (last is not None and output.get("output_type") == "stream" == last.get("output_type")
+                and output.get("name") == last.get("name")):
+            last["text"] = last["text"] + output["text"]
+        else:
+            out.append(output)
+    return out
 
 
 def escape_markdown(text: str) -> str:

@@ -7,7 +7,7 @@ once: started and pre-warmed (:data:`~cspbook.execute.kernel.PREWARM` imported) 
 pool opens, then reused.
 
 :class:`Pool`: load the template -> write the parameters in (papermill's
-``parameterize_notebook``) -> take an idle kernel -> reset it -> execute the cells with
+``parameterize_notebook``: :func:`prepare`) -> take an idle kernel -> reset it -> execute the cells with
 nbclient -> hand the kernel back -> raise papermill's ``PapermillExecutionError`` for a
 failing cell, as ``papermill.execute_notebook`` does, so :mod:`cspbook.execute.plan` reports
 both engines alike. The kernels live on one private asyncio loop thread;
@@ -186,7 +186,7 @@ class Pool(_LoopThread):
 
         if self._closing:
             raise EngineError("the warm-kernel pool is closed")
-        nb = _prepare(str(input_path), str(output_path), parameters)
+        nb = prepare(str(input_path), str(output_path), parameters)
         bar = _bar(progress_bar, nb)
         try:
             nb = self._wait(self._submit(self._execute(nb, str(cwd or self.cwd), bar, dict(env or {}))))
@@ -308,7 +308,7 @@ async def _run_cells(kernel: _Kernel, nb, bar) -> None:
     client.set_widgets_metadata()
 
 
-def _prepare(input_path: str, output_path: str, parameters: dict):
+def prepare(input_path: str, output_path: str, parameters: dict):
     """Load and parameterize the template as ``papermill.execute_notebook`` does."""
     from papermill.execute import prepare_notebook_metadata, remove_error_markers
     from papermill.iorw import load_notebook_node

@@ -62,6 +62,15 @@ class HTML:
     def _repr_html_(self) -> str:
         return self.markup
 
+    def __repr__(self) -> str:
+        """The notebook's plain-text form of the output (the page shows the HTML): the same
+        from run to run, where the default repr holds a memory address.
+
+        >>> HTML("<p>Hi</p>")
+        <HTML output: 9 characters>
+        """
+        return f"<HTML output: {len(self.markup)} characters>"
+
 
 def esc(value) -> str:
     return html.escape(str(value), quote=True)

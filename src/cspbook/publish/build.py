@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cspbook import definitions, logs, words
@@ -43,6 +43,17 @@ class BuildResult:
     reused: list
     skipped_html: bool
     seconds: float
+    prose: list = field(default_factory=list)  # made from their earlier outputs: only prose changed
+
+
+def counts(outcome: dict) -> str:
+    """The notebooks of a build, for its last line.
+
+    >>> counts({"ran": [1], "reused": [], "prose": []}), counts({"ran": [], "reused": [1, 2], "prose": [3]})
+    ('1 notebook executed, 0 reused', '0 notebooks executed, 2 reused, 1 prose only (outputs reused)')
+    """
+    text = f"{words.plural(len(outcome['ran']), 'notebook')} executed, {len(outcome['reused'])} reused"
+    return text + (f", {len(outcome['prose'])} prose only (outputs reused)" if outcome.get("prose") else "")
 
 
 def build(borough: str, year: str, years: str | None = None, jobs: int | None = None,
@@ -97,6 +108,5 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
             book.build_html(digest, log=log, check=lambda: snapshot.check(inputs))
             skipped = False
     seconds = time.monotonic() - started
-    log(f"built {book.html_dir() / 'index.html'}: {words.plural(len(outcome['ran']), 'notebook')} executed, "
-        f"{len(outcome['reused'])} reused, in {seconds:.1f}s")
-    return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], skipped, seconds)
+    log(f"built {book.html_dir() / 'index.html'}: {counts(outcome)}, in {seconds:.1f}s")
+    return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], skipped, seconds, outcome["prose"])

@@ -16,7 +16,7 @@ import os
 import time
 from pathlib import Path
 
-from cspbook import config, definitions, fingerprint, logs, words
+from cspbook import config, definitions, logs, words
 from cspbook.compute import dataset
 from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
@@ -25,7 +25,7 @@ from cspbook.execute import plan
 from cspbook.execute.plan import Job
 from cspbook.publish import book, lock
 from cspbook.compute.csvtext import to_csv as _csv
-from cspbook.publish.build import BuildResult
+from cspbook.publish.build import BuildResult, counts
 
 ALL = "all"
 FRONT = "london_edition"  # the front page's template, book/templates/london_edition.ipynb
@@ -55,9 +55,9 @@ def front_job(year: int, boroughs: list[str], manifest: dict) -> Job:
     if not template.exists():
         raise BuildError(f"template {template} is missing; the London edition needs its front page in book/templates/")
     params = {"year": periods.label(year), "boroughs": list(boroughs), "home": str(config.home())}
-    key = fingerprint.digest(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), FRONT_TITLE.encode(),
-                             plan.inputs_digest(manifest))
-    return Job(FRONT, year, FRONT_TITLE, template, edition_dir(year) / "index.ipynb", params, key)
+    key, code_key = plan.keys(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), FRONT_TITLE.encode(),
+                              plan.inputs_digest(manifest))
+    return Job(FRONT, year, FRONT_TITLE, template, edition_dir(year) / "index.ipynb", params, key, code_key)
 
 
 def planned(year: int, boroughs: list[str], manifest: dict) -> tuple[Job, dict[str, list[Job]]]:
@@ -108,9 +108,8 @@ def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = N
         else:
             book.build_html(digest, log=log)
     seconds = time.monotonic() - started
-    log(f"built {book.html_dir() / 'index.html'} (the London edition): {words.plural(len(outcome['ran']), 'notebook')} executed, "
-        f"{len(outcome['reused'])} reused, in {seconds:.1f}s")
-    return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], skipped, seconds)
+    log(f"built {book.html_dir() / 'index.html'} (the London edition): {counts(outcome)}, in {seconds:.1f}s")
+    return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], skipped, seconds, outcome["prose"])
 
 
 def headline(configs: dict) -> list[str]:
