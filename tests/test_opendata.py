@@ -118,6 +118,16 @@ def test_pas_says_its_latest_period_and_drug_treatment_its_absence(indicators_20
     row = indicators_2024[BD].loc["pas_trust"]
     assert row["value"] == pytest.approx(float(mine["Proportion"].iloc[0].replace(",", ".")) * 100)
     assert row["period"] == "latest published: 12 months to December 2023"
+    # London's share (the file's MPS column) over the same two periods, in the CSV and in words
+    london = {date: float(pas[(pas["Borough"] == BD) & (pas["Measure"] == "Trust MPS") & (pas["Date"] == date)]["MPS"]
+                          .iloc[0].replace(",", ".")) * 100 for date in ("31/12/2023", "31/12/2022")}
+    assert (row["london_value"], row["london_previous"]) == (pytest.approx(london["31/12/2023"]), pytest.approx(london["31/12/2022"]))
+    from cspbook.pages import narrative
+
+    said = narrative.sentence(dict(row, label="Trust", source="open", unit="percent"))
+    points = round(london["31/12/2023"] - london["31/12/2022"], 1)
+    assert (f"across London it {'fell' if points < 0 else 'rose'} from {london['31/12/2022']:g}% to "
+            f"{london['31/12/2023']:g}% ({'down' if points < 0 else 'up'} {abs(points):g} percentage point") in said
     drug = indicators_2024[BD].loc["drug_treatment_completion"]
     assert pd.isna(drug["value"]) and "no NDTMS ViewIt export for Barking and Dagenham" in drug["test_note"]
 

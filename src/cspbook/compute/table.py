@@ -21,6 +21,8 @@ COLUMNS = [
     # period, where it came from, rates per 1,000 residents (1 = the highest rate of 32; the 95% interval of the rank)
     "period", "figure_source", "rate_per_1000", "previous_rate_per_1000", "london_rate_per_1000", "rate_rank",
     "rate_rank_low", "rate_rank_high", "population", "rate_note", "test_note", "beside",
+    # London's own figure of the two years (a count: the whole MPS; an open share: the source's London)
+    "london_value", "london_previous",
 ]
 
 
@@ -65,7 +67,7 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     rows["differs_from_london"] = rows["differs_from_london"].astype("boolean") if "differs_from_london" in rows else pd.NA
     for col in ("break", "instead"):
         rows[col] = rows[col].fillna("") if col in rows else ""
-    for col in ("p_value", "dispersion"):
+    for col in ("p_value", "dispersion", "london_value", "london_previous"):
         rows[col] = rows[col].astype("float64") if col in rows else np.nan
     rows["london_rank"] = rows["london_rank"].astype("Int64")
     for col in ("value", "previous_value", "change"):

@@ -94,6 +94,18 @@ def _fmt_change(row) -> str:
     return narrative.signed_pct(row["change_pct"]) + mark
 
 
+def _fmt_london(row) -> str:
+    """London's change: in % for a count, in points for a share (when the source gives London's)."""
+    if row["source"] not in ("mps", "open") or not row["comparable"]:
+        return "-"
+    if row["unit"] == "percent":
+        now, before = row.get("london_value"), row.get("london_previous")
+        if pd.isna(now) or pd.isna(before):
+            return "not available"
+        return words.plural(round(now - before, 1), "point", shown=f"{round(now - before, 1):+g}")
+    return narrative.signed_pct(row["london_change_pct"])
+
+
 def _fmt_previous(row) -> str:
     """Last year's figure; left out when the two years are not comparable (a break between
     them), so that no one reads a change into two counts of different things."""
@@ -136,7 +148,7 @@ def indicator_rows(frame: pd.DataFrame, assessed: pd.DataFrame | None = None) ->
         "This year": [_fmt_value(r["value"], r["unit"]) for _, r in frame.iterrows()],
         "Change": [_fmt_change(r) for _, r in frame.iterrows()],
         "Statistically significant": [_fmt_sig(r) for _, r in frame.iterrows()],
-        "London change": [narrative.signed_pct(r["london_change_pct"]) if r["source"] in ("mps", "open") and r["comparable"] else "-" for _, r in frame.iterrows()],
+        "London change": [_fmt_london(r) for _, r in frame.iterrows()],
     })
     if assessed is not None:
         rows["Target"] = [targets.cell(a) for a in assessed.to_dict("records")]

@@ -234,7 +234,32 @@ def _percent_sentence(row, threshold) -> str:
     if abs(points) < threshold:
         return f"{label} remained static ({number(prev, 'percent')} to {number(value, 'percent')})."
     word = "rose" if points > 0 else "fell"
-    return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {words.plural(round(abs(points), 1), 'percentage point', shown=f'{round(abs(points), 1):g}')})."
+    return (f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} "
+            f"({_points(points)}){_london_points(row, threshold)}.")
+
+
+def _points(points: float) -> str:
+    """'up 2 percentage points', 'down 0.5 percentage points'."""
+    shown = round(abs(points), 1)
+    return f"{'up' if points > 0 else 'down'} {words.plural(shown, 'percentage point', shown=f'{shown:g}')}"
+
+
+def _london_points(row, threshold) -> str:
+    """London's share over the same two periods, when the source gives it ('' otherwise).
+
+    >>> _london_points(dict(london_value=66.0, london_previous=68.0), 1.0)
+    '; across London it fell from 68% to 66% (down 2 percentage points)'
+    >>> _london_points(dict(london_value=68.4, london_previous=68.0), 1.0), _london_points(dict(london_value=None), 1.0)
+    ('; across London it remained static (68% to 68.4%)', '')
+    """
+    now, before = row.get("london_value"), row.get("london_previous")
+    if _missing(now) or _missing(before):
+        return ""
+    points = now - before
+    if abs(points) < threshold:
+        return f"; across London it remained static ({number(before, 'percent')} to {number(now, 'percent')})"
+    word = "rose" if points > 0 else "fell"
+    return f"; across London it {word} from {number(before, 'percent')} to {number(now, 'percent')} ({_points(points)})"
 
 
 def significance(row) -> str:
