@@ -143,11 +143,10 @@ def _months(open_data, frame, ind, defs, years, boroughs, extra) -> list:
     out = _blank(boroughs, blanks, extra)
     if whole:
         changes = _changes(open_data, ind, rows, months, defs, boroughs)
-        changes = changes[changes["year"].isin(whole)]
+        changes = changes[changes["year"].isin(whole)].drop(
+            columns=["series", "classification", "previous_classification"], errors="ignore")
         labels = {year: f"{periods.label(year)}, financial year (April to March)" for year in whole}
-        changes = changes.assign(period=changes["year"].map(labels).astype(str))
-        changes = changes.drop(columns=["series", "classification", "previous_classification"], errors="ignore")
-        out.append((changes.assign(**extra), whole))
+        out.append((changes.assign(period=changes["year"].map(labels).astype(str), **extra), whole))
     return out
 
 
@@ -189,40 +188,38 @@ def _yearly(frame, ind, years, boroughs, kind, extra) -> list:
         return out
     n, k = len(boroughs), len(found)
     shown, before, labels, notes = ([f[i] for f in found] for i in range(1, 5))
-    wide = rows.pivot(index="period", columns="area", values="value")
-    wide = wide.reindex(index=pd.Index(sorted(set(shown) | set(before)), dtype=object),
-                        columns=pd.Index(boroughs + ["London"], dtype=object))
-    value = wide.loc[shown, boroughs].to_numpy() * scale
-    previous = wide.loc[before, boroughs].to_numpy() * scale
-    london = np.stack([wide.loc[shown, "London"].to_numpy(), wide.loc[before, "London"].to_numpy()]) * scale
-    frame = pd.DataFrame({"borough": boroughs * k, "year": np.repeat([f[0] for f in found], n),
-                          "value": value.ravel(), "previous_value": previous.ravel(),
-                          "period": np.repeat(labels, n), "note": np.repeat(notes, n),
-                          "sources": "; ".join(sorted(rows["file"].unique()))})
-    frame = _compare(frame, ind, np.repeat(london, n, axis=1))
-    return out + [(frame.assign(**extra), [f[0] for f in found])]
+    need = sorted(set(shown) | set(before))
+    at = {period: i for i, period in enumerate(need)}
+    wide = rows.pivot(index="period", columns="area", values="value").reindex(
+        index=pd.Index(need, dtype=object), columns=pd.Index(boroughs + ["London"], dtype=object)).to_numpy()
+    now, then = wide[[at[p] for p in shown]] * scale, wide[[at[p] for p in before]] * scale
+    london = np.repeat(np.stack([now[:, n], then[:, n]]), n, axis=1)
+    frame = _compare({"borough": boroughs * k, "year": np.repeat([f[0] for f in found], n),
+                      "value": now[:, :n].ravel(), "previous_value": then[:, :n].ravel(),
+                      "period": np.repeat(labels, n), "note": np.repeat(notes, n),
+                      "sources": "; ".join(sorted(rows["file"].unique()))}, ind, london, extra)
+    return out + [(frame, [f[0] for f in found])]
 
 
-def _compare(out, ind, london) -> pd.DataFrame:
-    """Change (points for a share, % for a rate), London's and the rank among the boroughs
-    of each year; no interval: the source gives no counts. ``london``: London's value and
-    the one before, for each row."""
+def _compare(columns: dict, ind, london, extra,
+             test_note="no significance test: the source publishes rates or shares without counts") -> pd.DataFrame:
+    """``columns`` (borough, year, value, previous_value, ...) with the change (points for a
+    share, % for a rate), London's and the rank among the boroughs of each year; no interval:
+    the source gives no counts. ``london``: London's value and the one before, for each row."""
     share = ind.open.get("unit", ind.unit) == "percent"
-    out["comparable"] = out["value"].notna() & out["previous_value"].notna()
-    out["change"] = out["value"] - out["previous_value"]
+    value, previous = np.asarray(columns["value"], dtype="float64"), np.asarray(columns["previous_value"], dtype="float64")
+    comparable = ~np.isnan(value) & ~np.isnan(previous)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pct = (out["value"] - out["previous_value"]) / out["previous_value"] * 100
+        change = value - previous
+        pct = (value - previous) / previous * 100
         london_pct = (london[0] - london[1]) / london[1] * 100
-    out["change_pct"] = np.nan if share else pct
-    out["london_value"], out["london_previous"] = london[0], london[1]
-    out["london_change_pct"] = np.nan if share else london_pct
-    score = (out["change"] if share else out["change_pct"]) * (1.0 if ind.lower_is_better else -1.0)
-    out["london_rank"] = score.where(out["comparable"]).groupby(out["year"]).rank(method="min").astype("Int64")
-    out["ci_low_pct"] = out["ci_high_pct"] = np.nan
-    out["significant"] = pd.NA
-    out["caution"] = ""
-    out["test_note"] = "no significance test: the source publishes rates or shares without counts"
-    return out
+    score = (change if share else pct) * (1.0 if ind.lower_is_better else -1.0)
+    rank = pd.Series(np.where(comparable, score, np.nan)).groupby(np.asarray(columns["year"])).rank(method="min")
+    return pd.DataFrame({
+        **columns, "comparable": comparable, "change": change, "change_pct": np.nan if share else pct,
+        "london_value": london[0], "london_previous": london[1], "london_change_pct": np.nan if share else london_pct,
+        "london_rank": rank.astype("Int64").array, "ci_low_pct": np.nan, "ci_high_pct": np.nan,
+        "significant": pd.NA, "caution": "", "test_note": test_note, **extra})
 
 
 def _own_years(frame, ind, years, boroughs, extra) -> list:
@@ -246,11 +243,11 @@ def _own_years(frame, ind, years, boroughs, extra) -> list:
     label = np.repeat([periods.label(y) for y in years], n)
     note = np.where(~here, [f"no {what} for {b} is present in the open data" for b in boroughs * k],
                     np.where(np.isnan(now), np.char.add("no figure for ", np.char.add(label, " in the export")), ""))
-    out = pd.DataFrame({"borough": boroughs * k, "value": np.where(here, now, np.nan),
-                        "previous_value": np.where(here, before, np.nan), "note": note.astype(object)})
-    out["year"] = np.repeat(years, n)
-    out["period"] = np.char.add(label, ", financial year (April to March)").astype(object)
-    out["sources"] = "; ".join(sorted(frame["file"].unique())) if len(frame) else ""
-    out = _compare(out, ind, np.full((2, len(out)), np.nan))
-    out["test_note"] = "no significance test: the publisher rounds the counts to the nearest 5"
-    return [(out.assign(**extra), years)]
+    label = np.char.add(label, ", financial year (April to March)").astype(object)
+    columns = {"borough": boroughs * k, "value": np.where(here, now, np.nan),
+               "previous_value": np.where(here, before, np.nan), "note": note.astype(object),
+               "year": np.repeat(years, n), "period": label,
+               "sources": "; ".join(sorted(frame["file"].unique())) if len(frame) else ""}
+    out = _compare(columns, ind, np.full((2, n * k), np.nan), extra,
+                   "no significance test: the publisher rounds the counts to the nearest 5")
+    return [(out, years)]
