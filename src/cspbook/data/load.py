@@ -142,7 +142,8 @@ def read_wide(path: Path) -> pd.DataFrame:
     pairs = [canonical[k] for k in raw]
     frame["major"] = [ma for ma, _ in pairs]
     frame["minor"] = [mi for _, mi in pairs]
-    aliased = np.array([k not in cls.direct for k in raw], dtype=bool)
+    direct = cls.direct  # a property: worked out once per file, not once per row
+    aliased = np.array([k not in direct for k in raw], dtype=bool)
     if aliased.any():
         frame = merge_aliased(frame, aliased)
     validate.no_duplicates(path, frame, key_columns)
