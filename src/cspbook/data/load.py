@@ -138,7 +138,8 @@ def read_wide(path: Path) -> pd.DataFrame:
     classification = validate.categories(path, frame, key_columns, header)
     cls = classes.by_id[classification]
     canonical = cls.canonical
-    raw = [(definitions.name_key(ma), definitions.name_key(mi)) for ma, mi in zip(frame["major"], frame["minor"])]
+    key = {name: definitions.name_key(name) for name in {*frame["major"], *frame["minor"]}}  # each name once
+    raw = [(key[ma], key[mi]) for ma, mi in zip(frame["major"], frame["minor"])]
     pairs = [canonical[k] for k in raw]
     frame["major"] = [ma for ma, _ in pairs]
     frame["minor"] = [mi for _, mi in pairs]
