@@ -243,7 +243,9 @@ def next_priorities(ctx: Context) -> View:
         f"<li><strong>{esc(p['title'])}</strong>: {esc(p['text'])}</li>" for p in ctx.report.next_priorities
     )
     return View(
-        glue={"next_year": periods.label(ctx.year + 1), "next_priorities": words.plural(len(ctx.report.next_priorities), "priority")},
+        glue={"next_year": periods.label(ctx.year + 1), "next_priorities": words.plural(len(ctx.report.next_priorities), "priority"),
+              "next_priorities_intro": periodviews.next_priorities_intro(
+                  ctx.period, "the partnership", words.plural(len(ctx.report.next_priorities), "priority"))},
         parts=[HTML(f'<ol class="cspbook-next">{items}</ol>')],
     )
 
