@@ -71,7 +71,6 @@ def paper(ctx: Context) -> Paper:
         sections[key] = paragraphs(text.other[key])
     glue = {
         "recommendation": text.text["recommendation"],
-        "next_year": periods.label(ctx.year + 1),
         "next_priorities_intro": periodviews.next_priorities_intro(ctx.period),
     }
     return Paper(glue=glue, sections={k: HTML(v) for k, v in sections.items()})
