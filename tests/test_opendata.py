@@ -376,3 +376,25 @@ def test_barnet_drug_treatment_has_its_chart_from_the_export_and_says_why_no_lon
     assert all(got == f"{share[p]:.1f}" for p, got in cells), cells
     assert f"fell from {share['2018-19']:.1f}% to {share['2019-20']:.1f}%" in markup
     assert "No test of significance is possible for this change: the publisher rounds the counts to the nearest 5." in markup
+
+
+def test_many_years_at_once_give_each_year_s_figures(real_data):
+    """open_indicators.tables works out every year of an indicator together (one lookup, a rank
+    per year) and concatenates the years whose blocks are alike together; each year's table must
+    be the one that year gives alone, for years of every kind (no open data yet, the PAS and LAIT
+    figures only, the dashboard's whole years, its last part year, past every source's end)."""
+    from cspbook import definitions
+    from cspbook.compute import open_indicators
+
+    defs, boroughs = definitions.indicators(), definitions.boroughs()
+    years = [2026, 2008, 2014, 2016, 2021, 2022, 2023, 2024, 2025, 2014]
+    many = open_indicators.tables(real_data.open, defs, years, boroughs)
+    assert list(many) == list(dict.fromkeys(years))
+    for year in many:
+        alone = open_indicators.table(real_data.open, defs, year, boroughs)
+        pd.testing.assert_frame_equal(many[year], alone, obj=str(year))
+    filled = {y: set(t.loc[t["value"].notna(), "indicator"]) for y, t in many.items()}
+    assert "domestic_violence_offences" in filled[2023] and "domestic_violence_offences" not in filled[2021]
+    assert "pas_good_job" in filled[2014] and "pas_good_job" not in filled[2008]
+    ranks = many[2023].set_index(["indicator", "borough"])["london_rank"]
+    assert 2 <= ranks.loc["pas_trust"].max() <= 32  # ranked among the 32 boroughs of its own year, not of all years

@@ -10,6 +10,9 @@ plus ``period`` (the figure's own period, said as it is) and ``figure_source``.
 - ``quarter_end_nearest_year_end``: the 12 months to the quarter end nearest the end of the
   financial year (March); when the source stops earlier, its latest period, said as such.
 - ``financial_year``: the source's own financial year (a share of two counts).
+
+:func:`tables` works out many years at once: each indicator's figures for every year asked
+are computed together (one lookup, one rank per year by groupby), then cut into the years.
 """
 
 from __future__ import annotations
@@ -26,26 +29,67 @@ MONTHS = pd.period_range("2000-01", "2000-01", freq="M")
 
 def table(open_data, defs: dict, year: int, boroughs) -> pd.DataFrame:
     """The rows of every indicator with an ``open:`` block, every borough, for ``year``."""
-    parts = []
+    return tables(open_data, defs, [year], boroughs)[int(year)]
+
+
+def tables(open_data, defs: dict, years, boroughs) -> dict[int, pd.DataFrame]:
+    """:func:`table` of each of ``years`` (year -> frame). Each indicator is worked out for
+    all the years at once, as blocks of rows (the years with a figure, the years without);
+    the years whose indicators come from the same blocks share one concatenation."""
+    years = list(dict.fromkeys(int(y) for y in years))
+    boroughs = list(boroughs)
+    blocks = []  # per indicator: [(frame, the years it holds)], each year in one of them
     for ind in defs.values():
         if not ind.open or open_data is None:
             continue
         frame = open_data.frame(ind.open["source"])
         kind = ind.open["period"]
+        extra = {"indicator": ind.id, "figure_source": ind.open["source"], "unit": ind.open.get("unit", ind.unit)}
         if kind == "financial_year_of_months":
-            part = _months(open_data, frame, ind, defs, year, boroughs)
+            blocks.append(_months(open_data, frame, ind, defs, years, boroughs, extra))
         elif kind == "financial_year":
-            part = _own_years(frame, ind, year, boroughs)
+            blocks.append(_own_years(frame, ind, years, boroughs, extra))
         else:
-            part = _yearly(frame, ind, year, boroughs, kind)
-        parts.append(part.assign(indicator=ind.id, figure_source=ind.open["source"],
-                                 unit=ind.open.get("unit", ind.unit)))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+            blocks.append(_yearly(frame, ind, years, boroughs, kind, extra))
+    if not blocks:
+        return {year: pd.DataFrame() for year in years}
+    which = [{year: j for j, (_, held) in enumerate(mine) for year in held} for mine in blocks]
+    alike: dict = {}  # the same block of every indicator: the same columns and dtypes
+    for year in years:
+        alike.setdefault(tuple(w[year] for w in which), []).append(year)
+    out = {}
+    for shape, group in alike.items():
+        parts = [_years(*mine[j], group) for mine, j in zip(blocks, shape)]
+        out.update(_by_year(pd.concat(parts, ignore_index=True), group))
+    return {year: out[year] for year in years}
 
 
-def _blank(boroughs, year, period, note) -> pd.DataFrame:
-    return pd.DataFrame({"borough": list(boroughs), "year": year, "value": np.nan, "previous_value": np.nan,
-                         "period": period, "note": note, "comparable": False, "sources": ""})
+def _years(frame: pd.DataFrame, held, wanted) -> pd.DataFrame:
+    """The rows of ``frame`` (holding the years ``held``) of the years ``wanted``."""
+    if set(held) <= set(wanted):
+        return frame
+    return frame[np.isin(frame["year"].to_numpy(), wanted)]
+
+
+def _by_year(frame: pd.DataFrame, years) -> dict[int, pd.DataFrame]:
+    """The rows of each of ``years`` in the frame's order (none for a year it lacks)."""
+    frame = frame.take(np.argsort(frame["year"].to_numpy(), kind="stable"))
+    at = frame["year"].to_numpy()
+    first, last = np.searchsorted(at, years, side="left"), np.searchsorted(at, years, side="right")
+    return {year: frame.iloc[a:b].reset_index(drop=True) for year, a, b in zip(years, first, last)}
+
+
+def _blank(boroughs, blanks, extra) -> list:
+    """The block of the years with no figure (none when ``blanks`` is empty); ``blanks``
+    holds (year, period, note) of each."""
+    if not blanks:
+        return []
+    n = len(boroughs)
+    year, period, note = ([b[i] for b in blanks] for i in range(3))
+    frame = pd.DataFrame({"borough": boroughs * len(blanks), "year": np.repeat(year, n), "value": np.nan,
+                          "previous_value": np.nan, "period": np.repeat(period, n), "note": np.repeat(note, n),
+                          "comparable": False, "sources": "", **extra})
+    return [(frame, year)]
 
 
 def _changes(open_data, ind, rows, months, defs, boroughs) -> pd.DataFrame:
@@ -81,22 +125,29 @@ def month_changes(open_data, defs: dict, boroughs) -> pd.DataFrame | None:
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
-def _months(open_data, frame, ind, defs, year, boroughs) -> pd.DataFrame:
+def _months(open_data, frame, ind, defs, years, boroughs, extra) -> list:
     rows = frame[frame["measure"] == ind.open["measure"]]
     months = pd.PeriodIndex(sorted(rows["period"].unique()), freq="M") if len(rows) else MONTHS[:0]
-    wanted = periods.months(year)
-    have = int(np.isin(wanted, months).sum())
-    label = f"{periods.label(year)}, financial year (April to March)"
-    if have < 12:
+    blanks, whole = [], []
+    for year in years:
+        have = int(np.isin(periods.months(year).asi8, months.asi8).sum())
+        if have == 12:
+            whole.append(year)
+            continue
         what = f"no data for {periods.label(year)}"
         if len(months):
             what += (f" ({have} of its 12 months are in the data; a part year is never summed as a year); the data run "
                      f"from {periods.describe_month(months[0])} to {periods.describe_month(months[-1])}")
-        return _blank(boroughs, year, label if have else f"no data for {periods.label(year)}", what)
-    changes = _changes(open_data, ind, rows, months, defs, boroughs)
-    out = changes[changes["year"] == year].copy()
-    out["period"] = label
-    return out.drop(columns=["series", "classification", "previous_classification"], errors="ignore")
+        label = f"{periods.label(year)}, financial year (April to March)"
+        blanks.append((year, label if have else f"no data for {periods.label(year)}", what))
+    out = _blank(boroughs, blanks, extra)
+    if whole:
+        changes = _changes(open_data, ind, rows, months, defs, boroughs)
+        changes = changes[changes["year"].isin(whole)].drop(
+            columns=["series", "classification", "previous_classification"], errors="ignore")
+        labels = {year: f"{periods.label(year)}, financial year (April to March)" for year in whole}
+        out.append((changes.assign(period=changes["year"].map(labels).astype(str), **extra), whole))
+    return out
 
 
 def _wanted_period(kind: str, year: int) -> tuple[str, str]:
@@ -112,74 +163,91 @@ def _say(kind: str, period: str) -> str:
     return f"12 months to {pd.Period(period, 'M').strftime('%B %Y')}"
 
 
-def _yearly(frame, ind, year, boroughs, kind) -> pd.DataFrame:
+def _yearly(frame, ind, years, boroughs, kind, extra) -> list:
     """A value per period (rates or shares): the wanted period, else the latest published."""
     rows = frame[frame["measure"] == ind.open["measure"]]
     scale = float(ind.open.get("scale", 1))
-    wanted, label = _wanted_period(kind, year)
     available = sorted(rows["period"].unique())
-    if not available:
-        return _blank(boroughs, year, f"no data for {periods.label(year)}", f"no data for {periods.label(year)}")
-    note = ""
-    if wanted not in available:
+    blanks, found = [], []  # found: (year, the period shown, the period before, label, note)
+    for year in years:
+        wanted, label = _wanted_period(kind, year)
+        nothing = f"no data for {periods.label(year)}"
         earlier = [p for p in available if p < wanted]
-        if not earlier:
-            return _blank(boroughs, year, f"no data for {periods.label(year)}", f"no data for {periods.label(year)}")
-        wanted = earlier[-1]
-        label = f"latest published: {_say(kind, wanted)}"
-        note = f"no data for {periods.label(year)}; the latest the source has is shown ({_say(kind, wanted)})"
-    previous = str(int(wanted) - 1) if kind == "calendar_year" else str(pd.Period(wanted, "M") - 12)
-    by = rows.set_index(["area", "period"])["value"]
-    value = by.reindex([(b, wanted) for b in boroughs]).to_numpy() * scale
-    before = by.reindex([(b, previous) for b in boroughs]).to_numpy() * scale
-    london = by.reindex([("London", wanted), ("London", previous)]).to_numpy() * scale
-    out = pd.DataFrame({"borough": list(boroughs), "year": year, "value": value, "previous_value": before,
-                        "period": label, "note": note, "sources": "; ".join(sorted(rows["file"].unique()))})
-    return _compare(out, ind, london, kind)
+        if not available or (wanted not in available and not earlier):
+            blanks.append((year, nothing, nothing))
+            continue
+        note = ""
+        if wanted not in available:
+            wanted = earlier[-1]
+            label = f"latest published: {_say(kind, wanted)}"
+            note = f"{nothing}; the latest the source has is shown ({_say(kind, wanted)})"
+        previous = str(int(wanted) - 1) if kind == "calendar_year" else str(pd.Period(wanted, "M") - 12)
+        found.append((year, wanted, previous, label, note))
+    out = _blank(boroughs, blanks, extra)
+    if not found:
+        return out
+    n, k = len(boroughs), len(found)
+    shown, before, labels, notes = ([f[i] for f in found] for i in range(1, 5))
+    need = sorted(set(shown) | set(before))
+    at = {period: i for i, period in enumerate(need)}
+    wide = rows.pivot(index="period", columns="area", values="value").reindex(
+        index=pd.Index(need, dtype=object), columns=pd.Index(boroughs + ["London"], dtype=object)).to_numpy()
+    now, then = wide[[at[p] for p in shown]] * scale, wide[[at[p] for p in before]] * scale
+    london = np.repeat(np.stack([now[:, n], then[:, n]]), n, axis=1)
+    frame = _compare({"borough": boroughs * k, "year": np.repeat([f[0] for f in found], n),
+                      "value": now[:, :n].ravel(), "previous_value": then[:, :n].ravel(),
+                      "period": np.repeat(labels, n), "note": np.repeat(notes, n),
+                      "sources": "; ".join(sorted(rows["file"].unique()))}, ind, london, extra)
+    return out + [(frame, [f[0] for f in found])]
 
 
-def _compare(out, ind, london, kind) -> pd.DataFrame:
-    """Change (points for a share, % for a rate), London's and the rank; no interval: the
-    source gives no counts."""
+def _compare(columns: dict, ind, london, extra,
+             test_note="no significance test: the source publishes rates or shares without counts") -> pd.DataFrame:
+    """``columns`` (borough, year, value, previous_value, ...) with the change (points for a
+    share, % for a rate), London's and the rank among the boroughs of each year; no interval:
+    the source gives no counts. ``london``: London's value and the one before, for each row."""
     share = ind.open.get("unit", ind.unit) == "percent"
-    out["comparable"] = out["value"].notna() & out["previous_value"].notna()
-    out["change"] = out["value"] - out["previous_value"]
+    value, previous = np.asarray(columns["value"], dtype="float64"), np.asarray(columns["previous_value"], dtype="float64")
+    comparable = ~np.isnan(value) & ~np.isnan(previous)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pct = (out["value"] - out["previous_value"]) / out["previous_value"] * 100
+        change = value - previous
+        pct = (value - previous) / previous * 100
         london_pct = (london[0] - london[1]) / london[1] * 100
-    out["change_pct"] = np.nan if share else pct
-    out["london_value"], out["london_previous"] = london[0], london[1]
-    out["london_change_pct"] = np.nan if share else london_pct
-    score = (out["change"] if share else out["change_pct"]) * (1.0 if ind.lower_is_better else -1.0)
-    out["london_rank"] = score.where(out["comparable"]).rank(method="min").astype("Int64")
-    out["ci_low_pct"] = out["ci_high_pct"] = np.nan
-    out["significant"] = pd.NA
-    out["caution"] = ""
-    out["test_note"] = "no significance test: the source publishes rates or shares without counts"
-    return out
+    score = (change if share else pct) * (1.0 if ind.lower_is_better else -1.0)
+    rank = pd.Series(np.where(comparable, score, np.nan)).groupby(np.asarray(columns["year"])).rank(method="min")
+    return pd.DataFrame({
+        **columns, "comparable": comparable, "change": change, "change_pct": np.nan if share else pct,
+        "london_value": london[0], "london_previous": london[1], "london_change_pct": np.nan if share else london_pct,
+        "london_rank": rank.astype("Int64").array, "ci_low_pct": np.nan, "ci_high_pct": np.nan,
+        "significant": pd.NA, "caution": "", "test_note": test_note, **extra})
 
 
-def _own_years(frame, ind, year, boroughs) -> pd.DataFrame:
+def _own_years(frame, ind, years, boroughs, extra) -> list:
     """A share of two counts in the source's own financial years (e.g. drug treatment)."""
     num, den = ind.open["numerator"], ind.open["denominator"]
-    label = f"{periods.label(year)}, financial year (April to March)"
-    areas = set(frame["area"])
+    present = np.isin(boroughs, frame["area"].unique())
     what = registry().sources[ind.open["source"]].dataset.split(",")[0]  # e.g. 'NDTMS ViewIt export'
-    by = frame.set_index(["area", "period", "measure"])["value"]
-    rows = []
-    for borough in boroughs:
-        if borough not in areas:
-            rows.append((borough, np.nan, np.nan, f"no {what} for {borough} is present in the open data"))
-            continue
-        shares = []
-        for y in (year, year - 1):
-            n, d = by.get((borough, periods.label(y), num)), by.get((borough, periods.label(y), den))
-            shares.append(n / d * 100 if n is not None and d and not np.isnan(n) and not np.isnan(d) else np.nan)
-        note = "" if not np.isnan(shares[0]) else f"no figure for {periods.label(year)} in the export"
-        rows.append((borough, shares[0], shares[1], note))
-    out = pd.DataFrame(rows, columns=["borough", "value", "previous_value", "note"])
-    out["year"], out["period"] = year, label
-    out["sources"] = "; ".join(sorted(frame["file"].unique())) if len(frame) else ""
-    out = _compare(out, ind, np.array([np.nan, np.nan]), "financial_year")
-    out["test_note"] = "no significance test: the publisher rounds the counts to the nearest 5"
-    return out
+    counts = frame[frame["measure"].isin([num, den])]
+    by = counts.pivot(index=["area", "period"], columns="measure", values="value")
+    n, k = len(boroughs), len(years)
+
+    def shares(of_years):
+        key = pd.MultiIndex.from_arrays([boroughs * k, np.repeat([periods.label(y) for y in of_years], n)])
+        got = by.reindex(index=key, columns=[num, den])
+        top, bottom = got[num].to_numpy(dtype="float64"), got[den].to_numpy(dtype="float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(~np.isnan(top) & ~np.isnan(bottom) & (bottom != 0), top / bottom * 100, np.nan)
+
+    now, before = shares(years), shares([y - 1 for y in years])
+    here = np.tile(present, k)
+    label = np.repeat([periods.label(y) for y in years], n)
+    note = np.where(~here, [f"no {what} for {b} is present in the open data" for b in boroughs * k],
+                    np.where(np.isnan(now), np.char.add("no figure for ", np.char.add(label, " in the export")), ""))
+    label = np.char.add(label, ", financial year (April to March)").astype(object)
+    columns = {"borough": boroughs * k, "value": np.where(here, now, np.nan),
+               "previous_value": np.where(here, before, np.nan), "note": note.astype(object),
+               "year": np.repeat(years, n), "period": label,
+               "sources": "; ".join(sorted(frame["file"].unique())) if len(frame) else ""}
+    out = _compare(columns, ind, np.full((2, n * k), np.nan), extra,
+                   "no significance test: the publisher rounds the counts to the nearest 5")
+    return [(out, years)]

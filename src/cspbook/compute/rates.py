@@ -64,12 +64,15 @@ def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
         for col in RATE_COLUMNS:
             out[col] = pd.Series(dtype="object")
         return out
-    years = out["year"].astype(int).map(mid_year)
-    by = pop.set_index(["borough", "year"])
-    key = list(zip(out["borough"], years))
-    here = by.reindex(key)
-    before = by.reindex(list(zip(out["borough"], years - 1)))
-    london = by.reindex(list(zip(["London"] * len(out), years)))
+    years = out["year"].astype(int)
+    years = years.map({year: mid_year(year) for year in years.unique()})
+    said = pop.assign(said=[f"ONS mid-{y} estimate ({b}): {p:,.0f} residents; {f}" if not pd.isna(p) else ""
+                            for p, y, b, f in zip(pop["population"], pop["year"], pop["basis"], pop["file"])])
+    by = said.set_index(["borough", "year"])
+    areas, mid = out["borough"].to_numpy(), years.to_numpy()
+    here = by.reindex(pd.MultiIndex.from_arrays([areas, mid]))
+    before = by.reindex(pd.MultiIndex.from_arrays([areas, mid - 1]))
+    london = by.reindex(pd.MultiIndex.from_arrays([np.full(len(out), "London", dtype=object), mid]))
     out["population"] = here["population"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         out["rate_per_1000"] = out["value"].to_numpy(dtype="float64") / out["population"].to_numpy() * 1000
@@ -83,11 +86,10 @@ def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["london_rate_per_1000"] = counts.to_numpy(dtype="float64") / london["population"].to_numpy() * 1000
     out["rate_rank"] = out.groupby(group)["rate_per_1000"].rank(ascending=False, method="min").astype("Int64")
-    out["population_source"] = [
-        "" if pd.isna(p) else f"ONS mid-{y} estimate ({b}): {p:,.0f} residents; {f}"
-        for p, y, b, f in zip(here["population"], years, here["basis"], here["file"])]
-    note = np.where(out["population"].isna(), years.map(
-        lambda y: f"no population estimate for mid-{y} in the data, so no rate (none is interpolated)"), "")
+    out["population_source"] = here["said"].fillna("").to_numpy()
+    missing = {year: f"no population estimate for mid-{year} in the data, so no rate (none is interpolated)"
+               for year in years.unique()}
+    note = np.where(out["population"].isna(), years.map(missing), "")
     spans = (years - 1 < BASIS_YEAR) & (years >= BASIS_YEAR) & out["previous_rate_per_1000"].notna()
     note = np.where(spans & (note == ""), "the population estimates change basis in mid-2021 (2011 to 2021 Census), "
                     "so part of the change in rate is a change of basis", note)

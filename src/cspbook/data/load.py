@@ -138,11 +138,13 @@ def read_wide(path: Path) -> pd.DataFrame:
     classification = validate.categories(path, frame, key_columns, header)
     cls = classes.by_id[classification]
     canonical = cls.canonical
-    raw = [(definitions.name_key(ma), definitions.name_key(mi)) for ma, mi in zip(frame["major"], frame["minor"])]
+    key = {name: definitions.name_key(name) for name in {*frame["major"], *frame["minor"]}}  # each name once
+    raw = [(key[ma], key[mi]) for ma, mi in zip(frame["major"], frame["minor"])]
     pairs = [canonical[k] for k in raw]
     frame["major"] = [ma for ma, _ in pairs]
     frame["minor"] = [mi for _, mi in pairs]
-    aliased = np.array([k not in cls.direct for k in raw], dtype=bool)
+    direct = cls.direct  # a property: worked out once per file, not once per row
+    aliased = np.array([k not in direct for k in raw], dtype=bool)
     if aliased.any():
         frame = merge_aliased(frame, aliased)
     validate.no_duplicates(path, frame, key_columns)

@@ -194,7 +194,7 @@ def categories(path: Path, frame: pd.DataFrame, key_columns, header=()) -> str:
     (:mod:`cspbook.data.newedition`); never count such a category as zero."""
     from cspbook.data import newedition
 
-    key = definitions.name_key
+    key = {name: definitions.name_key(name) for name in {*frame["major"], *frame["minor"]}}.__getitem__  # each name once
     pairs = list(zip([key(m) for m in frame["major"]], [key(m) for m in frame["minor"]], frame.index))
     classes = definitions.classifications().by_id
     known = {cid: c.pairs for cid, c in classes.items()}
