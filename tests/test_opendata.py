@@ -53,7 +53,7 @@ def indicators_2024(tmp_path_factory, mirror, open_dir):
         mp.setenv(config.MIRROR_ENV, str(mirror / "edition-2025-11"))
         mp.setenv(config.OPEN_MIRROR_ENV, str(open_dir))
         clear_caches()
-        for borough, year in ((BD, "2024-25"), ("Barnet", "2024-25"), ("Barnet", "2019-20")):
+        for borough, year in ((BD, "2024-25"), ("Barnet", "2024-25"), ("Barnet", "2019-20"), (BD, "2025-26")):
             buf, err = io.StringIO(), io.StringIO()
             with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
                 code = cli.main(["indicators", "--borough", borough, "--year", year, "--format", "csv"])
@@ -398,3 +398,26 @@ def test_many_years_at_once_give_each_year_s_figures(real_data):
     assert "pas_good_job" in filled[2014] and "pas_good_job" not in filled[2008]
     ranks = many[2023].set_index(["indicator", "borough"])["london_rank"]
     assert 2 <= ranks.loc["pas_trust"].max() <= 32  # ranked among the 32 boroughs of its own year, not of all years
+
+
+def test_this_year_to_date_takes_the_monthly_open_sources_over_the_same_months(indicators_2024, open_dir):
+    """2025-26 to date (April to November 2025): knife injury victims from the dashboard over the
+    same eight months of each year, worked out here from the March 2026 refresh; domestic abuse
+    (to July 2025 only) has none; first-time entrants and the PAS give their latest published."""
+    rows = indicators_2024[(BD, "2025-26")]
+    frame = pd.read_parquet(open_dir / "mps-crime-dashboard/refresh-2026-03/monthly-crime-dashboard.parquet")
+    frame = frame[(frame["area_type"] == "Borough") & (frame["measure"] == "Offences") & (frame["area_name"] == BD)]
+    for indicator, subtype in (("knife_injury_victims_1_24", "Knife Injury Victims (1-24)"),
+                               ("knife_injury_victims_non_da_1_24", "Knife Injury Victims (non DA 1-24)")):
+        mine = frame[frame["crime_subtype"].str.lower() == subtype.lower()]
+        months = pd.PeriodIndex(mine["month_year"], freq="M")
+        count = [int(mine["count"][(months >= pd.Period(f"{y}-04", "M")) & (months <= pd.Period(f"{y}-11", "M"))].sum())
+                 for y in (2025, 2024)]
+        row = rows.loc[indicator]
+        assert (row["value"], row["previous_value"]) == tuple(count), indicator
+        assert row["period"] == "2025-26 to date (April to November 2025)"
+        assert row["significant"] in (True, False) and 0 <= row["p_value"] <= 1  # tested on the part year
+        assert pd.isna(row["rate_per_1000"])  # a part year has no rate
+    assert pd.isna(rows.loc["domestic_violence_offences", "value"])  # the dashboard's domestic abuse ends in July 2025
+    assert rows.loc["first_time_entrants", "period"] == "latest published: 2024, calendar year"
+    assert rows.loc["pas_trust", "period"] == "latest published: 12 months to December 2023"

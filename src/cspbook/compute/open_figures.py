@@ -17,30 +17,32 @@ FILLED = ["value", "previous_value", "change", "change_pct", "ci_low_pct", "ci_h
           "period", "figure_source", "test_note", "p_value", "dispersion", "differs_from_london"]
 
 
-def open_rows(data, year: int) -> pd.DataFrame:
-    """Every open figure of every borough for ``year`` (memoised on the dataset)."""
+def open_rows(data, year: int, months: int = 12) -> pd.DataFrame:
+    """Every open figure of every borough for ``year`` (its first ``months`` months: a year to
+    date), memoised on the dataset."""
     memo = _MEMO.get(id(data))
     if memo is None or memo[0] is not data:
         _MEMO.clear()
         memo = _MEMO[id(data)] = (data, {})
-    if year not in memo[1]:
-        memo[1][year] = open_indicators.table(data.open, definitions.indicators(), year, definitions.boroughs())
-    return memo[1][year]
+    if (year, months) not in memo[1]:
+        memo[1][(year, months)] = open_indicators.table(data.open, definitions.indicators(), year, definitions.boroughs(), months)
+    return memo[1][(year, months)]
 
 
 _MEMO: dict = {}
 
 
-def merge(data, report, rows: pd.DataFrame, defs: dict) -> tuple[pd.DataFrame, pd.Series]:
+def merge(data, report, rows: pd.DataFrame, defs: dict, months: int = 12) -> tuple[pd.DataFrame, pd.Series]:
     """``rows`` with the open figures in: an open indicator's, and a partner indicator's
-    where it has no partner figure but the open source has one. The mask of rows filled."""
+    where it has no partner figure but the open source has one. The mask of rows filled.
+    ``months`` < 12: the year to date (see :func:`cspbook.compute.open_indicators.tables`)."""
     rows = rows.copy()
     for col in FILLED:
         if col not in rows:
             rows[col] = pd.Series([None] * len(rows), index=rows.index, dtype="object")
     opened = pd.Series(False, index=rows.index)
     rows["open_unit"] = None
-    table = open_rows(data, report.year)
+    table = open_rows(data, report.year, months)
     if table.empty:
         return rows, opened
     mine = table[table["borough"] == report.borough].set_index("indicator")

@@ -27,15 +27,21 @@ from cspbook.definitions.sources import registry
 MONTHS = pd.period_range("2000-01", "2000-01", freq="M")
 
 
-def table(open_data, defs: dict, year: int, boroughs) -> pd.DataFrame:
-    """The rows of every indicator with an ``open:`` block, every borough, for ``year``."""
-    return tables(open_data, defs, [year], boroughs)[int(year)]
+def table(open_data, defs: dict, year: int, boroughs, months: int = 12) -> pd.DataFrame:
+    """The rows of every indicator with an ``open:`` block, every borough, for ``year`` (its
+    first ``months`` months: a year to date, for the monthly sources)."""
+    return tables(open_data, defs, [year], boroughs, months)[int(year)]
 
 
-def tables(open_data, defs: dict, years, boroughs) -> dict[int, pd.DataFrame]:
+def tables(open_data, defs: dict, years, boroughs, months: int = 12) -> dict[int, pd.DataFrame]:
     """:func:`table` of each of ``years`` (year -> frame). Each indicator is worked out for
     all the years at once, as blocks of rows (the years with a figure, the years without);
-    the years whose indicators come from the same blocks share one concatenation."""
+    the years whose indicators come from the same blocks share one concatenation.
+
+    ``months`` < 12: a year to date. A monthly source gives the same first months of each year
+    compared with those of the year before (tested, breaks checked on those months, as the
+    MPS file's year to date); a source of whole periods gives its latest published, said as such;
+    a source of the financial year has no figure for a part year."""
     years = list(dict.fromkeys(int(y) for y in years))
     boroughs = list(boroughs)
     blocks = []  # per indicator: [(frame, the years it holds)], each year in one of them
@@ -46,7 +52,7 @@ def tables(open_data, defs: dict, years, boroughs) -> dict[int, pd.DataFrame]:
         kind = ind.open["period"]
         extra = {"indicator": ind.id, "figure_source": ind.open["source"], "unit": ind.open.get("unit", ind.unit)}
         if kind == "financial_year_of_months":
-            blocks.append(_months(open_data, frame, ind, defs, years, boroughs, extra))
+            blocks.append(_months(open_data, frame, ind, defs, years, boroughs, extra, months))
         elif kind == "financial_year":
             blocks.append(_own_years(frame, ind, years, boroughs, extra))
         else:
@@ -92,11 +98,12 @@ def _blank(boroughs, blanks, extra) -> list:
     return [(frame, year)]
 
 
-def _changes(open_data, ind, rows, months, defs, boroughs) -> pd.DataFrame:
+def _changes(open_data, ind, rows, months, defs, boroughs, counted: int = 12) -> pd.DataFrame:
     """Every year's changes of a monthly open indicator (computed once per dataset: see
-    :func:`month_changes`, kept in the dataset pickle)."""
+    :func:`month_changes`, kept in the dataset pickle); ``counted`` < 12: over the first
+    ``counted`` months of each year (a year to date)."""
     done = getattr(open_data, "changes", None)
-    if done is not None and ind.id in set(done["indicator"]):
+    if counted == 12 and done is not None and ind.id in set(done["indicator"]):
         return done[done["indicator"] == ind.id]
     keep = rows[rows["area"].isin(list(boroughs))]
     grid = pd.MultiIndex.from_product([list(boroughs), months.strftime("%Y-%m")], names=["area", "period"])
@@ -109,7 +116,11 @@ def _changes(open_data, ind, rows, months, defs, boroughs) -> pd.DataFrame:
         "count": counts.to_numpy(), "classification": ind.open["source"],
         "source": files.reindex(grid.get_level_values("period")).to_numpy(),
     })
-    return mps.changes(mps.annual(monthly), defs, registry().breaks)
+    if counted == 12:
+        return mps.changes(mps.annual(monthly), defs, registry().breaks)
+    from cspbook.compute.dataset import part_year
+
+    return mps.changes(part_year(monthly, counted), defs, registry().breaks, months=counted)
 
 
 def month_changes(open_data, defs: dict, boroughs) -> pd.DataFrame | None:
@@ -125,29 +136,37 @@ def month_changes(open_data, defs: dict, boroughs) -> pd.DataFrame | None:
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
-def _months(open_data, frame, ind, defs, years, boroughs, extra) -> list:
+def _months(open_data, frame, ind, defs, years, boroughs, extra, counted: int = 12) -> list:
     rows = frame[frame["measure"] == ind.open["measure"]]
     months = pd.PeriodIndex(sorted(rows["period"].unique()), freq="M") if len(rows) else MONTHS[:0]
     blanks, whole = [], []
     for year in years:
-        have = int(np.isin(periods.months(year).asi8, months.asi8).sum())
-        if have == 12:
+        have = int(np.isin(periods.months(year)[:counted].asi8, months.asi8).sum())
+        if have == counted:
             whole.append(year)
             continue
-        what = f"no data for {periods.label(year)}"
+        said = periods.Period(year, counted).name
+        what = f"no data for {said}"
         if len(months):
-            what += (f" ({have} of its 12 months are in the data; a part year is never summed as a year); the data run "
-                     f"from {periods.describe_month(months[0])} to {periods.describe_month(months[-1])}")
-        label = f"{periods.label(year)}, financial year (April to March)"
-        blanks.append((year, label if have else f"no data for {periods.label(year)}", what))
+            what += (f" ({have} of its {counted} months are in the data; a part of them is never summed as the whole); the "
+                     f"data run from {periods.describe_month(months[0])} to {periods.describe_month(months[-1])}")
+        label = _label(year, counted)
+        blanks.append((year, label if have else f"no data for {said}", what))
     out = _blank(boroughs, blanks, extra)
     if whole:
-        changes = _changes(open_data, ind, rows, months, defs, boroughs)
+        changes = _changes(open_data, ind, rows, months, defs, boroughs, counted)
         changes = changes[changes["year"].isin(whole)].drop(
             columns=["series", "classification", "previous_classification"], errors="ignore")
-        labels = {year: f"{periods.label(year)}, financial year (April to March)" for year in whole}
+        labels = {year: _label(year, counted) for year in whole}
         out.append((changes.assign(period=changes["year"].map(labels).astype(str), **extra), whole))
     return out
+
+
+def _label(year: int, counted: int) -> str:
+    """'2024-25, financial year (April to March)', or '2025-26 to date (April to November 2025)'."""
+    if counted == 12:
+        return f"{periods.label(year)}, financial year (April to March)"
+    return periods.Period(year, counted).title
 
 
 def _wanted_period(kind: str, year: int) -> tuple[str, str]:

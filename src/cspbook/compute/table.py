@@ -44,10 +44,8 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     defs = definitions.indicators()
     wanted = report.indicator_ids()
     rows = rows[rows["indicator"].isin(wanted)].set_index("indicator").reindex(wanted).reset_index()
-    if period.complete:
-        rows, opened = open_figures.merge(data, report, rows, defs)
-    else:  # the open sources are read by whole periods (months, quarters, calendar years): no part year from them
-        opened = pd.Series(False, index=rows.index)
+    # a year to date: the monthly open sources over the same months; the others their latest period
+    rows, opened = open_figures.merge(data, report, rows, defs, period.months)
     missing = rows["value"].isna() & rows["change_pct"].isna() & rows["note"].isna()
     rows.loc[missing, "note"] = "no figure supplied for this year (add it to data/partner/)"
     rows["label"] = rows["indicator"].map(lambda i: defs[i].label)
