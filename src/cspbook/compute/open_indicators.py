@@ -53,10 +53,14 @@ def tables(open_data, defs: dict, years, boroughs, months: int = 12) -> dict[int
         extra = {"indicator": ind.id, "figure_source": ind.open["source"], "unit": ind.open.get("unit", ind.unit)}
         if kind == "financial_year_of_months":
             blocks.append(_months(open_data, frame, ind, defs, years, boroughs, extra, months))
+        elif kind == "financial_year" and months < 12:  # whole financial years only: none for a part year
+            said = [periods.Period(y, months).name for y in years]
+            blocks.append(_blank(boroughs, [(y, f"no data for {s}", f"no data for {s}: the source publishes whole "
+                                             "financial years") for y, s in zip(years, said)], extra))
         elif kind == "financial_year":
             blocks.append(_own_years(frame, ind, years, boroughs, extra))
         else:
-            blocks.append(_yearly(frame, ind, years, boroughs, kind, extra))
+            blocks.append(_yearly(frame, ind, years, boroughs, kind, extra, months))
     if not blocks:
         return {year: pd.DataFrame() for year in years}
     which = [{year: j for j, (_, held) in enumerate(mine) for year in held} for mine in blocks]
@@ -182,7 +186,7 @@ def _say(kind: str, period: str) -> str:
     return f"12 months to {pd.Period(period, 'M').strftime('%B %Y')}"
 
 
-def _yearly(frame, ind, years, boroughs, kind, extra) -> list:
+def _yearly(frame, ind, years, boroughs, kind, extra, counted: int = 12) -> list:
     """A value per period (rates or shares): the wanted period, else the latest published."""
     rows = frame[frame["measure"] == ind.open["measure"]]
     scale = float(ind.open.get("scale", 1))
@@ -190,7 +194,7 @@ def _yearly(frame, ind, years, boroughs, kind, extra) -> list:
     blanks, found = [], []  # found: (year, the period shown, the period before, label, note)
     for year in years:
         wanted, label = _wanted_period(kind, year)
-        nothing = f"no data for {periods.label(year)}"
+        nothing = f"no data for {periods.Period(year, counted).name}"
         earlier = [p for p in available if p < wanted]
         if not available or (wanted not in available and not earlier):
             blanks.append((year, nothing, nothing))
