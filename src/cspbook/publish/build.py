@@ -89,6 +89,9 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
             data = dataset.dataset()
             tables = {y: table.indicator_table(data, configs[y], period=spans[y]) for y in all_years}  # checks every year first
             if kernels.pool is not None:
+                from cspbook.pages import prepared
+
+                prepared.prepare([job.parameters for job in planned])  # once, not once per page: while the kernels warm up
                 overlap.import_sphinx()  # while the kernels run the notebooks
             outcome = plan.execute(planned, workers, log=log, progress=progress, pool=kernels.pool)
             kernels.close()
