@@ -23,14 +23,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 TARGET = 0.4
 
 
@@ -46,44 +44,14 @@ def fetched_tree(root: Path, mirror: Path) -> Path:
 
 def timed(cmd: list[str], home: Path) -> tuple[float, float, float]:
     """Seconds, peak MiB and CPU seconds (user + system of the whole process tree, from
-    ``getrusage(RUSAGE_CHILDREN)``: steadier than wall time on a shared machine) of ``cmd``."""
-    import resource
+    ``getrusage(RUSAGE_CHILDREN)``: steadier than wall time on a shared machine) of ``cmd``,
+    measured as ``build_speed.py`` measures its builds (RSS of the tree sampled every 0.1 s)."""
+    from build_speed import Measured
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = dict(os.environ, CSPBOOK_HOME=str(home))
     env.pop("CSPBOOK_MIRROR", None)
-    peak = [0]
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=home)
-    done = threading.Event()
-
-    def sample():
-        root = psutil.Process(proc.pid)
-        while not done.is_set():
-            try:
-                procs = [root, *root.children(recursive=True)]
-                total = 0
-                for p in procs:
-                    try:
-                        total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
-                peak[0] = max(peak[0], total)
-            except psutil.Error:
-                pass
-            done.wait(0.1)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    _out, err = proc.communicate()
-    done.set()
-    thread.join()
-    seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
-    return seconds, peak[0] / 2**20, cpu
+    run = Measured(cmd, env, home, interval=0.1)
+    return run.seconds, run.peak_rss / 2**20, run.cpu
 
 
 def main(argv=None) -> int:

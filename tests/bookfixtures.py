@@ -53,18 +53,20 @@ class BuiltBook:
     year: str
 
 
-def _env(home: Path, mirror: Path | None = None) -> dict:
-    return {"CSPBOOK_HOME": str(home), "CSPBOOK_MIRROR": str(mirror or mirror_dir())}
+def _env(home: Path, mirror: Path | None = None, open_mirror: Path | None = None) -> dict:
+    env = {"CSPBOOK_HOME": str(home), "CSPBOOK_MIRROR": str(mirror or mirror_dir())}
+    return env | ({"CSPBOOK_OPEN_MIRROR": str(open_mirror)} if open_mirror else {})
 
 
-def build_in(home: Path, borough: str = BOROUGH, year: str = YEAR, jobs: int = 2, mirror: Path | None = None, **kwargs):
+def build_in(home: Path, borough: str = BOROUGH, year: str = YEAR, jobs: int = 2, mirror: Path | None = None,
+             open_mirror: Path | None = None, **kwargs):
     """Run ``cspbook build`` in-process against ``home`` (data from ``mirror``, default the
-    2008-2018 files); return the BuildResult."""
+    2008-2018 files, and the open sources from ``open_mirror`` when given); return the BuildResult."""
     from cspbook import caches
     from cspbook.publish import build
 
-    old = {k: os.environ.get(k) for k in ("CSPBOOK_HOME", "CSPBOOK_MIRROR")}
-    os.environ.update(_env(home, mirror))
+    old = {k: os.environ.get(k) for k in ("CSPBOOK_HOME", "CSPBOOK_MIRROR", "CSPBOOK_OPEN_MIRROR")}
+    os.environ.update(_env(home, mirror, open_mirror))
     caches.clear()
     try:
         kwargs.setdefault("log", lambda msg: None)
@@ -84,7 +86,10 @@ def built_book(tmp_path_factory) -> BuiltBook:
         pytest.fail(f"no data mirror at {mirror_dir()}; set CSPBOOK_TEST_MIRROR to the folder holding the MPS files")
     home = make_project(tmp_path_factory.mktemp("book") / "project")
     year = os.environ.get(BOOK_ENV) or YEAR
-    build_in(home, year=year, mirror=mirror_dir() / "edition-2025-11" if year != YEAR else None)
+    if year == YEAR:
+        build_in(home, year=year)
+    else:  # this year's book as an analyst builds it: the November 2025 edition and the open sources
+        build_in(home, year=year, mirror=mirror_dir() / "edition-2025-11", open_mirror=mirror_dir() / "open")
     return BuiltBook(home, home / "_build" / "html", BOROUGH, year)
 
 

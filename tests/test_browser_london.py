@@ -117,7 +117,7 @@ def test_the_table_is_the_csv_download(chromium, built_book, book_server, monkey
     import pandas as pd
     from conftest import use_home
 
-    from cspbook.compute import dataset, london
+    from cspbook.compute import dataset, london, table
     from cspbook.definitions import periods, reports
 
     context = _context(chromium, DESKTOP)
@@ -132,7 +132,8 @@ def test_the_table_is_the_csv_download(chromium, built_book, book_server, monkey
     use_home(monkeypatch, built_book.home)
     year = periods.parse_year(built_book.year)
     data = dataset.dataset()
-    expected = london.boroughs_side_by_side(data.changes, year, reports.load(built_book.borough, year).headline, london.populations(data))
+    # the book's period: the whole year, or this year to date (the same months of every borough)
+    expected = london.side_by_side_for(data, table.period_of(data, year), reports.load(built_book.borough, year).headline)
     got = pd.read_csv(io.StringIO(text))
     assert list(got.columns) == london.COLUMNS and len(got) == len(expected) == 3 * 32
     assert got["borough"].tolist() == expected["borough"].tolist() and got["value"].tolist() == expected["value"].tolist()

@@ -79,3 +79,21 @@ def test_an_open_file_added_to_the_cache_reruns_the_pages(project, mirror):
     assert after != before
     (target.parents[2] / "manifest.json").write_text("{}")  # the open files' manifest: its times are not content
     assert plan.inputs_digest({}) == after
+
+
+def test_every_rank_comes_with_its_interval_and_no_change_is_ranked(side_by_side, real_data):
+    """Methodology: ranks of counts and rates carry their 95% interval (a seeded Poisson bootstrap);
+    changes are not ranked."""
+    assert "change_rank" not in side_by_side.columns
+    rows = side_by_side[side_by_side["indicator"] == "violence_with_injury"]
+    assert ((rows["count_rank_low"] <= rows["count_rank"]) & (rows["count_rank"] <= rows["count_rank_high"])).all()
+    assert rows["count_rank_low"].min() == 1 and rows["count_rank_high"].max() == 32
+    again = london.boroughs_side_by_side(real_data.changes, 2011, ["violence_with_injury"])
+    assert again["count_rank_low"].tolist() == rows["count_rank_low"].tolist()  # seeded: every build says the same
+    table = page.sortable_table(rows, "Barking and Dagenham", 2011, "Violence").markup
+    assert "Rank by change" not in table and "Rank by count (1 = highest; 95% interval)" in table
+    mine = rows.set_index("borough").loc["Barking and Dagenham"]
+    said = page.sentence(rows, "Barking and Dagenham", "2011-12")
+    assert (f"the {page.narrative.ordinal(int(mine['count_rank']))} highest count of 32 boroughs (95% interval of the rank: "
+            f"{page.narrative.ordinal(int(mine['count_rank_low']))} to {page.narrative.ordinal(int(mine['count_rank_high']))})") in said
+    assert "ranked" not in said  # no rank of the change

@@ -3,6 +3,7 @@ files of the mirror; every expected value is worked out here with plain pandas f
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pandas as pd
@@ -104,8 +105,11 @@ def test_rates_per_1000_use_the_mid_year_estimate(indicators_2024, open_dir):
     for borough in (BD, "Barnet"):
         row = indicators_2024[borough].loc["violence_with_injury"]
         assert row["rate_per_1000"] == pytest.approx(row["value"] / mye.loc[borough, "All ages"] * 1000)
-        assert 1 <= row["rate_rank"] <= 32
+        assert 1 <= row["rate_rank_low"] <= row["rate_rank"] <= row["rate_rank_high"] <= 32
     assert indicators_2024[BD].loc["violence_with_injury", "rate_per_1000"] == pytest.approx(1774 / 232747 * 1000)
+    # 1 = the highest rate, as on the London page (13th highest of 32 = 20th lowest)
+    vwi = indicators_2024[BD].loc["violence_with_injury"]
+    assert vwi["rate_rank"] == 13 and vwi["rate_rank_low"] < 13 < vwi["rate_rank_high"]
 
 
 def test_pas_says_its_latest_period_and_drug_treatment_its_absence(indicators_2024, open_dir):
@@ -250,4 +254,83 @@ def test_the_headline_lists_say_not_supplied_only_where_no_open_source_fills(ind
         assert "Beside it, from open data (a different measure): Knife injury victims aged 1-24 rose" in text
         assert "(latest published: 12 months to December 2023)" in text
         assert "Domestic violence offences fell by 7.8% (3,487 to 3,214)" in text
-        assert "(189 to 236)" in text and "(2024, calendar year)" in text
+        assert "(189 to 236 per 100,000 aged 10-17)" in text and "(2024, calendar year)" in text
+
+
+def test_the_headline_count_tests_open_counts_and_judges_open_rates_by_size(indicators_2024, monkeypatch):
+    """The 2024-25 headline count: domestic abuse (open, across the March 2024 break) is 'across a
+    break', not 'not available'; first-time entrants (a rate published without counts) cannot be
+    tested, so the count must not say it moved 'by more than chance'."""
+    from conftest import use_home
+
+    from cspbook.pages import context, narrative, views
+
+    use_home(monkeypatch, indicators_2024["_root"])
+    ctx = context.context(BD, "2024-25")
+    head = views._rows(ctx, ctx.report.headline)
+    verdicts = {r["indicator"]: narrative.verdict(r) for _, r in head.iterrows()}
+    assert verdicts["domestic_violence_offences"] == "across a break"
+    assert verdicts["first_time_entrants"] == "worse"  # 189 -> 236 per 100,000, judged by its size
+    said = narrative.headline_count([r for _, r in head.iterrows()])
+    assert said == ("Of the 1 headline measure that can be judged this year, none moved in the right direction and 1 in "
+                    "the wrong direction by more than 1% (these figures cannot be tested for chance: they come from "
+                    "partners or are published without counts). 8 cannot be judged: 4 not available, 4 across a break.")
+
+
+def test_how_an_open_figure_is_calculated_names_its_source_not_a_partner(indicators_2024, monkeypatch):
+    from conftest import use_home
+
+    from cspbook.pages import context, views
+
+    use_home(monkeypatch, indicators_2024["_root"])
+    ctx = context.context(BD, "2024-25")
+    rows = views._rows(ctx, ["domestic_violence_offences", "knife_injury_victims_1_24", "first_time_entrants",
+                             "pas_trust", "asb_calls"])
+    html = views.calculation(ctx, rows).markup
+    blocks = dict(re.findall(r'id="calc-([a-z0-9_]+)">(.*?)</div>', html))
+    for iid in ("domestic_violence_offences", "knife_injury_victims_1_24", "first_time_entrants", "pas_trust"):
+        assert "Computed from open data" in blocks[iid] and "Supplied by a partner" not in blocks[iid], iid
+    assert "MPS Monthly Crime Dashboard Data" in blocks["knife_injury_victims_1_24"]
+    assert "exact test of two counts" in blocks["knife_injury_victims_1_24"]  # counts: tested
+    assert "No significance test: the source publishes rates or shares without counts" in blocks["first_time_entrants"]
+    assert "percentage points" in blocks["pas_trust"]
+    assert "No figure was supplied by a partner agency" in blocks["domestic_violence_offences"]
+    assert "Supplied by a partner agency" in blocks["asb_calls"]
+
+
+def test_the_cover_paper_says_which_open_sources_its_figures_come_from(indicators_2024, monkeypatch):
+    from conftest import use_home
+
+    from cspbook.pages import context, cover
+
+    use_home(monkeypatch, indicators_2024["_root"])
+    paper = cover.paper(context.context(BD, "2024-25"))
+    for key in ("introduction", "consultation"):
+        said = paper.sections[key].markup
+        assert "computed from open data: police recorded crime, MPS Monthly Crime Dashboard Data, MOPAC Surveys and " \
+               "Local Authority Interactive Tool (LAIT)" in said, key
+        assert "computed from police recorded crime published as open data" not in said
+
+
+def test_the_knife_victims_decision_at_march_2024_holds_in_the_file(indicators_2024, open_dir, monkeypatch):
+    """data/sources.yml decides that knife injury victims are comparable across the new recording
+    system of March 2024; its evidence, worked out here from the March 2026 refresh by hand."""
+    frame = pd.read_parquet(open_dir / "mps-crime-dashboard/refresh-2026-03/monthly-crime-dashboard.parquet")
+    frame = frame[(frame["area_type"] == "Borough") & (frame["measure"] == "Offences")]
+    for subtype, sums in (("Knife Injury Victims (1-24)", [1419, 1435, 1318]),
+                          ("Knife Injury Victims (non DA 1-24)", [1280, 1302, 1214])):
+        rows = frame[frame["crime_subtype"].str.lower() == subtype.lower()]
+        months = pd.PeriodIndex(rows["month_year"], freq="M")
+        got = [int(rows["count"][(months >= pd.Period(f"{y}-03", "M")) & (months <= pd.Period(f"{y + 1}-02", "M"))].sum())
+               for y in (2022, 2023, 2024)]
+        assert got == sums, subtype
+    from conftest import use_home
+
+    from cspbook.definitions.sources import registry
+
+    use_home(monkeypatch, indicators_2024["_root"])
+    decided = {b.id: b for b in registry().breaks}["dashboard-knife-victims-2024-03"]
+    assert decided.decision == "comparable" and "1,419, 1,435 and 1,318" in " ".join(decided.evidence.split())
+    knife = indicators_2024[BD].loc["knife_injury_victims_1_24"]
+    assert knife["caution"] != knife["caution"] or not knife["caution"]  # no caution: compared and tested
+    assert knife["significant"] in (True, False) and 0 <= knife["p_value"] <= 1

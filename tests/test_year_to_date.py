@@ -57,7 +57,8 @@ def test_2025_26_to_date_is_april_to_november_against_the_same_months_of_2024_25
     rows = rows_of(capsys, "--year", "2025-26")
     for indicator in CATEGORIES:
         row = rows[indicator]
-        assert row["year"] == "2025-26 to date (April to November 2025)"
+        assert row["year"] == row["period"] == "2025-26 to date (April to November 2025)"  # never 'financial year'
+        assert not row["rate_per_1000"]  # a part year has no rate per 1,000 residents
         value, previous = by_hand(raw, indicator, "202504", "202511"), by_hand(raw, indicator, "202404", "202411")
         assert (float(row["value"]), float(row["previous_value"])) == (value, previous), indicator
         assert float(row["change_pct"]) == pytest.approx((value - previous) / previous * 100, abs=1e-8)

@@ -15,6 +15,7 @@ renames that swap the new book in) and delivers them afterwards.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -130,3 +131,14 @@ def _start_reaper(interval: float = 0.1) -> None:
                 _send(child, "kill")
 
     threading.Thread(target=reap, name="cspbook-reaper", daemon=True).start()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (someone else's counts: it is alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True

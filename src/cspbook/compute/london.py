@@ -1,6 +1,6 @@
 """London's 32 boroughs side by side: for each police measure of a year, every borough's count,
-the year before, the change, its rank, and the rate per 1,000 residents with its rank where the
-dataset has rates. One long frame, the same rows the London page shows and its CSV download."""
+the year before, the change, and the rate per 1,000 residents where the dataset has rates, with
+the ranks of the count and the rate (each with its 95% interval). One long frame, the same rows the London page shows and its CSV download."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from cspbook.definitions import periods
 
 COLUMNS = [
     "indicator", "label", "year", "borough", "value", "previous_value", "change_pct", "comparable", "caution",
-    "change_rank", "rate_per_1000", "rate_rank", "count_rank", "series",
+    "rate_per_1000", "rate_rank", "rate_rank_low", "rate_rank_high", "count_rank", "count_rank_low", "count_rank_high",
+    "series",
 ]
 
 
@@ -30,8 +31,9 @@ def boroughs_side_by_side(changes: pd.DataFrame, year: int, indicator_ids, popul
     :attr:`cspbook.compute.dataset.Dataset.changes`), columns ``COLUMNS``, each measure's
     boroughs sorted by rate per 1,000 when the dataset has rates, else by count, highest first.
 
-    ``change_rank`` is the dataset's ``london_rank`` (1 = the best change); ``count_rank`` and
-    ``rate_rank`` are 1 for the highest value. A measure that is not a police measure, or has no
+    ``count_rank`` and ``rate_rank`` are 1 for the highest value, each with the 95% interval of
+    the rank (``_low``, ``_high``: :func:`cspbook.compute.rates.with_rank_intervals`); changes
+    are not ranked (a rank of changes in per cent moves a long way by chance). A measure that is not a police measure, or has no
     row for the year, is left out. ``population`` (:func:`populations`) gives the rates per 1,000
     residents (:func:`cspbook.compute.rates.with_rates`); without it, or for a year with no
     estimate, the rates are empty.
@@ -46,10 +48,16 @@ def boroughs_side_by_side(changes: pd.DataFrame, year: int, indicator_ids, popul
     rows["rate_per_1000"] = rows["rate_per_1000"].astype("float64") if "rate_per_1000" in rows else float("nan")
     rows["label"] = rows["indicator"].map(lambda i: defs[i].label)
     rows["year"] = periods.label(year)
-    rows["change_rank"] = rows["london_rank"].astype("Int64")
     by = rows.groupby("indicator")
     rows["count_rank"] = by["value"].rank(ascending=False, method="min").astype("Int64")
     rows["rate_rank"] = by["rate_per_1000"].rank(ascending=False, method="min").astype("Int64")
+    from cspbook.compute import rates
+
+    rows = rates.with_rank_intervals(rows, population=None, prefix="count_rank")
+    if "population" in rows and rows["rate_per_1000"].notna().any():
+        rows = rates.with_rank_intervals(rows)
+    else:
+        rows["rate_rank_low"] = rows["rate_rank_high"] = pd.array([pd.NA] * len(rows), dtype="Int64")
     rows["order"] = rows["indicator"].map({i: n for n, i in enumerate(wanted)})
     key = "rate_per_1000" if rows["rate_per_1000"].notna().any() else "value"
     rows = rows.sort_values(["order", key, "borough"], ascending=[True, False, True])

@@ -14,7 +14,7 @@ from cspbook.definitions import periods
 
 FILLED = ["value", "previous_value", "change", "change_pct", "ci_low_pct", "ci_high_pct", "significant",
           "london_change_pct", "london_rank", "comparable", "note", "caution", "sources", "london_value",
-          "period", "figure_source", "test_note"]
+          "period", "figure_source", "test_note", "p_value", "dispersion", "differs_from_london"]
 
 
 def open_rows(data, year: int) -> pd.DataFrame:
@@ -64,12 +64,14 @@ def merge(data, report, rows: pd.DataFrame, defs: dict) -> tuple[pd.DataFrame, p
     return rows, opened
 
 
-def finish(rows: pd.DataFrame, data, report, defs: dict) -> None:
+def finish(rows: pd.DataFrame, data, report, defs: dict, period: periods.Period | None = None) -> None:
     """Fill, in place, the columns from ``period`` on: each figure's period and source,
-    rates per 1,000 residents for police counts, and the measures shown beside."""
-    label = report.year_label  # the year, or the year to date ('2025-26 to date')
+    rates per 1,000 residents for police counts, and the measures shown beside. ``period``:
+    the months the table covers (default the report's; a year to date is said as such)."""
+    period = period or report.period
+    whole = period is None or period.complete
+    label = report.year_label if whole else period.title  # '2025-26 to date (April to November 2025)'
     source = rows["source"]
-    whole = report.period is None or report.period.complete
     default = np.where(source == "mps", f"{label}, financial year (April to March)" if whole else label, label)
     rows["period"] = rows["period"].fillna(pd.Series(default, index=rows.index)) if "period" in rows else default
     rows["figure_source"] = rows["figure_source"].fillna("") if "figure_source" in rows else ""
@@ -84,7 +86,8 @@ def finish(rows: pd.DataFrame, data, report, defs: dict) -> None:
 def _rates(rows, data, report, defs) -> None:
     for col in rates.RATE_COLUMNS:
         rows[col] = np.nan if col not in ("population_source", "rate_note") else ""
-    rows["rate_rank"] = pd.array([pd.NA] * len(rows), dtype="Int64")
+    for col in ["rate_rank", *rates.RANK_INTERVAL_COLUMNS]:
+        rows[col] = pd.array([pd.NA] * len(rows), dtype="Int64")
     pop = rates.populations(data.open)
     if pop.empty:
         return
@@ -97,10 +100,10 @@ def _rates(rows, data, report, defs) -> None:
     parts = [rates.with_rates(mps, pop)]
     if not opened.empty and "london_value" in opened:
         parts.append(rates.with_rates(opened, pop))
-    both = pd.concat(parts, ignore_index=True)
+    both = rates.with_rank_intervals(pd.concat(parts, ignore_index=True))
     both = both[both["borough"] == report.borough].drop_duplicates("indicator", keep="last").set_index("indicator")
     for i, iid in rows["indicator"].items():
         if iid not in both.index or (rows.at[i, "source"] == "partner"):
             continue
-        for col in rates.RATE_COLUMNS:
+        for col in rates.RATE_COLUMNS + rates.RANK_INTERVAL_COLUMNS:
             rows.at[i, col] = both.at[iid, col]

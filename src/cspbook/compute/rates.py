@@ -57,7 +57,7 @@ def population(open_data, borough: str, year: int, measure: str = "all ages") ->
 def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
     """``changes`` (indicator, series, borough, year, value, previous_value; every borough)
     with the columns of ``RATE_COLUMNS``: rates per 1,000 residents, London's, the rank of 32
-    by rate (1 = the lowest rate), the population used and a note for a missing estimate or
+    by rate (1 = the highest rate, as on the London page), the population used and a note for a missing estimate or
     a change of basis."""
     out = changes.copy()
     if out.empty:
@@ -82,7 +82,7 @@ def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
     counts = out["value"].where(boroughs).groupby([out[c] for c in group]).transform("sum", min_count=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["london_rate_per_1000"] = counts.to_numpy(dtype="float64") / london["population"].to_numpy() * 1000
-    out["rate_rank"] = out.groupby(group)["rate_per_1000"].rank(method="min").astype("Int64")
+    out["rate_rank"] = out.groupby(group)["rate_per_1000"].rank(ascending=False, method="min").astype("Int64")
     out["population_source"] = [
         "" if pd.isna(p) else f"ONS mid-{y} estimate ({b}): {p:,.0f} residents; {f}"
         for p, y, b, f in zip(here["population"], years, here["basis"], here["file"])]
@@ -92,4 +92,33 @@ def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
     note = np.where(spans & (note == ""), "the population estimates change basis in mid-2021 (2011 to 2021 Census), "
                     "so part of the change in rate is a change of basis", note)
     out["rate_note"] = note
+    return out
+
+
+RANK_INTERVAL_COLUMNS = ["rate_rank_low", "rate_rank_high"]
+
+
+def with_rank_intervals(rows: pd.DataFrame, value: str = "value", population: str | None = "population",
+                        prefix: str = "rate_rank") -> pd.DataFrame:
+    """``rows`` (every borough of one or more measures and years, with counts ``value`` and
+    residents ``population``) with ``<prefix>_low`` and ``<prefix>_high``: the 95% interval of
+    each borough's rank of 32 by rate (1 = the highest), from
+    :func:`cspbook.compute.stats.rank_interval` (seeded, so every build says the same).
+    ``population`` None ranks the counts themselves. Rows without a count or population have none.
+    """
+    from cspbook.compute import stats
+
+    out = rows.copy()
+    low, high = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    pops = out[population].to_numpy(dtype="float64") if population else np.ones(len(out))
+    counts = out[value].to_numpy(dtype="float64")
+    usable = np.isfinite(counts) & np.isfinite(pops) & (pops > 0) & out["borough"].isin(list(definitions.boroughs())).to_numpy()
+    group = [c for c in ("indicator", "series", "year") if c in out]
+    for positions in out.reset_index(drop=True).groupby(group, sort=False).indices.values():
+        keep = positions[usable[positions]]
+        if len(keep) > 1:
+            ranked = stats.rank_interval(counts[keep], pops[keep])
+            low[keep], high[keep] = ranked["rank_low"].to_numpy(), ranked["rank_high"].to_numpy()
+    out[f"{prefix}_low"] = pd.array(np.where(np.isnan(low), None, low), dtype="Int64")
+    out[f"{prefix}_high"] = pd.array(np.where(np.isnan(high), None, high), dtype="Int64")
     return out

@@ -194,11 +194,22 @@ def rank_interval(counts, populations, draws: int = 2000, seed: int = 17, level:
     counts = np.asarray(counts, dtype="float64")
     pops = np.asarray(populations, dtype="float64")
     sign = -1.0 if higher_first else 1.0
-    observed = pd.Series(sign * counts / pops).rank(method="min").astype("int64").to_numpy()
+    observed = _min_ranks(sign * counts / pops)
     rng = np.random.default_rng(seed)
-    sample = rng.poisson(counts, size=(draws, len(counts))) / pops
-    ranks = pd.DataFrame(sign * sample).rank(axis=1, method="min").to_numpy()
+    ranks = _min_ranks(sign * rng.poisson(counts, size=(draws, len(counts))) / pops)
     tail = (1 - level) / 2
     low = np.floor(np.quantile(ranks, tail, axis=0, method="lower")).astype("int64")
     high = np.ceil(np.quantile(ranks, 1 - tail, axis=0, method="higher")).astype("int64")
     return pd.DataFrame({"rank": observed, "rank_low": low, "rank_high": high})
+
+
+def _min_ranks(values):
+    """Ranks along the last axis, 1 for the smallest, ties sharing the best ("min") rank: one
+    more than the number of values below. For 32 areas, comparing every pair in every draw at
+    once is faster than ranking draw by draw.
+
+    >>> _min_ranks(np.array([[3.0, 1.0, 3.0, 2.0]])).tolist()
+    [[3, 1, 3, 2]]
+    """
+    values = np.asarray(values, dtype="float64")
+    return (values[..., None, :] < values[..., :, None]).sum(axis=-1) + 1

@@ -18,9 +18,9 @@ COLUMNS = [
     "comparable", "note", "caution", "unit", "lower_is_better", "borough", "target", "target_status",
     "target_reason", "series", "source_files", "p_value", "dispersion", "differs_from_london", "break", "instead",
     # from the open sources (data/sources.yml) and the population estimates: the figure's own
-    # period, where it came from, rates per 1,000 residents (1 = the lowest rate of 32)
+    # period, where it came from, rates per 1,000 residents (1 = the highest rate of 32; the 95% interval of the rank)
     "period", "figure_source", "rate_per_1000", "previous_rate_per_1000", "london_rate_per_1000", "rate_rank",
-    "population", "rate_note", "test_note", "beside",
+    "rate_rank_low", "rate_rank_high", "population", "rate_note", "test_note", "beside",
 ]
 
 
@@ -76,7 +76,7 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
     rows["target"] = status["target"].to_numpy()
     rows["target_status"] = status["status"].to_numpy()
     rows["target_reason"] = status["reason"].to_numpy()
-    open_figures.finish(rows, data, report, defs)
+    open_figures.finish(rows, data, report, defs, period)
     # an open indicator whose source has nothing for or before the year is left out (the
     # 2011-12 book is the book it was); the Data sources page says what each source covers
     unsourced = (rows["source"] == "open") & rows["value"].isna() & rows["period"].astype(str).str.startswith("no data")

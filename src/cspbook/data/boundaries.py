@@ -65,6 +65,11 @@ def read(path: Path) -> Boundaries:
     raise DataFileError naming the file, the feature and the fix.
     """
     path = Path(path)
+    return Boundaries(str(path), tuple(_area(path, i, f) for i, f in enumerate(_features(path), 1)))
+
+
+def _features(path: Path) -> list:
+    """The features of the GeoJSON FeatureCollection at ``path`` (DataFileError when it is not one)."""
     try:
         doc = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
@@ -72,15 +77,22 @@ def read(path: Path) -> Boundaries:
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list) or not features:
         raise DataFileError(path, "holds no 'features' list; a GeoJSON FeatureCollection was expected", fix=FIX)
-    return Boundaries(str(path), tuple(_area(path, i, f) for i, f in enumerate(features, 1)))
+    return features
+
+
+def _properties(path: Path, number: int, feature) -> dict:
+    """The feature's properties; DataFileError when it has no area name."""
+    props = (feature.get("properties") or {}) if isinstance(feature, dict) else {}
+    name = props.get(NAME_FIELD)
+    if not isinstance(name, str) or not name.strip():
+        raise DataFileError(path, f"feature {number} has no '{NAME_FIELD}' property; found {sorted(props)}", fix=FIX)
+    return props
 
 
 def _area(path: Path, number: int, feature) -> Area:
     where = f"feature {number}"
-    props = feature.get("properties") or {} if isinstance(feature, dict) else {}
-    name, code = props.get(NAME_FIELD), props.get(CODE_FIELD)
-    if not isinstance(name, str) or not name.strip():
-        raise DataFileError(path, f"{where} has no '{NAME_FIELD}' property; found {sorted(props)}", fix=FIX)
+    props = _properties(path, number, feature)
+    name, code = props[NAME_FIELD], props.get(CODE_FIELD)
     geometry = feature.get("geometry") or {}
     kind, coords = geometry.get("type"), geometry.get("coordinates")
     if kind not in ("Polygon", "MultiPolygon") or not isinstance(coords, list):
@@ -116,18 +128,9 @@ def layout_reader(path: Path, source=None, aliases=None):
     import pandas as pd
 
     path = Path(path)
-    try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise DataFileError(path, f"cannot be read as GeoJSON ({exc})", fix=FIX) from None
-    features = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(features, list) or not features:
-        raise DataFileError(path, "holds no 'features' list; a GeoJSON FeatureCollection was expected", fix=FIX)
     names, hectares = [], []
-    for i, feature in enumerate(features, 1):
-        props = (feature.get("properties") or {}) if isinstance(feature, dict) else {}
-        if not isinstance(props.get(NAME_FIELD), str) or not props[NAME_FIELD].strip():
-            raise DataFileError(path, f"feature {i} has no '{NAME_FIELD}' property; found {sorted(props)}", fix=FIX)
+    for i, feature in enumerate(_features(path), 1):
+        props = _properties(path, i, feature)
         names.append(props[NAME_FIELD].strip())
         hectares.append(float(props.get("HECTARES") or "nan"))
     return pd.DataFrame({"area": names, "period": "", "measure": "hectares", "value": hectares, "file": path.name,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from cspbook import config
+from cspbook import config, signals
 from cspbook.data.ckan import (
     CHUNK_BYTES,
     RETRY_FIX,
@@ -105,21 +105,11 @@ def remove_orphans(cache: Path) -> list[Path]:
     removed = []
     for folder in sorted(cache.glob(f"{STAGING_PREFIX}*")):
         owner = folder.name[len(STAGING_PREFIX):].split("-")[0]
-        if owner.isdigit() and int(owner) != os.getpid() and _alive(int(owner)):
+        if owner.isdigit() and int(owner) != os.getpid() and signals.alive(int(owner)):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, someone else's
-        return True
-    return True
 
 
 def cache_is_current(
@@ -257,8 +247,6 @@ def install_all(staged: list[Staged], changed: list[str], cache: Path, manifest_
     """Install the files and then the manifest with SIGINT and SIGTERM held back, so a
     signal never leaves new files beside the old manifest; the deleted names. A signal that
     came during the renames is delivered after them, and says that the cache was updated."""
-    from cspbook import signals
-
     try:
         with signals.deferred():
             removed = install(staged, changed, cache)

@@ -64,8 +64,9 @@ def paper(ctx: Context) -> Paper:
     for key in ("options", "consultation", "financial", "legal"):
         sections[key] = paragraphs(text.text[key])
     if not partner_suppliers(ctx):  # the configured passages speak of partners' figures: not true this year
-        sections["consultation"] = paragraphs(NO_PARTNER_CONSULTATION)
-        sections["introduction"] = introduction(ctx, NO_PARTNER_INTRODUCTION)
+        computed = computed_from(ctx.table)
+        sections["consultation"] = paragraphs(NO_PARTNER_CONSULTATION.format(computed=computed))
+        sections["introduction"] = introduction(ctx, NO_PARTNER_INTRODUCTION.format(computed=computed))
     for key in OTHER_HEADINGS:
         sections[key] = paragraphs(text.other[key])
     glue = {
@@ -135,11 +136,32 @@ def priority_list(ctx: Context, focus: bool) -> str:
 
 
 NO_PARTNER_CONSULTATION = ("The Annual Report was prepared by the Community Safety Partnership. No partner agency "
-                           "supplied figures for this year: every figure in it is computed from police recorded crime "
-                           "published as open data, and the measures that depend on partners' figures are marked not available.")
+                           "supplied figures for this year: every figure in it is {computed}, and the measures that "
+                           "depend on partners' figures are marked not available.")
 NO_PARTNER_INTRODUCTION = ("The Partnership reviews its progress against the priorities it sets at the beginning of each "
                            "year and publishes the results in an Annual Report. This year every figure in the report is "
-                           "computed from police recorded crime published as open data; the report explains how each is calculated.")
+                           "{computed}; the report explains how each is calculated.")
+
+
+def computed_from(table: pd.DataFrame) -> str:
+    """Where the figures of ``table`` come from, when no partner supplied any: police recorded crime,
+    and the open sources that filled a figure, by name.
+
+    >>> computed_from(pd.DataFrame({"figure_source": ["mps_borough_file", "partner"]}))
+    'computed from police recorded crime published as open data'
+    >>> computed_from(pd.DataFrame({"figure_source": ["mps_borough_file", "lait_fte", "mopac_pas", "lait_fte"]}))
+    'computed from open data: police recorded crime, MOPAC Surveys and Local Authority Interactive Tool (LAIT)'
+    """
+    from cspbook.definitions.sources import registry
+    from cspbook.pages import open_pages
+
+    sources = registry().sources
+    used = sorted({s for s in table.get("figure_source", pd.Series(dtype=object)) if open_pages.from_open({"figure_source": s})},
+                  key=list(sources).index)
+    if not used:
+        return "computed from police recorded crime published as open data"
+    names = ["police recorded crime"] + [sources[s].dataset.split(" - ")[0].split(",")[0] for s in used]
+    return "computed from open data: " + ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def introduction(ctx: Context, background: str | None = None) -> str:

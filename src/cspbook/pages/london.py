@@ -9,7 +9,7 @@ import pandas as pd
 
 from cspbook import config, words
 from cspbook.definitions import periods
-from cspbook.pages import maps, narrative
+from cspbook.pages import maps, narrative, open_pages
 from cspbook.pages.markup import HTML, esc, figure
 
 THIS = " (this report)"
@@ -24,18 +24,29 @@ def has_rates(rows: pd.DataFrame) -> bool:
 
 
 def sentence(rows: pd.DataFrame, borough: str, year: str) -> str:
-    """Where the borough stands among the boroughs for one measure, in words."""
+    """Where the borough stands among the boroughs for one measure, in words: its count and rate
+    with their ranks, each with the 95% interval of the rank (changes are not ranked)."""
     row = rows[rows["borough"] == borough]
     if row.empty:
         return f"{borough} has no figure for {year}."
     r = row.iloc[0]
     n = int(rows["value"].notna().sum())
-    text = f"In {year}, {borough} recorded {narrative.number(r['value'])} offences, the {narrative.ordinal(int(r['count_rank']))} highest count of {n} boroughs"
+    text = (f"In {year}, {borough} recorded {narrative.number(r['value'])} offences, "
+            f"{ranked(r, 'count_rank', f'count of {n} boroughs')}")
     if pd.notna(r["rate_per_1000"]):
-        text += f"; {r['rate_per_1000']:.1f} per 1,000 residents, the {narrative.ordinal(int(r['rate_rank']))} highest rate"
-    if r["comparable"] and pd.notna(r["change_rank"]):
-        text += f". Its change, {narrative.signed_pct(r['change_pct'])}, ranked {narrative.ordinal(int(r['change_rank']))} of {n} (1st = the best change)"
+        text += f"; {r['rate_per_1000']:.1f} per 1,000 residents, {ranked(r, 'rate_rank', 'rate')}"
     return text + "."
+
+
+def ranked(row, prefix: str, what: str) -> str:
+    """'the 22nd highest count of 32 boroughs (95% interval of the rank: 20th to 24th)'.
+
+    >>> ranked(dict(count_rank=22, count_rank_low=20, count_rank_high=24), "count_rank", "count of 32 boroughs")
+    'the 22nd highest count of 32 boroughs (95% interval of the rank: 20th to 24th)'
+    """
+    said = narrative.rank_range(row[prefix], row[f"{prefix}_low"], row[f"{prefix}_high"])
+    head, _, interval = said.partition(" (")
+    return f"the {head} highest {what}" + (f" ({interval}" if interval else "")
 
 
 def london_sentence(rows: pd.DataFrame, year: str) -> str:
@@ -51,9 +62,9 @@ def columns(rows: pd.DataFrame, year: int) -> list[tuple[str, str]]:
     """(column key, heading) of the side-by-side table."""
     cols = [("borough", "Borough"), ("value", f"Offences {periods.label(year)}")]
     if has_rates(rows):
-        cols += [("rate_per_1000", "Per 1,000 residents"), ("rate_rank", "Rank by rate (1 = highest)")]
+        cols += [("rate_per_1000", "Per 1,000 residents"), ("rate_rank", "Rank by rate (1 = highest; 95% interval)")]
     cols += [("previous_value", f"Offences {periods.label(year - 1)}"), ("change_pct", "Change"),
-             ("change_rank", "Rank by change (1 = best)"), ("count_rank", "Rank by count (1 = highest)")]
+             ("count_rank", "Rank by count (1 = highest; 95% interval)")]
     return cols
 
 
@@ -68,8 +79,10 @@ def _cell(key: str, row, said: str = "") -> tuple[str, str]:
     value = row[key]
     if key == "borough":
         return str(value), str(value)
-    if pd.isna(value) or (key in ("change_pct", "change_rank") and not row["comparable"]):
+    if pd.isna(value) or (key == "change_pct" and not row["comparable"]):
         return ("not comparable" if key == "change_pct" else "-"), ""
+    if key.endswith("_rank"):
+        return open_pages.rank_cell(value, row[f"{key}_low"], row[f"{key}_high"]), str(int(value))
     if key == "change_pct":
         flag = " (interpret with caution)" if row["caution"] and row["caution"] != said else ""
         return narrative.signed_pct(value) + flag, f"{value:.6g}"
@@ -133,7 +146,13 @@ def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, li
         for column, kind, what, name in ((level[0], level[1], level[2], "map"),
                                          (None, "change", f"change in {label.lower()}, {periods.label(year - 1)} to {ylabel}", "map-change")):
             series = change if column is None else values[column]
-            parts.append(figure(maps.choropleth(shapes, series, borough, what=what, kind=kind, name=name), f"fig-london-{ind}-{name}"))
+            rank = None
+            if column is not None and borough in values.index:
+                prefix = "rate_rank" if column == "rate_per_1000" else "count_rank"
+                mine = values.loc[borough]
+                rank = narrative.rank_range(mine[prefix], mine[f"{prefix}_low"], mine[f"{prefix}_high"]) or None
+            parts.append(figure(maps.choropleth(shapes, series, borough, what=what, kind=kind, name=name, rank=rank),
+                                f"fig-london-{ind}-{name}"))
     parts.append(sortable_table(rows, borough, year, f"{label}: the 32 boroughs, {ylabel}", links))
     return parts
 

@@ -87,10 +87,12 @@ def ranks(values: pd.Series) -> pd.Series:
 
 
 def choropleth(shapes: Boundaries, values: pd.Series, borough: str | None, *, what: str, kind: str = "rate",
-               name: str = "map") -> MapChart:
+               name: str = "map", rank: str | None = None) -> MapChart:
     """A map of ``values`` (indexed by borough name; ``kind`` one of count, rate, change),
     ``borough`` outlined and labelled (None: London's map, no borough outlined). ``what`` says
-    what is mapped, e.g. "violence with injury per 1,000 residents, 2024-25"."""
+    what is mapped, e.g. "violence with injury per 1,000 residents, 2024-25". ``rank``: the
+    borough's rank as the caption says it (e.g. with its interval); by default its rank among
+    the values. A change is never ranked (see Methodology: ranks of changes move by chance)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     from matplotlib.collections import PolyCollection
@@ -126,7 +128,7 @@ def choropleth(shapes: Boundaries, values: pd.Series, borough: str | None, *, wh
     # below the map, in two columns: the image stays narrow enough to read on a phone
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False, fontsize=10)
     drawn = {n: _hex(c) for n, c in zip(names, polys.get_facecolors())}
-    return MapChart(name, _png(fig), _alt(values, borough, what, kind), caption(values, borough, what, kind),
+    return MapChart(name, _png(fig), _alt(values, borough, what, kind), caption(values, borough, what, kind, rank),
                     _table(values, kind), fills=drawn, outlined=borough or "")
 
 
@@ -136,7 +138,7 @@ def _hex(rgba) -> str:
     return to_hex(rgba)
 
 
-def caption(values: pd.Series, borough: str, what: str, kind: str) -> str:
+def caption(values: pd.Series, borough: str, what: str, kind: str, rank: str | None = None) -> str:
     """The borough's value and rank in words (the map never carries them by colour alone); on
     London's map, the highest and the lowest."""
     if borough is None:
@@ -144,8 +146,13 @@ def caption(values: pd.Series, borough: str, what: str, kind: str) -> str:
         ends = (f" Highest: {known.index[-1]} ({fmt(known.iloc[-1], kind)}); lowest: {known.index[0]} ({fmt(known.iloc[0], kind)})."
                 if len(known) else "")
         return f"Map of London's boroughs: {what}.{ends} The City of London (grey) has its own police force."
-    rank = ranks(values).get(borough)
-    where = "not ranked" if pd.isna(rank) else f"ranked {narrative.ordinal(int(rank))} of {values.notna().sum()} boroughs (1st = the highest)"
+    place = ranks(values).get(borough)
+    if pd.isna(place):
+        where = "not ranked"
+    elif kind == "change":
+        where = "changes are not ranked (see Methodology)"
+    else:
+        where = f"ranked {rank or narrative.ordinal(int(place))} of {values.notna().sum()} boroughs (1st = the highest)"
     return (f"Map of London's boroughs: {what}. {borough} (outlined): {fmt(values.get(borough), kind)}, {where}. "
             "The City of London (grey) has its own police force.")
 
@@ -161,10 +168,6 @@ def _alt(values: pd.Series, borough: str | None, what: str, kind: str) -> str:
 
 
 def _table(values: pd.Series, kind: str) -> pd.DataFrame:
-    rank = ranks(values)
+    """The map's data, highest first (the ranks, with their intervals, are in the page's table)."""
     order = values.sort_values(ascending=False, na_position="last").index
-    return pd.DataFrame({
-        "Borough": list(order),
-        "Value": [fmt(values[b], kind) for b in order],
-        "Rank (1 = highest)": ["-" if pd.isna(rank[b]) else str(int(rank[b])) for b in order],
-    })
+    return pd.DataFrame({"Borough": list(order), "Value": [fmt(values[b], kind) for b in order]})

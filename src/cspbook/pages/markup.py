@@ -102,9 +102,20 @@ def _fmt_sig(row) -> str:
 
 
 def _own_period(row) -> str:
-    """' (2024, calendar year)': an open figure's own period when it is not the report's year."""
+    """' (rate per 100,000 aged 10-17; 2024, calendar year)': what a rate is per, and an open
+    figure's own period when it is not the report's year.
+
+    >>> _own_period(dict(source="open", unit="rate per 100,000 aged 10-17", period="2024, calendar year", year="2024-25"))
+    ' (rate per 100,000 aged 10-17; 2024, calendar year)'
+    >>> _own_period(dict(source="open", unit="offences", period="2024-25, financial year (April to March)", year="2024-25"))
+    ''
+    """
     period = str(row.get("period") or "")
-    return f" ({period})" if row["source"] == "open" and period and not period.startswith(str(row["year"])) else ""
+    unit = row.get("unit")
+    said = [unit] if isinstance(unit, str) and unit.startswith("rate per ") else []
+    if row["source"] == "open" and period and not period.startswith(str(row["year"])):
+        said.append(period)
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def indicator_rows(frame: pd.DataFrame, assessed: pd.DataFrame | None = None) -> pd.DataFrame:

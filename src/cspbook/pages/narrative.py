@@ -159,6 +159,12 @@ def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
     >>> sentence(dict(label="Drug treatment completed", source="partner", unit="percent", value=63.0,
     ...     previous_value=57.0, change_pct=float("nan"), london_change_pct=float("nan"), comparable=True, note=""))
     'Drug treatment completed rose from 57% to 63% (up 6 percentage points).'
+
+    A rate says what it is per:
+
+    >>> sentence(dict(row, label="First-time entrants", unit="rate per 100,000 aged 10-17", value=236.0,
+    ...     previous_value=189.0, change_pct=24.87, london_change_pct=6.8, significant=None))
+    'First-time entrants rose by 24.9% (189 to 236 per 100,000 aged 10-17); across London it rose (+6.8%).'
     """
     label = row["label"]
     if row.get("source") == "partner" and _missing(row.get("value")) and _missing(row.get("change_pct")):
@@ -176,9 +182,14 @@ def sentence(row, threshold: float = 1.0, with_reason: bool = True) -> str:
     by = "" if word == "remained static" else f" by {abs(change):.1f}%"
     counts = ""
     if not _missing(row.get("value")) and not _missing(row.get("previous_value")):
-        counts = f" ({number(row['previous_value'])} to {number(row['value'])})"
+        counts = f" ({number(row['previous_value'])} to {number(row['value'])}{_per(row['unit'])})"
     text = f"{label} {word}{by}{counts}{_london_clause(row, change, row.get('london_change_pct'), threshold)}"
     return f"{text}.{caution(row)}" if with_reason else f"{text}{'; interpret with caution' if caution(row) else ''}."
+
+
+def _per(unit) -> str:
+    """' per 100,000 aged 10-17' for a rate ('rate per 100,000 aged 10-17'), else ''."""
+    return f" {unit[len('rate '):]}" if isinstance(unit, str) and unit.startswith("rate per ") else ""
 
 
 def caution(row) -> str:
@@ -295,24 +306,39 @@ def year_span(year: int) -> str:
 
 
 def verdict(row, threshold: float = 1.0) -> str:
-    """What the headline count may say of a measure: 'better' or 'worse' (a police figure only
-    when significant; a partner figure, which cannot be tested, by its size), 'within chance',
-    'not available' (no figure) or 'across a break' (not comparable, or to interpret with caution).
+    """What the headline count may say of a measure: 'better' or 'worse' (a tested figure only
+    when significant; a figure that cannot be tested, from a partner or published without counts,
+    by its size), 'within chance', 'not available' (no figure) or 'across a break' (a published
+    figure not comparable, or to interpret with caution).
 
     >>> base = dict(source="mps", unit="offences", value=9.0, change=-1.0, change_pct=-10.0, lower_is_better=True,
     ...     comparable=True, caution="", significant=True)
     >>> [verdict(dict(base, **kw)) for kw in ({}, dict(significant=False), dict(caution="x", significant=None),
     ...     dict(comparable=False, change_pct=float("nan")), dict(value=float("nan"), change_pct=float("nan"), change=float("nan")))]
     ['better', 'within chance', 'across a break', 'across a break', 'not available']
+
+    An open figure is tested when its source gives counts, judged by size when it gives rates, and
+    across a break like a police figure:
+
+    >>> opened = dict(base, source="open")
+    >>> [verdict(dict(opened, **kw)) for kw in (dict(significant=False), dict(significant=None), dict(caution="x"))]
+    ['within chance', 'better', 'across a break']
     """
     judged = row_judgement(row, threshold)
     if judged == "not available":
         return judged
     if judged == "not comparable" or (isinstance(row.get("caution"), str) and row.get("caution")):
-        return "across a break" if row.get("source") == "mps" else "not available"
-    if judged == "about the same" or (row.get("source") == "mps" and not _true(row.get("significant"))):
+        return "not available" if row.get("source") == "partner" else "across a break"
+    if judged == "about the same" or (can_be_tested(row) and not _true(row.get("significant"))):
         return "within chance"
     return judged
+
+
+def can_be_tested(row) -> bool:
+    """Whether the row's change can be tested for chance: a police figure (the borough file), or
+    any other figure that carries a test result (an open source's counts); a partner's figure, or
+    a rate or share published without counts, cannot be."""
+    return row.get("source") == "mps" or (row.get("source") != "partner" and not _missing(row.get("significant")))
 
 
 def _true(value) -> bool:
@@ -338,14 +364,32 @@ def headline_count(rows, threshold: float = 1.0) -> str:
     why = ", ".join(f"{n[k]} {k}" for k in ("not available", "across a break") if n[k])
     if not judged:
         return f"None of the {words.plural(len(rows), 'headline measure')} can be judged this year: {why}."
-    partner = any(r.get("source") == "partner" and verdict(r, threshold) in ("better", "worse", "within chance") for r in rows)
-    police = any(r.get("source") == "mps" and verdict(r, threshold) in ("better", "worse", "within chance") for r in rows)
-    how = ("by more than chance" if not partner else f"by more than {threshold:g}%" if not police
-           else f"(police figures by more than chance, partner figures, which cannot be tested, by more than {threshold:g}%)")
+    counted = [r for r, v in zip(rows, verdicts) if v in ("better", "worse", "within chance")]
+    untested = any(not can_be_tested(r) for r in counted)
+    how = ("by more than chance" if not untested
+           else f"by more than {threshold:g}% (these figures cannot be tested for chance: they come from partners or are "
+                "published without counts)" if not any(can_be_tested(r) for r in counted)
+           else f"(tested figures by more than chance; figures that cannot be tested, from partners or published "
+                f"without counts, by more than {threshold:g}%)")
     text = (f"Of the {words.plural(judged, 'headline measure')} that can be judged this year, "
-            f"{n['better']} moved in the right direction and {n['worse'] or 'none'} in the wrong direction {how}")
+            f"{n['better'] or 'none'} moved in the right direction and {n['worse'] or 'none'} in the wrong direction {how}")
     if n["within chance"]:
-        text += f"; {n['within chance']} did not change by more than {'chance' if not partner else 'that'}"
+        text += f"; {n['within chance']} did not change by more than {'chance' if not untested else 'that'}"
     text += "."
     unjudged = n["not available"] + n["across a break"]
     return f"{text} {unjudged} cannot be judged: {why}." if unjudged else text
+
+
+def rank_range(rank, low, high) -> str:
+    """A rank with the 95% interval of the rank, in words; '' for no rank.
+
+    >>> rank_range(13, 9, 17), rank_range(1, 1, 1), rank_range(5, None, None), rank_range(None, 1, 2)
+    ('13th (95% interval of the rank: 9th to 17th)', '1st (95% interval of the rank: 1st only)', '5th', '')
+    """
+    if _missing(rank):
+        return ""
+    said = ordinal(int(rank))
+    if _missing(low) or _missing(high):
+        return said
+    span = f"{ordinal(int(low))} only" if int(low) == int(high) else f"{ordinal(int(low))} to {ordinal(int(high))}"
+    return f"{said} (95% interval of the rank: {span})"

@@ -23,20 +23,13 @@ def _own_period(row) -> str:
     return "" if not period or period.startswith(str(row.get("year"))) else period
 
 
-def ordinal(n: int) -> str:
-    """
-    >>> ordinal(1), ordinal(2), ordinal(3), ordinal(11), ordinal(22), ordinal(13)
-    ('1st', '2nd', '3rd', '11th', '22nd', '13th')
-    """
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def rate_clause(row) -> str:
-    """' (7.6 per 1,000 residents; London 7.0; 20th lowest of 32 boroughs)', or ''.
+    """' (7.6 per 1,000 residents; London 7.0; the 13th highest rate of 32 boroughs ...)', or ''.
 
-    >>> rate_clause(dict(rate_per_1000=7.622, london_rate_per_1000=7.04, rate_rank=20))
-    ' (7.6 per 1,000 residents; London 7.0; the 20th lowest rate of 32 boroughs)'
+    >>> rate_clause(dict(rate_per_1000=7.622, london_rate_per_1000=7.04, rate_rank=13, rate_rank_low=9, rate_rank_high=17))
+    ' (7.6 per 1,000 residents; London 7.0; the 13th highest rate of 32 boroughs, 95% interval of the rank: 9th to 17th)'
+    >>> rate_clause(dict(rate_per_1000=0.5, rate_rank=32)), rate_clause(dict(rate_per_1000=9.5, rate_rank=1))
+    (' (0.50 per 1,000 residents; the lowest rate of 32 boroughs)', ' (9.5 per 1,000 residents; the highest rate of 32 boroughs)')
     """
     rate = row.get("rate_per_1000")
     if _missing(rate):
@@ -47,9 +40,22 @@ def rate_clause(row) -> str:
         parts.append(f"London {row['london_rate_per_1000']:,.{digits}f}")
     if not _missing(row.get("rate_rank")):
         rank = int(row["rate_rank"])
-        parts.append("the lowest rate of 32 boroughs" if rank == 1 else "the highest rate of 32 boroughs" if rank == 32
-                     else f"the {ordinal(rank)} lowest rate of 32 boroughs")
+        said = ("the highest rate of 32 boroughs" if rank == 1 else "the lowest rate of 32 boroughs" if rank == 32
+                else f"the {narrative.ordinal(rank)} highest rate of 32 boroughs")
+        within = narrative.rank_range(rank, row.get("rate_rank_low"), row.get("rate_rank_high"))
+        parts.append(said + (f", {within[within.index('(') + 1:-1]}" if "(" in within else ""))
     return f" ({'; '.join(parts)})"
+
+
+def rank_cell(rank, low, high) -> str:
+    """A rank and its 95% interval in a table cell: '13 (9-17)'; '' for no rank.
+
+    >>> rank_cell(13, 9, 17), rank_cell(1, 1, 1), rank_cell(4, None, None), rank_cell(None, None, None)
+    ('13 (9-17)', '1 (1-1)', '4', '')
+    """
+    if _missing(rank):
+        return ""
+    return f"{int(rank)}" + ("" if _missing(low) or _missing(high) else f" ({int(low)}-{int(high)})")
 
 
 def headline_line(row, table: pd.DataFrame, threshold: float = 1.0, beside: bool = True) -> str:
@@ -85,7 +91,8 @@ def rates_table(rows: pd.DataFrame, borough: str) -> list[HTML]:
         "Period": have["period"],
         f"{borough}, per 1,000 residents": [f"{v:,.2f}" for v in have["rate_per_1000"]],
         "London, per 1,000 residents": ["" if _missing(v) else f"{v:,.2f}" for v in have["london_rate_per_1000"]],
-        "Rank of 32 (1 = lowest rate)": ["" if _missing(v) else str(int(v)) for v in have["rate_rank"]],
+        "Rank of 32 (1 = highest rate; 95% interval)": [
+            rank_cell(r.get("rate_rank"), r.get("rate_rank_low"), r.get("rate_rank_high")) for _, r in have.iterrows()],
         "Note": have["rate_note"].fillna(""),
     })
     return [html_table(frame, caption=f"Rates per 1,000 residents, {borough} and London (population: ONS mid-year estimates)")]
@@ -126,3 +133,44 @@ def sources_parts(data, table: pd.DataFrame, year: int) -> list[HTML]:
         parts.append(html_table(pd.DataFrame({"Indicator": notes["label"], "Note": notes["test_note"]}),
                                 caption=f"Open figures for {periods.label(year)}: tests and gaps"))
     return parts
+
+
+NOT_OPEN = ("", "partner", "mps_borough_file")
+
+
+def from_open(row) -> bool:
+    """Whether the row's figure came from an open source (``figure_source`` names it)."""
+    source = row.get("figure_source")
+    return isinstance(source, str) and source not in NOT_OPEN
+
+
+def calculation(row, ind, boroughs: int) -> str:
+    """'How this is calculated' for a figure from an open source: the source, what it counts, the
+    formula, and the test (or why there is none).
+
+    >>> from types import SimpleNamespace
+    >>> ind = SimpleNamespace(source="partner", unit="people", open={"definition_note": "Rates only."})
+    >>> row = dict(figure_source="lait_fte", significant=None, unit="rate per 100,000 aged 10-17",
+    ...            test_note="no significance test: the source publishes rates or shares without counts")
+    >>> print(calculation(row, ind, 32))  # doctest: +ELLIPSIS
+    <p>Computed from open data: Local Authority Interactive Tool (LAIT) - first-time entrants ..., published by Department for Education ...</p><p>Rates only.</p><p>No figure was supplied by a partner agency for this year, so the open figure is shown in its place.</p><p>Change = (this year &minus; last year) &divide; last year &times; 100. No significance test: the source publishes rates or shares without counts.</p>
+    """
+    source = registry().sources[row["figure_source"]]
+    note = " ".join(str(ind.open.get("definition_note", "")).split())
+    parts = [f"<p>Computed from open data: {esc(source.dataset)}, published by {esc(source.publisher)} "
+             f"({esc(source.licence)}).</p>"]
+    if note:
+        parts.append(f"<p>{esc(note)}</p>")
+    if ind.source == "partner":
+        parts.append("<p>No figure was supplied by a partner agency for this year, so the open figure is shown in its place.</p>")
+    share = str(row.get("unit") or ind.unit) == "percent"
+    formula = ("Change = this year's share &minus; last year's, in percentage points." if share else
+               "Change = (this year &minus; last year) &divide; last year &times; 100.")
+    if _missing(row.get("significant")):
+        test = str(row.get("test_note") or "no significance test").strip()
+        parts.append(f"<p>{formula} {esc(test[:1].upper() + test[1:])}.</p>")
+    else:
+        parts.append(f"<p>{formula} The 95% interval comes from the exact test of two counts, allowing for the "
+                     f"month-to-month variation of the series (see Methodology). London is the total of the "
+                     f"{boroughs} boroughs in the same source.</p>")
+    return "".join(parts)

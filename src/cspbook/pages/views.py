@@ -227,6 +227,8 @@ def calculation(ctx: Context, rows: pd.DataFrame) -> HTML:
                 f"London is the whole Metropolitan Police area: the {len(definitions.boroughs())} boroughs and the crimes "
                 "recorded at the airports or with no borough.</p>"
             )
+        elif open_pages.from_open(row):
+            how = open_pages.calculation(row, ind, len(definitions.boroughs()))
         else:
             how = f"<p>Supplied by a partner agency, not computed from open data: {esc(narrative.plain(row['note']))}.</p>"
         items.append(

@@ -13,6 +13,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from cspbook import signals
 from cspbook.errors import BuildError
 
 
@@ -36,7 +37,7 @@ def held(path: Path, notice=None, kind: str = "build"):
     fd, stale = _acquire(path, kind)
     try:
         if stale and notice:
-            state = "is no longer running" if not _alive(stale) else "no longer holds it"
+            state = "is no longer running" if not signals.alive(stale) else "no longer holds it"
             notice(f"notice: taking over the stale build lock {path}: pid {stale} {state}")
         yield
     finally:
@@ -55,7 +56,7 @@ def holder(path: Path) -> int | None:
     except OSError:
         return None
     pid = _parse(text)[0]
-    return pid if pid and pid != os.getpid() and _alive(pid) else None
+    return pid if pid and pid != os.getpid() and signals.alive(pid) else None
 
 
 def _parse(text: str) -> tuple[int | None, str]:
@@ -101,16 +102,6 @@ def _acquire(path: Path, kind: str = "build") -> tuple[int, int | None]:
         os.ftruncate(fd, 0)
         os.pwrite(fd, (f"{os.getpid()}\n" if kind == "build" else f"{os.getpid()} {kind}\n").encode(), 0)
         return fd, previous if previous and previous != os.getpid() else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, someone else's
-        return True
-    return True
 
 
 def _names(path: Path, fd: int) -> bool:
