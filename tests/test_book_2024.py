@@ -148,3 +148,91 @@ def test_the_pdfs_print_2024_25(book):
     paper_text = flat("\n".join(pages_text(paper)))
     assert "Annual Report for 2024-25" in paper_text and "1,774 in 2024-25" in paper_text
     assert re.search(r"Pages:\s+\d+", subprocess.run(["pdfinfo", str(report)], capture_output=True, text=True).stdout)
+
+
+# --- the same book with the open sources (CSPBOOK_OPEN_MIRROR): each open figure's charts ---------
+
+OPEN_CHARTS = {  # chapter -> indicator -> the charts its section must have
+    "violent_crime": {i: ("monthly", "trend", "london") for i in (
+        "domestic_violence_offences", "domestic_abuse_vwi", "knife_injury_victims_1_24", "knife_injury_victims_non_da_1_24")},
+    "reoffending": {"first_time_entrants": ("periods",)},
+    "confidence": {i: ("periods",) for i in (
+        "pas_good_job", "pas_trust", "pas_listen", "pas_relied_on", "pas_treat_fairly", "pas_understand",
+        "pas_informed", "pas_contact_ward")},
+}
+
+
+@pytest.fixture(scope="module")
+def open_book(tmp_path_factory):
+    home = make_project(tmp_path_factory.mktemp("book-2024-open") / "project")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSPBOOK_OPEN_MIRROR", str(mirror_dir() / "open"))
+        build_in(home, BOROUGH, YEAR, mirror=mirror_dir() / "edition-2025-11")
+    clear_caches()
+    return home
+
+
+def _figures(home, chapter) -> dict:
+    """fig id -> (alt text, caption, the rows of its data table) of a chapter."""
+    out = {}
+    for fig in page(home, chapter).select("figure.cspbook-chart"):
+        details = fig.find_next_sibling()
+        assert details is not None and details.name == "details" and "cspbook-chart-data" in details.get("class", []), fig["id"]
+        rows = [[c.get_text(strip=True) for c in tr.find_all(["th", "td"])] for tr in details.select("tbody tr")]
+        out[fig["id"]] = (fig.select_one("img")["alt"], fig.select_one("figcaption").get_text(" ", strip=True), rows)
+    return out
+
+
+def test_every_open_figure_has_its_charts_each_with_alt_text_and_a_data_table(open_book):
+    import yaml
+
+    ids = {i["id"]: i["label"] for i in yaml.safe_load((open_book / "data" / "indicators.yml").read_text())["indicators"]}
+    for chapter, wanted in OPEN_CHARTS.items():
+        figures = _figures(open_book, chapter)
+        for indicator, kinds in wanted.items():
+            for kind in kinds:
+                fig = f"fig-{indicator}-{kind}"
+                assert fig in figures, f"{chapter}: no chart {fig}"
+                alt, caption, rows = figures[fig]
+                assert ids[indicator][:1].lower() + ids[indicator][1:] in alt, (fig, alt)
+                assert rows, f"{fig}: an empty data table"
+
+
+def test_the_open_charts_show_the_counts_and_rates_of_the_files(open_book):
+    # worked out by hand from the files (the open mirror's README and tests/test_opendata.py's sums)
+    violent = _figures(open_book, "violent_crime")
+    alt, _, rows = violent["fig-domestic_violence_offences-trend"]
+    assert rows == [["2022-23", "3,244"], ["2023-24", "3,487"], ["2024-25", "3,214"]]
+    assert "2023-24: 3,487; 2024-25: 3,214" in alt
+    _, caption, _ = violent["fig-domestic_violence_offences-monthly"]
+    assert "Dashed lines mark breaks" in caption  # the March 2024 decision marked on the chart
+    _, caption, _ = violent["fig-knife_injury_victims_1_24-london"]
+    assert "against London (the 32 boroughs)" in caption
+    _, _, rows = violent["fig-knife_injury_victims_1_24-trend"]
+    assert rows[-2:] == [["2023-24", "32"], ["2024-25", "34"]]
+    alt, _, rows = _figures(open_book, "reoffending")["fig-first_time_entrants-periods"]
+    assert [r[0] for r in rows] == [str(y) for y in range(2016, 2025)]
+    assert [r[1] for r in rows] == ["674", "535", "388", "465", "305", "265", "194", "189", "236"]
+    assert [r[2] for r in rows] == ["412", "386", "288", "264", "222", "188", "170", "147", "157"]
+    assert "London went from 412 to 157" in alt
+    _, _, rows = _figures(open_book, "confidence")["fig-pas_trust-periods"]
+    assert rows[-1][0] == "12 months to Dec 2023" and len(rows[-1]) == 3  # the latest published, with London's
+
+
+def test_the_open_figures_say_their_test_or_why_there_is_none(open_book):
+    violent = text_of(open_book, "violent_crime")
+    assert re.search(r"Knife injury victims aged 1-24 rose by 6\.2% \(32 to 34\).{0,200}not statistically significant.{0,80}95% interval", violent)
+    youth = text_of(open_book, "reoffending")
+    assert ("No test of significance is possible for this change: the source publishes rates or shares without "
+            "counts.") in youth
+    assert "Computed from open data: Local Authority Interactive Tool" in youth
+    assert "Supplied by a partner agency, not computed from open data: From the" not in youth
+
+
+def test_the_lait_england_row_is_named_as_refused_and_never_shown(open_book):
+    sources = text_of(open_book, "data_sources")
+    assert "Published values left out as implausible (never shown)" in sources
+    assert re.search(r"England .{0,200}lait-england-fte-2026-04 .{0,60}the England row of the April 2026 LAIT edition", sources)
+    # the youth justice chapter's London comparison is London's row, never England's
+    _, _, rows = _figures(open_book, "reoffending")["fig-first_time_entrants-periods"]
+    assert rows[0][2] == "412" and "3,071" not in text_of(open_book, "reoffending")

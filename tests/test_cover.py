@@ -36,7 +36,7 @@ def test_every_section_of_a_cabinet_paper_is_there(paper):
     assert got.glue == {
         "recommendation": "Cabinet is recommended to note the Barking and Dagenham Community Safety Partnership "
                           "Annual Report for 2011-12.",
-        "next_year": "2012-13",
+        "next_priorities_intro": "At the end of 2011-12 the Partnership set these priorities for 2012-13:",
     }
     heading = text_of(got.sections["heading"])
     assert heading.startswith("London Borough of Barking and Dagenham Meeting Cabinet Title Barking and Dagenham "
@@ -133,9 +133,9 @@ def test_paragraphs_are_kept_one_per_line(project):
     [
         ("cover_paper:\n  summery: x\n",
          "line 2: cover_paper: unknown key 'summery'; did you mean 'summary'? allowed keys: "
-         + ", ".join(reports.COVER_KEYS)),
+         + ", ".join((*reports.COVER_KEYS, "to_date"))),
         ("cover_paper:\n  options: Decided in {yaer}.\n",
-         "line 2: cover_paper.options: unknown placeholder '{yaer}'; use {borough}, {year}, {next_year}"),
+         "line 2: cover_paper.options: unknown placeholder '{yaer}'; use {borough}, {year}, {next_year}, {financial_year}"),
         ("cover_paper:\n  options: 'a { brace'\n",
          "line 2: cover_paper.options: expected '}' before end of string; write {{ or }} for a brace in the text"),
         ("cover_paper:\n  legal: ''\n", "line 2: cover_paper.legal: must be a non-empty text, found ''"),
@@ -199,7 +199,7 @@ def test_a_bad_passage_in_the_defaults_is_blamed_on_defaults_yml(project):
         reports.load(BD, 2011)  # Barking and Dagenham 2011-12 has its own file, without cover_paper
     assert str(caught.value) == (
         f"{defaults}, line {line}: cover_paper.wards: unknown placeholder '{{borugh}}'; use {{borough}}, {{year}}, "
-        "{next_year}")
+        "{next_year}, {financial_year}")
     own_file(project, "cover_paper:\n  meeting: Cabinet\n", name="barking-and-dagenham-2011-12.yml")
     with pytest.raises(DefinitionError) as caught:  # merged with an own passage: still the defaults' line
         reports.load(BD, 2011)

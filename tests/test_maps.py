@@ -86,5 +86,5 @@ def test_a_feature_without_a_name_is_named(tmp_path):
     bad = tmp_path / "b.geojson"
     bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"GSS_CODE": "E1"}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}))
-    with pytest.raises(DataFileError, match=r"b.geojson: feature 1 has no 'NAME' property"):
+    with pytest.raises(DataFileError, match=r"b.geojson, column 'NAME': feature 1 has no 'NAME' property"):
         boundaries.read(bad)

@@ -183,7 +183,7 @@ def test_a_bad_open_file_stops_the_command_with_exit_2(project, mirror, open_dir
 def test_fetch_every_source_from_the_loopback_server(ckan, project, open_dir, tmp_path):
     """Datastore sources through CKAN's package_show, the others from their addresses (moved
     to the loopback server); sources with no online address are notices."""
-    from urllib.parse import urlsplit
+    from urllib.parse import quote, urlsplit
 
     from cspbook.data.opendata import fetch as open_fetch
 
@@ -198,6 +198,9 @@ def test_fetch_every_source_from_the_loopback_server(ckan, project, open_dir, tm
     outlines = (open_dir / "boundaries/bng/London_Borough_Excluding_MHW.geojson").read_bytes()
     ckan.add_dataset_file("statistical-gis-boundary-files-london", "London_Borough_Excluding_MHW.geojson", outlines)
     served["london_boundaries/London_Borough_Excluding_MHW.geojson"] = outlines
+    ward = open_dir / "mps-ward/MPS Ward Level Crime (most recent 24 months).csv"  # the crime summary dataset itself
+    ckan.add_file(quote(ward.name), ward.read_bytes())
+    served[f"mps_ward/{ward.name}"] = ward.read_bytes()
     for sid in ("lait_fte", "ons_mye"):
         for url in reg.sources[sid].online["urls"]:
             local = next(p for p in open_dir.rglob("*") if p.name == open_fetch._name(url))
@@ -210,6 +213,9 @@ def test_fetch_every_source_from_the_loopback_server(ckan, project, open_dir, tm
     got = {f["name"]: f["sha256"] for f in result.files}
     assert got == {name: hashlib.sha256(body).hexdigest() for name, body in served.items()}
     assert {line.split(":")[0] for line in result.notices} == {"dfe_children_population", "ndtms_viewit"}
+    # every source of the registry: fetched, or said to have no online address
+    offline = {sid for sid, source in reg.sources.items() if "none" in source.online}
+    assert {name.split("/")[0] for name in got} == set(reg.sources) - offline
     assert open_fetch.verified_manifest(tmp_path / "raw")["origin"] == ckan.url
 
 
@@ -334,3 +340,29 @@ def test_the_knife_victims_decision_at_march_2024_holds_in_the_file(indicators_2
     knife = indicators_2024[BD].loc["knife_injury_victims_1_24"]
     assert knife["caution"] != knife["caution"] or not knife["caution"]  # no caution: compared and tested
     assert knife["significant"] in (True, False) and 0 <= knife["p_value"] <= 1
+
+
+def test_barnet_drug_treatment_has_its_chart_from_the_export_and_says_why_no_london(indicators_2024, open_dir, monkeypatch):
+    import html
+    import re
+
+    from conftest import use_home
+
+    from cspbook.pages import context, views
+
+    view = pd.read_csv(open_dir / "ndtms-viewit/ViewIt Export Data_LAs.csv", dtype=str)
+    total = view[(view["sex"] == "Total") & (view["age_group"] == "Total") & (view["drug_group"] == "Total")]
+    total = total.set_index("ReportingPeriod")
+    share = {p.replace("/", "-"): int(total.loc[p, "scnr_scrn_allintx"]) / int(total.loc[p, "scnr_intreatment_allintx"]) * 100
+             for p in total.index if p <= "2019/20"}
+    use_home(monkeypatch, indicators_2024["_root"])
+    ctx = context.context("Barnet", "2019-20")
+    row = ctx.table[ctx.table["indicator"] == "drug_treatment_completion"].iloc[0]
+    markup = html.unescape("".join(p.markup for p in views.indicator_section(ctx, row)))
+    assert 'id="fig-drug_treatment_completion-periods"' in markup and "cspbook-chart-data" in markup
+    assert "covers one area, so there is no London figure" in markup
+    cells = re.findall(r"<tr><th[^>]*>(\d{4}-\d{2})</th><td>([^<]*)</td></tr>", markup)
+    assert cells and [p for p, _ in cells] == sorted(share)[-len(cells):]
+    assert all(got == f"{share[p]:.1f}" for p, got in cells), cells
+    assert f"fell from {share['2018-19']:.1f}% to {share['2019-20']:.1f}%" in markup
+    assert "No test of significance is possible for this change: the publisher rounds the counts to the nearest 5." in markup

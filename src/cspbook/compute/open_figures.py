@@ -77,17 +77,25 @@ def finish(rows: pd.DataFrame, data, report, defs: dict, period: periods.Period 
     rows["figure_source"] = rows["figure_source"].fillna("") if "figure_source" in rows else ""
     rows.loc[source == "mps", "figure_source"] = "mps_borough_file"
     rows.loc[source == "partner", "figure_source"] = "partner"
-    _rates(rows, data, report, defs)
+    if whole:
+        _rates(rows, data, report, defs)
+    else:  # a rate per 1,000 residents is a year's: a part year has none
+        _no_rates(rows)
+        rows.loc[source != "partner", "rate_note"] = "no rate per 1,000 residents for a part year"
     tests = rows["test_note"].fillna("") if "test_note" in rows else pd.Series("", index=rows.index)
     rows["test_note"] = tests
     rows["beside"] = [", ".join(defs[i].beside) for i in rows["indicator"]]
 
 
-def _rates(rows, data, report, defs) -> None:
+def _no_rates(rows) -> None:
     for col in rates.RATE_COLUMNS:
         rows[col] = np.nan if col not in ("population_source", "rate_note") else ""
     for col in ["rate_rank", *rates.RANK_INTERVAL_COLUMNS]:
         rows[col] = pd.array([pd.NA] * len(rows), dtype="Int64")
+
+
+def _rates(rows, data, report, defs) -> None:
+    _no_rates(rows)
     pop = rates.populations(data.open)
     if pop.empty:
         return

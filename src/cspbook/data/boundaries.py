@@ -22,6 +22,7 @@ CODE_FIELD = "GSS_CODE"
 # British National Grid (EPSG:27700) eastings and northings of Greater London, in metres: a
 # file in longitude and latitude (the wgs84/ copy) is refused rather than drawn squashed.
 BNG_BOX = ((480_000, 150_000), (580_000, 210_000))
+CITY = "City of London"  # policed separately: in the file, drawn grey, never counted
 FIX = "use the British National Grid copy of London_Borough_Excluding_MHW.geojson (boundaries/bng/)"
 
 
@@ -85,7 +86,8 @@ def _properties(path: Path, number: int, feature) -> dict:
     props = (feature.get("properties") or {}) if isinstance(feature, dict) else {}
     name = props.get(NAME_FIELD)
     if not isinstance(name, str) or not name.strip():
-        raise DataFileError(path, f"feature {number} has no '{NAME_FIELD}' property; found {sorted(props)}", fix=FIX)
+        raise DataFileError(path, f"feature {number} has no '{NAME_FIELD}' property; found {sorted(props)}",
+                            column=NAME_FIELD, fix=FIX)
     return props
 
 
@@ -124,14 +126,41 @@ def cached(cache: Path) -> Path | None:
 def layout_reader(path: Path, source=None, aliases=None):
     """The ``boundaries_geojson`` layout of ``data/sources.yml`` (what `cspbook fetch` checks and
     the manifest summarises): one row per area, its hectares. Both copies the publisher offers
-    (British National Grid and longitude/latitude) pass; the maps draw the first (:func:`cached`)."""
+    (British National Grid and longitude/latitude) pass; the maps draw the first (:func:`cached`).
+
+    Each feature is a row of the file (a message names it by its number): an area that is
+    neither a borough nor the City of London, an area listed twice or hectares that are not a
+    number stop the fetch."""
     import pandas as pd
 
+    from cspbook import definitions
+    from cspbook.definitions.sources import area_key
+
     path = Path(path)
-    names, hectares = [], []
+    known = {area_key(b): b for b in (*definitions.boroughs(), CITY)}
+    known.update({k: v for k, v in (aliases or {}).items() if area_key(v) in known})
+    names, hectares, first = [], [], {}
     for i, feature in enumerate(_features(path), 1):
         props = _properties(path, i, feature)
-        names.append(props[NAME_FIELD].strip())
-        hectares.append(float(props.get("HECTARES") or "nan"))
+        name = known.get(area_key(props[NAME_FIELD]))
+        if name is None:
+            raise DataFileError(path, f"feature {i}: unknown area '{props[NAME_FIELD]}'; the file holds London's "
+                                f"{len(known) - 1} boroughs and the {CITY}", column=NAME_FIELD, fix=FIX)
+        if name in first:
+            raise DataFileError(path, f"feature {i}: {name} is listed twice (first as feature {first[name]})",
+                                column=NAME_FIELD, fix=FIX)
+        first[name] = i
+        value = props.get("HECTARES")
+        try:
+            number = float("nan") if value in (None, "") else float(value)
+        except (TypeError, ValueError):
+            number = -1.0
+        if not number >= 0 and value not in (None, ""):
+            raise DataFileError(path, f"feature {i} ({name}): '{value}' is not a number of hectares",
+                                column="HECTARES", fix=FIX)
+        names.append(name)
+        hectares.append(number)
     return pd.DataFrame({"area": names, "period": "", "measure": "hectares", "value": hectares, "file": path.name,
                          "refresh": "", "level": "local"})
+
+

@@ -48,7 +48,10 @@ def read(path: Path) -> pd.DataFrame:
     found = {_key(c): c for c in raw.columns}
     missing = [name for name in COLUMNS if name not in found]
     if missing:
-        raise DataFileError(path, f"column '{missing[0]}' missing; found {list(raw.columns)[:8]}", fix=FIX)
+        spelt = {"lookupboroughname": "LookUp_BoroughName", "wardcode": "WardCode", "wardname": "WardName",
+                 "majortext": "MajorText", "minortext": "MinorText"}[missing[0]]
+        raise DataFileError(path, f"no column '{spelt}'; the columns are {', '.join(map(str, raw.columns[:8]))}...",
+                            line=1 if path.suffix.lower() == ".csv" else None, column=spelt, fix=FIX)
     months = [c for c in raw.columns if re.fullmatch(r"\d{6}", str(c).strip())]
     if not months:
         raise DataFileError(path, "no month columns (YYYYMM)", fix=FIX)
@@ -61,7 +64,9 @@ def read(path: Path) -> pd.DataFrame:
         _bad_count(path, counts)
     counts = pd.DataFrame(counts.to_numpy(dtype="int64"), columns=[str(c).strip() for c in months], index=frame.index)
     frame = pd.concat([frame, counts], axis=1)
-    classification = validate.categories(path, frame, [found["majortext"], found["minortext"]])
+    # as the borough files are checked: borough, major and minor columns, then the months
+    classification = validate.categories(path, frame.drop(columns=["ward_code", "ward"]),
+                                         [found["lookupboroughname"], found["majortext"], found["minortext"]])
     canonical = definitions.classifications().by_id[classification].canonical
     pairs = [canonical[(definitions.name_key(a), definitions.name_key(b))] for a, b in zip(frame["major"], frame["minor"])]
     frame["major"], frame["minor"] = [a for a, _ in pairs], [b for _, b in pairs]

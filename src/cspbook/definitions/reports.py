@@ -35,7 +35,10 @@ COVER_TEXT = (
 )
 COVER_OTHER = ("risk", "staffing", "customer_impact", "safeguarding_children", "health", "crime_and_disorder")
 COVER_KEYS = (*COVER_TEXT, "other", "background_papers")
-PLACEHOLDERS = ("borough", "year", "next_year")
+# passages said otherwise of a year to date (a part year's report does not close the year),
+# in ``cover_paper.to_date``; each is optional and replaces the passage of the same key
+COVER_TO_DATE = ("summary", "recommendation", "reasons", "introduction")
+PLACEHOLDERS = ("borough", "year", "next_year", "financial_year")
 
 
 @dataclass(frozen=True)
@@ -145,8 +148,9 @@ def _merge_cover(base, own):
     if not (isinstance(base, dict) and isinstance(own, dict)):
         return None
     merged = {**base, **own}
-    if isinstance(base.get("other"), dict) and isinstance(own.get("other"), dict):
-        merged["other"] = {**base["other"], **own["other"]}
+    for key in ("other", "to_date"):
+        if isinstance(base.get(key), dict) and isinstance(own.get(key), dict):
+            merged[key] = {**base[key], **own[key]}
     return merged
 
 
@@ -330,12 +334,13 @@ def _cover_paper(raw, src, borough: str, year: int, period=None) -> CoverPaperTe
     if not isinstance(raw, dict):
         raise DefinitionError(f"{path}: 'cover_paper' must be a mapping of passages ({', '.join(COVER_KEYS)}); "
                               "see data/reports/defaults.yml")
-    _known_keys(src, ("cover_paper",), raw, COVER_KEYS)
+    _known_keys(src, ("cover_paper",), raw, (*COVER_KEYS, "to_date"))
     missing = [k for k in COVER_KEYS if k not in raw]
     if missing:
         raise DefinitionError(f"{_where_key(path, 'cover_paper')}: cover_paper: '{missing[0]}' is missing; every cover "
                               f"paper needs {', '.join(COVER_KEYS)} (see data/reports/defaults.yml)")
-    values = {"borough": borough, "year": (period or periods.Period(year)).name, "next_year": periods.label(year + 1)}
+    values = {"borough": borough, "year": (period or periods.Period(year)).name, "next_year": periods.label(year + 1),
+              "financial_year": periods.label(year)}
 
     def text(keys: tuple, value) -> str:
         where = _where_key(src(*keys), "cover_paper", *keys)
@@ -357,8 +362,14 @@ def _cover_paper(raw, src, borough: str, year: int, period=None) -> CoverPaperTe
     if not isinstance(papers, list):
         raise DefinitionError(f"{_where_key(src('background_papers'), 'cover_paper', 'background_papers')}: "
                               "cover_paper.background_papers: must be a list of texts (it may be empty: [])")
+    to_date = raw.get("to_date") or {}
+    if not isinstance(to_date, dict):
+        raise DefinitionError(f"{_where_key(src('to_date'), 'cover_paper', 'to_date')}: cover_paper.to_date: must be "
+                              f"a mapping of {', '.join(COVER_TO_DATE)} to text")
+    _known_keys(lambda key: src("to_date", key), ("cover_paper", "to_date"), to_date, COVER_TO_DATE)
+    part_year = period is not None and not period.complete
     return CoverPaperText(
-        text={k: text((k,), raw[k]) for k in COVER_TEXT},
+        text={k: text(("to_date", k), to_date[k]) if part_year and k in to_date else text((k,), raw[k]) for k in COVER_TEXT},
         other={k: text(("other", k), other[k]) for k in COVER_OTHER},
         background_papers=tuple(text(("background_papers",), p) for p in papers),
     )

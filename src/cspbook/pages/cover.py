@@ -71,7 +71,7 @@ def paper(ctx: Context) -> Paper:
         sections[key] = paragraphs(text.other[key])
     glue = {
         "recommendation": text.text["recommendation"],
-        "next_year": periods.label(ctx.year + 1),
+        "next_priorities_intro": periodviews.next_priorities_intro(ctx.period),
     }
     return Paper(glue=glue, sections={k: HTML(v) for k, v in sections.items()})
 
@@ -143,6 +143,16 @@ NO_PARTNER_INTRODUCTION = ("The Partnership reviews its progress against the pri
                            "{computed}; the report explains how each is calculated.")
 
 
+def open_sources_used(table: pd.DataFrame) -> list:
+    """The open sources (data/sources.yml) that gave a figure of ``table``, in the registry's order."""
+    from cspbook.definitions.sources import registry
+    from cspbook.pages import open_pages
+
+    sources = registry().sources
+    used = {s for s in table.get("figure_source", pd.Series(dtype=object)) if open_pages.from_open({"figure_source": s})}
+    return [source for sid, source in sources.items() if sid in used]
+
+
 def computed_from(table: pd.DataFrame) -> str:
     """Where the figures of ``table`` come from, when no partner supplied any: police recorded crime,
     and the open sources that filled a figure, by name.
@@ -152,22 +162,18 @@ def computed_from(table: pd.DataFrame) -> str:
     >>> computed_from(pd.DataFrame({"figure_source": ["mps_borough_file", "lait_fte", "mopac_pas", "lait_fte"]}))
     'computed from open data: police recorded crime, MOPAC Surveys and Local Authority Interactive Tool (LAIT)'
     """
-    from cspbook.definitions.sources import registry
-    from cspbook.pages import open_pages
-
-    sources = registry().sources
-    used = sorted({s for s in table.get("figure_source", pd.Series(dtype=object)) if open_pages.from_open({"figure_source": s})},
-                  key=list(sources).index)
+    used = open_sources_used(table)
     if not used:
         return "computed from police recorded crime published as open data"
-    names = ["police recorded crime"] + [sources[s].dataset.split(" - ")[0].split(",")[0] for s in used]
+    names = ["police recorded crime"] + [s.dataset.split(" - ")[0].split(",")[0] for s in used]
     return "computed from open data: " + ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def introduction(ctx: Context, background: str | None = None) -> str:
     """What a CSP is, the aim for the year, then the configured background (or ``background``)."""
     return (paragraphs(ctx.report.partnership)
-            + f"<p>The Partnership's aim for {esc(ctx.year_label)} was: {esc(ctx.report.aim)}</p>"
+            + (f"<p>The Partnership's aim for {esc(ctx.year_label)} was: {esc(ctx.report.aim)}</p>" if ctx.period.complete
+               else f"<p>The Partnership's aim for {esc(periods.label(ctx.year))} is: {esc(ctx.report.aim)}</p>")
             + paragraphs(ctx.report.cover_paper.text["introduction"] if background is None else background))
 
 
@@ -227,6 +233,8 @@ def background_papers(ctx: Context) -> list[tuple[str, str]]:
             f"SHA-256 {f['sha256'][:16]}", ""))
     for s in ctx.report.data_sources:
         papers.append((", ".join(str(s[k]) for k in ("name", "publisher", "licence") if s.get(k)), str(s.get("url", ""))))
+    for source in open_sources_used(ctx.table):  # the open sources behind this year's figures
+        papers.append((f"{source.dataset}, {source.publisher}, {source.licence}", source.where.split("; ")[0]))
     suppliers = partner_suppliers(ctx)
     if suppliers:
         papers.append((f"Figures supplied by partner agencies for {ctx.year_label}: {'; '.join(suppliers)}", ""))

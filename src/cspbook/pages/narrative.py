@@ -41,13 +41,13 @@ def plain(note) -> str:
 def number(value, unit: str = "offences") -> str:
     """A count or percentage as a resident reads it.
 
-    >>> number(1711), number(63.0, "percent"), number(None)
-    ('1,711', '63%', 'not available')
+    >>> number(1711), number(63.0, "percent"), number(None), number(24.29906, "percent")
+    ('1,711', '63%', 'not available', '24.3%')
     """
     if _missing(value):
         return "not available"
-    if unit == "percent":
-        return f"{value:g}%"
+    if unit == "percent":  # to one decimal: a share worked out from two counts has many
+        return f"{round(value, 1):g}%"
     return f"{value:,.0f}"
 
 
@@ -234,7 +234,7 @@ def _percent_sentence(row, threshold) -> str:
     if abs(points) < threshold:
         return f"{label} remained static ({number(prev, 'percent')} to {number(value, 'percent')})."
     word = "rose" if points > 0 else "fell"
-    return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {words.plural(abs(points), 'percentage point', shown=f'{abs(points):g}')})."
+    return f"{label} {word} from {number(prev, 'percent')} to {number(value, 'percent')} ({'up' if points > 0 else 'down'} {words.plural(round(abs(points), 1), 'percentage point', shown=f'{round(abs(points), 1):g}')})."
 
 
 def significance(row) -> str:
@@ -246,6 +246,9 @@ def significance(row) -> str:
     'The partner agency did not supply the counts needed to test whether this change is more than chance.'
     >>> significance(dict(source="mps", comparable=True, significant=None, caution="a new system"))
     'This change is not tested for significance: it spans a break in the police data (a new system), and a test measures chance, not a change in how crimes are recorded.'
+    >>> significance(dict(source="open", comparable=True, significant=None, caution="",
+    ...     test_note="no significance test: the source publishes rates or shares without counts"))
+    'No test of significance is possible for this change: the source publishes rates or shares without counts.'
     """
     if row.get("source") == "partner":
         return "The partner agency did not supply the counts needed to test whether this change is more than chance."
@@ -256,6 +259,9 @@ def significance(row) -> str:
         return ("This change is not tested for significance: it spans a break in the police data "
                 f"({text}), and a test measures chance, not a change in how crimes are recorded.")
     if _missing(row.get("significant")) or _missing(row.get("ci_low_pct")):
+        why = str(row.get("test_note") or "")  # an open source's reason: rates without counts, rounded counts
+        if why.startswith("no significance test: "):
+            return f"No test of significance is possible for this change: {why[len('no significance test: '):]}."
         return "No test of significance is possible for this change."
     high = "no upper limit" if _missing(row.get("ci_high_pct")) else signed_pct(row["ci_high_pct"])
     interval = f"95% interval {signed_pct(row['ci_low_pct'])} to {high}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cspbook import words
+from cspbook import definitions, words
 from cspbook.definitions import periods
 from cspbook.definitions.sources import registry
 from cspbook.pages import narrative
@@ -174,3 +174,40 @@ def calculation(row, ind, boroughs: int) -> str:
                      f"month-to-month variation of the series (see Methodology). London is the total of the "
                      f"{boroughs} boroughs in the same source.</p>")
     return "".join(parts)
+
+
+UNITS = {"percent": "% of residents"}
+
+
+def charts(ctx, row) -> list:
+    """The charts of an open figure (none when the source has no figure for the year):
+    counts by month, by year and against London, as the police file's measures have; a
+    value per published period, with London's, for a rate or a share."""
+    from cspbook.compute import indicators, open_series
+    from cspbook.pages import plots
+
+    if _missing(row.get("value")) or ctx.data.open is None:
+        return []
+    ind = definitions.indicators()[row["indicator"]]
+    sid, iid = ind.open["source"], ind.id
+    frame = ctx.data.open.frame(sid)
+    unit = str(ind.open.get("unit", ind.unit))
+    if ind.open["period"] != "financial_year_of_months":
+        if "numerator" in ind.open:
+            unit, note = "% of people in treatment", (
+                f"the {registry().sources[sid].dataset.split(',')[0]} covers one area, so there is no London figure")
+        else:
+            unit, note = UNITS.get(unit, unit), "the source gives no London figure"
+        return [plots.by_period(open_series.values_by_period(frame, ind, ctx.borough, ctx.year), row["label"],
+                                ctx.borough, unit, note)]
+    monthly = open_series.monthly_counts(frame, ind, definitions.boroughs())
+    changes = ctx.data.open.changes
+    since = indicators.comparable_since(changes, iid, sid, ctx.year) if changes is not None else ctx.year
+    trend = indicators.trend(indicators.annual(monthly), iid, ctx.borough, ctx.year, series=sid, since=since)
+    found = [b for b in registry().breaks if b.decision != "comparable" and b.applies(sid, iid, ctx.borough)]
+    months = [(b.month, b.title, b.decision == "not_comparable") for b in found]
+    years = [(int(b.month[:4]) - (1 if int(b.month[5:]) < 4 else 0), b.title) for b in found]
+    return [plots.monthly(indicators.month_series(monthly, iid, ctx.borough, ctx.year, series=sid), row["label"],
+                          ctx.borough, ctx.year, months, unit=unit),
+            plots.trend(trend, row["label"], ctx.borough, years, unit=unit),
+            plots.versus_london(trend, row["label"], ctx.borough, years, london="the 32 boroughs")]

@@ -26,6 +26,23 @@ def counted(period) -> str:
     return f"the same months of each financial year ({period.span.rsplit(' ', 1)[0]}; {period.name} against {period.previous_name})"
 
 
+def next_priorities_intro(period, who: str = "the Partnership", count: str | None = None) -> str:
+    """How the priorities for next year are introduced: set at the end of a whole year; a year
+    to date cannot say that (the year is not over).
+
+    >>> next_priorities_intro(periods.Period(2024))
+    'At the end of 2024-25 the Partnership set these priorities for 2025-26:'
+    >>> next_priorities_intro(periods.Period(2025, 8), "the partnership", "4 priorities")
+    'This report covers 2025-26 to date (April to November 2025). The partnership sets its priorities for 2026-27 at the end of 2025-26; it has named 4 priorities so far:'
+    """
+    year, next_year = periods.label(period.start), periods.label(period.start + 1)
+    if period.complete:
+        return f"At the end of {year} {who} set {count or 'these priorities'} for {next_year}:"
+    who = who[:1].upper() + who[1:]
+    return (f"This report covers {period.title}. {who} sets its priorities for {next_year} at the end of {year}; "
+            f"it has named {count or 'these'} so far:")
+
+
 def latest_parts(ctx: Context, ids: list[str], said=frozenset()) -> list[HTML]:
     """Where things stand now: the latest twelve months of the data against the twelve before,
     for the headline police measures (:mod:`cspbook.compute.latest`); a reason for caution

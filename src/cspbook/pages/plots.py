@@ -73,13 +73,13 @@ def _style():
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
 
 
-def monthly(series: pd.DataFrame, label: str, borough: str, year: int, breaks=()) -> Chart:
+def monthly(series: pd.DataFrame, label: str, borough: str, year: int, breaks=(), unit: str = "offences") -> Chart:
     """Monthly counts with the reported financial year shaded; every break in the months shown
     marked by a vertical line and its label, and no line drawn across a break that makes the
     two sides not comparable.
 
     ``series`` comes from :func:`cspbook.compute.indicators.month_series`; ``breaks`` are
-    ``(first month, label, not comparable)`` triples.
+    ``(first month, label, not comparable)`` triples; ``unit`` is what is counted.
     """
     _style()
     data = series.assign(when=series["month"].dt.to_timestamp())
@@ -97,7 +97,7 @@ def monthly(series: pd.DataFrame, label: str, borough: str, year: int, breaks=()
         ax.plot(part["when"], part["count"], marker="o", color=PALETTE["borough"], label=borough if k == 0 else None)
     for month, text, _ in shown:
         _mark(ax, month.to_timestamp() - pd.Timedelta(days=15), text)
-    ax.set(xlabel="", ylabel="offences per month", title=f"{label}: offences per month")
+    ax.set(xlabel="", ylabel=f"{unit} per month", title=f"{label}: {unit} per month")
     ax.legend(loc="best", frameon=False)
     fig.autofmt_xdate()
     peak = data.loc[data["count"].idxmax()] if len(data) else None
@@ -126,7 +126,7 @@ def monthly(series: pd.DataFrame, label: str, borough: str, year: int, breaks=()
                  tuple(tuple(months[i] for i in run) for run in runs), marks)
 
 
-def trend(frame: pd.DataFrame, label: str, borough: str, breaks=()) -> Chart:
+def trend(frame: pd.DataFrame, label: str, borough: str, breaks=(), unit: str = "offences") -> Chart:
     """Annual counts over up to five years (:func:`cspbook.compute.indicators.trend`); a
     dashed line between two bars marks each break (``(year, label)``: the first year counted
     the new way) between them."""
@@ -138,7 +138,7 @@ def trend(frame: pd.DataFrame, label: str, borough: str, breaks=()) -> Chart:
     marks = tuple((frame["label"].iloc[i], text) for i, text in shown)
     for i, text in shown:
         _mark(ax, i - 0.5, text)
-    ax.set(xlabel="financial year", ylabel="offences", title=f"{label}: {borough}, by year")
+    ax.set(xlabel="financial year", ylabel=unit, title=f"{label}: {borough}, by year")
     years = list(frame["label"])
     values = [narrative.number(v) for v in frame["value"]]
     alt = (
@@ -152,7 +152,8 @@ def trend(frame: pd.DataFrame, label: str, borough: str, breaks=()) -> Chart:
     return Chart("trend", _png(fig), alt, caption, table, (), marks)
 
 
-def versus_london(frame: pd.DataFrame, label: str, borough: str, breaks=()) -> Chart:
+def versus_london(frame: pd.DataFrame, label: str, borough: str, breaks=(),
+                  london: str = "the whole Metropolitan Police area") -> Chart:
     """The borough against London as an index (the base year = 100: the first shown that is
     not a lockdown year, see :func:`cspbook.compute.indicators.index_base`); the lines are
     split, and marked, at each break (``(year, label)``)."""
@@ -188,8 +189,46 @@ def versus_london(frame: pd.DataFrame, label: str, borough: str, breaks=()) -> C
         f"{borough} (index)": frame["index"].round(1).to_numpy(),
         "London (index)": frame["london_index"].round(1).to_numpy(),
     })
-    caption = f"{label}: {borough} against London (the whole Metropolitan Police area), {first} = 100."
+    caption = f"{label}: {borough} against London ({london}), {first} = 100."
     if marks:
         caption += " The lines are not joined across a break in the police data (dashed line)."
     return Chart("london", _png(fig), alt, caption, table,
                  tuple(tuple(labels[i] for i in run) for run in runs), marks)
+
+
+def by_period(frame: pd.DataFrame, label: str, borough: str, unit: str, london_note: str = "") -> Chart:
+    """A published value per period (a rate or a share, no counts:
+    :func:`cspbook.compute.open_series.values_by_period`), the borough's line beside
+    London's where the source gives London; ``london_note`` says why when it does not."""
+    _style()
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    x = list(range(len(frame)))
+    labels = list(frame["label"])
+    has_london = bool(len(frame)) and frame["london_value"].notna().any()
+    ax.plot(x, frame["value"], marker="o", color=PALETTE["borough"], label=borough)
+    if has_london:
+        ax.plot(x, frame["london_value"], marker="o", linestyle="--", color=PALETTE["london"], label="London")
+    rolling = bool(labels) and all(str(p).startswith("12 months to ") for p in labels)  # the axis says it once
+    ticks = [str(p)[len("12 months to "):] for p in labels] if rolling else labels
+    ax.set_xticks(x, ticks, rotation=30 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
+    ax.set(xlabel="12 months to the quarter end" if rolling else "", ylabel=unit, title=f"{label}: {borough}" + (" and London" if has_london else ""))
+    ax.legend(title="", frameon=False)
+
+    def said(v) -> str:  # a share to one decimal (its counts are rounded, not its share), a rate whole
+        return "no figure" if pd.isna(v) else f"{v:.1f}" if unit.startswith("%") else narrative.number(v)
+
+    if len(frame):
+        alt = (f"Line chart of {label[:1].lower()}{label[1:]} ({unit}) in {borough}"
+               + (" and London" if has_london else "") + f" from {labels[0]} to {labels[-1]}: "
+               + "; ".join(f"{p}: {said(v)}" for p, v in zip(labels, frame["value"])) + ".")
+        if has_london:
+            alt += f" London went from {said(frame['london_value'].iloc[0])} to {said(frame['london_value'].iloc[-1])}."
+    else:
+        alt = f"Line chart of {label[:1].lower()}{label[1:]} in {borough}: the source has no figure for it."
+    columns = {"Period": labels, f"{borough} ({unit})": [said(v) for v in frame["value"]]}
+    if has_london:
+        columns[f"London ({unit})"] = [said(v) for v in frame["london_value"]]
+    caption = f"{label} ({unit}), {borough}" + (" and London" if has_london else "") + ", by published period."
+    if not has_london and london_note:
+        caption += f" {london_note[:1].upper()}{london_note[1:]}."
+    return Chart("periods", _png(fig), alt, caption, pd.DataFrame(columns))

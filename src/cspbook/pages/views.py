@@ -173,6 +173,8 @@ def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
                       plots.trend(trend, row["label"], ctx.borough, years),
                       plots.versus_london(trend, row["label"], ctx.borough, years)):
             parts.append(figure(chart, f"fig-{row['indicator']}-{chart.name}"))
+    elif charts and open_pages.from_open(row):
+        parts.extend(figure(chart, f"fig-{row['indicator']}-{chart.name}") for chart in open_pages.charts(ctx, row))
     return parts
 
 
@@ -243,7 +245,8 @@ def next_priorities(ctx: Context) -> View:
         f"<li><strong>{esc(p['title'])}</strong>: {esc(p['text'])}</li>" for p in ctx.report.next_priorities
     )
     return View(
-        glue={"next_year": periods.label(ctx.year + 1), "next_priorities": words.plural(len(ctx.report.next_priorities), "priority")},
+        glue={"next_priorities_intro": periodviews.next_priorities_intro(
+                  ctx.period, "the partnership", words.plural(len(ctx.report.next_priorities), "priority"))},
         parts=[HTML(f'<ol class="cspbook-next">{items}</ol>')],
     )
 

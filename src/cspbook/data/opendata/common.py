@@ -16,9 +16,10 @@ from cspbook.errors import DataFileError
 LONG = ["area", "period", "measure", "value", "file", "refresh", "level"]
 
 
-def find_columns(path: Path, present, roles: dict, optional=()) -> dict:
+def find_columns(path: Path, present, roles: dict, optional=(), line: int | None = None) -> dict:
     """role -> the file's column, for each role's spellings (matched by :func:`column_key`);
-    DataFileError naming the first required column that is missing."""
+    DataFileError naming the first required column that is missing (and the header's
+    ``line``, where the file has lines)."""
     by_key = {column_key(c): c for c in present}
     found = {}
     for role, spellings in roles.items():
@@ -27,7 +28,7 @@ def find_columns(path: Path, present, roles: dict, optional=()) -> dict:
             raise DataFileError(
                 path, f"no column '{spellings[0]}'" + (f" (or '{spellings[1]}')" if len(spellings) > 1 else "")
                 + f"; the columns are {', '.join(map(str, present))}",
-                column=spellings[0], fix="use the file as the publisher issues it, with every column",
+                line=line, column=spellings[0], fix="use the file as the publisher issues it, with every column",
             )
         if hit is not None:
             found[role] = hit

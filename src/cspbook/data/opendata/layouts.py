@@ -36,7 +36,7 @@ def table(path: Path, roles: dict, optional=(), filters=None) -> tuple[pd.DataFr
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataFileError(path, f"not a readable CSV file ({exc})", fix="fetch the file again") from exc
-    cols = find_columns(path, list(frame.columns), roles, optional)
+    cols = find_columns(path, list(frame.columns), roles, optional, line=1)
     for role, value in (filters or {}).items():
         frame = frame[frame[cols[role]].str.strip() == value]
     return frame, cols, 2
@@ -58,8 +58,12 @@ def dashboard_long(path: Path, source: OpenSource, aliases: dict) -> pd.DataFram
     frame = frame[(area_type == "borough") & named]
     subgroup = _checked(path, frame, cols["subgroup"], source, ("offencesubgroup", "crimesubtype"), line0)
     measure = _checked(path, frame, cols["measure"], source, ("measure",), line0)
-    count = numbers(path, frame[cols["count"]].reset_index(drop=True), cols["count"], 0, integer=True,
-                    what="a whole number of offences")
+    try:
+        count = numbers(path, frame[cols["count"]].reset_index(drop=True), cols["count"], 0, integer=True,
+                        what="a whole number of offences")
+    except DataFileError as exc:  # the line in the file, not among the borough rows
+        raise DataFileError(path, exc.problem, line=line0 + int(frame.index[exc.line]), column=cols["count"],
+                            fix=exc.fix) from None
     month = _months(path, frame[cols["month"]], cols["month"], line0)
     refresh = pd.to_datetime(frame[cols["refresh"]], errors="coerce", dayfirst=True, format="mixed")
     if refresh.isna().any():
@@ -147,6 +151,13 @@ def rates_by_year(path: Path, source: OpenSource, aliases: dict) -> pd.DataFrame
     for key, value in source.select.items():
         role = next(r for r, s in LAIT.items() if any(column_key(x) == key for x in s))
         keep &= (frame[cols[role]].astype("string").str.strip() == value).to_numpy()
+    if source.select and not keep.any():
+        key, value = next(iter(source.select.items()))
+        role = next(r for r, s in LAIT.items() if any(column_key(x) == key for x in s))
+        raise DataFileError(
+            path, f"no row has {cols[role]} '{value}', the dataset source '{source.id}' takes from this file",
+            column=cols[role], fix=f"use the publisher's file with its '{value}' rows, or if the publisher renamed the "
+            f"dataset, say its new name under select: of '{source.id}' in data/sources.yml")
     frame = frame[keep]
     years = frame[cols["year"]].astype("string").str.strip()
     bad = ~years.str.fullmatch(r"\d{4}").fillna(False)

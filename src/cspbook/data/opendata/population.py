@@ -94,7 +94,7 @@ def _cell(value) -> str:
 def _mye2(path, rows: list, first_line: int, year: int, aliases: dict) -> pd.DataFrame:
     """Areas x ages of an MYE2 table (``rows[0]`` is its header, on sheet line ``first_line + 1``)."""
     header = [_cell(c) for c in rows[0]]
-    cols = find_columns(path, header, {"code": ("Code",), "name": ("Name",), "all": ("All ages",)})
+    cols = find_columns(path, header, {"code": ("Code",), "name": ("Name",), "all": ("All ages",)}, line=first_line + 1)
     unknown = [h for h in header[header.index(cols["all"]) + 1:] if h and h not in AGES]
     if unknown:
         raise DataFileError(path, f"unknown column '{unknown[0]}': an MYE2 table has ages 0 to 89 and 90+",
