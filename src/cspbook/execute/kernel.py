@@ -32,6 +32,13 @@ PREWARM = (
     "cspbook.compute.table", "cspbook.compute.dataset", "cspbook.compute.indicators",
     "myst_nb", "IPython.display", "pygments.lexers.python", "pygments.formatters.html",
     "numpy", "pandas", "matplotlib.pyplot", "seaborn",
+    # What the pages import as they run: a module imported after the warm-up is forgotten
+    # after each notebook (see _restore_modules), so every page paid these imports again,
+    # and the first page of each kernel paid myst-nb's glue, docutils and pyarrow's pandas bridge.
+    "cspbook.pages.cover", "cspbook.pages.london", "cspbook.pages.maps", "cspbook.pages.wards",
+    "cspbook.compute.london", "cspbook.compute.wards", "cspbook.compute.latest",
+    "cspbook.data.boundaries", "cspbook.data.wards",
+    "myst_nb.ext.glue", "pyarrow.pandas_compat", "pandas.core.methods.to_dict", "pygments.styles.default",
 )
 
 

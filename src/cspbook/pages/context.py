@@ -47,7 +47,16 @@ class Context:
 def context(borough: str, year: str, home: str | None = None) -> Context:
     """Load the report configuration, the cached data and the figures; compute the tables.
     ``year``: a financial year ('2011-12': whole, or to date when the data end before its
-    March) or a year to date ('2025-26 to 2025-11', as `cspbook build` passes it)."""
+    March) or a year to date ('2025-26 to 2025-11', as `cspbook build` passes it).
+    In a build, the copy its process computed once for every page (:mod:`cspbook.pages.prepared`)."""
+    from cspbook.pages import prepared
+
+    _use_home(home)
+    return prepared.load(borough, year, home) or compute(borough, year, home)
+
+
+def compute(borough: str, year: str, home: str | None = None) -> Context:
+    """:func:`context`, computed here and now."""
     _use_home(home)
     name = definitions.resolve_borough(borough)
     period = periods.parse_period(year)

@@ -18,7 +18,7 @@ from cspbook.compute import csvtext, dataset
 from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
 from cspbook.execute import plan, snapshot
-from cspbook.publish import book, lock
+from cspbook.publish import book, lock, overlap
 
 
 def _unchanged(planned: list, primary: int, years: list[int], log=None) -> bool:
@@ -71,8 +71,12 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
         periods.within(primary, to)  # a bad --to is named before anything starts
     all_years = sorted(set(periods.parse_year_range(years)) | {primary}) if years else [primary]
     configs = {y: reports.load(name, y) for y in all_years}
-    with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log):
+    workers = jobs or os.cpu_count() or 1
+    with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log), \
+            overlap.Kernels() as kernels:
         book.check_writable()
+        if overlap.clean():  # every page will run: the kernels warm up while the data are fetched and read
+            kernels.start(min(workers, sum(len(configs[y].pages) for y in all_years)))
         rawcache.ensure(mirror=mirror, offline=offline, notice=log)
         inputs = snapshot.take()  # from here on, this process and its kernels read only these bytes
         with snapshot.reading(inputs):
@@ -84,17 +88,24 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
             if _unchanged(planned, primary, all_years, log):
                 # Nothing that the book depends on changed: no data to load, no notebook to run,
                 # no Jupyter Book (and no pandas import: this path is nearly free).
-                outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
+                outcome = plan.execute(planned, workers, log=log, progress=progress)
                 snapshot.check(inputs)
                 seconds = time.monotonic() - started
                 log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
                 log(f"built {book.html_dir() / 'index.html'}: {words.plural(0, 'notebook')} executed, {len(planned)} reused, in {seconds:.1f}s")
                 return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], True, seconds)
+            kernels.start(min(workers, overlap.to_execute(planned)))  # warming up while the dataset is computed
             from cspbook.compute import london, table  # pandas: only when something is rebuilt
 
             data = dataset.dataset()
             tables = {y: table.indicator_table(data, configs[y], period=spans[y]) for y in all_years}  # checks every year first
-            outcome = plan.execute(planned, jobs or os.cpu_count() or 1, log=log, progress=progress)
+            if kernels.pool is not None:
+                from cspbook.pages import prepared
+
+                prepared.prepare([job.parameters for job in planned])  # once, not once per page: while the kernels warm up
+                overlap.import_sphinx()  # while the kernels run the notebooks
+            outcome = plan.execute(planned, workers, log=log, progress=progress, pool=kernels.pool)
+            kernels.close()
             sides = {y: london.side_by_side_for(data, spans[y], configs[y].headline) for y in all_years}
         downloads = [book.write_downloads(y, csvtext.to_csv(tables[y])) for y in all_years]
         downloads += [book.write_london(y, csvtext.to_csv(sides[y])) for y in all_years]

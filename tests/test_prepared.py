@@ -1,0 +1,80 @@
+"""The page context a build computes once (cspbook.pages.prepared, issue 21): what a page loads
+is what it would have computed, each page gets its own copy, and a damaged or missing entry
+(or no build at all) means the page computes its context itself."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from cspbook import config
+from cspbook.execute import snapshot
+from cspbook.pages import context, prepared
+
+BOROUGH = "Barking and Dagenham"
+
+
+def _params(home) -> dict:
+    return {"borough": BOROUGH, "year": "2011-12", "home": str(home)}
+
+
+def _same(a, b, where="ctx") -> None:
+    """Field by field: frames exactly equal (values, dtypes, index), everything else ==."""
+    assert type(a) is type(b), where
+    if dataclasses.is_dataclass(a):
+        for field in dataclasses.fields(a):
+            _same(getattr(a, field.name), getattr(b, field.name), f"{where}.{field.name}")
+    elif isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=where)
+    elif isinstance(a, pd.Series):
+        pd.testing.assert_series_equal(a, b, check_exact=True, obj=where)
+    elif isinstance(a, pd.Index):
+        pd.testing.assert_index_equal(a, b, exact=True, obj=where)
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=where, strict=True)
+    elif isinstance(a, dict):
+        assert list(a) == list(b), where
+        for key in a:
+            _same(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{where}[{i}]")
+    elif hasattr(a, "__dict__") and not isinstance(a, type):
+        _same(vars(a), vars(b), where)
+    else:
+        assert a == b, where
+
+
+def test_a_prepared_context_is_the_computed_one_and_each_load_is_a_fresh_copy(fetched):
+    inputs = snapshot.take()
+    with snapshot.reading(inputs):
+        written = prepared.prepare([_params(fetched), _params(fetched) | {"priority": "asb"}])
+        assert len(written) == 1 and written[0].parent == config.work_dir() / "context"
+        computed = context.compute(BOROUGH, "2011-12", str(fetched))
+        loaded = context.context(BOROUGH, "2011-12", str(fetched))
+        _same(loaded, computed)
+        first = loaded.table.columns[0]
+        loaded.table[first] = "changed by a page"  # a page that writes into its context...
+        again = prepared.load(BOROUGH, "2011-12", str(fetched))
+        pd.testing.assert_frame_equal(again.table, computed.table)  # ...changes no other page's
+        assert again is not loaded
+
+
+def test_a_damaged_entry_or_no_build_means_the_page_computes_it(fetched):
+    assert prepared.load(BOROUGH, "2011-12", str(fetched)) is None  # outside a build: no snapshot
+    assert prepared.prepare([_params(fetched)]) == []
+    inputs = snapshot.take()
+    with snapshot.reading(inputs):
+        [entry] = prepared.prepare([_params(fetched)])
+        data = bytearray(entry.read_bytes())
+        data[-10] ^= 0xFF
+        entry.write_bytes(bytes(data))
+        assert prepared.load(BOROUGH, "2011-12", str(fetched)) is None
+        assert context.context(BOROUGH, "2011-12", str(fetched)).borough == BOROUGH
+        [again] = prepared.prepare([_params(fetched)])  # rewritten whole
+        assert prepared.load(BOROUGH, "2011-12", str(fetched)) is not None
+        other = prepared.prepare([_params(fetched) | {"year": "2010-11"}])
+        assert not again.exists() and [p.name for p in other[0].parent.iterdir()] == [other[0].name]
