@@ -82,8 +82,8 @@ def test_glued_sentences_come_from_the_numbers(built_book):
     # (partner); within chance = burglary +8.8% and vehicle crime -3.6% (not significant),
     # first-time entrants (static)
     assert ("Of the 9 headline measures that can be judged this year, 5 moved in the right direction and 1 in the "
-            "wrong direction (tested figures by more than chance; figures that cannot be tested, from partners or "
-            "published without counts, by more than 1%); 3 did not change by more than that.") in " ".join(overview.get_text().split())
+            "wrong direction (police figures by more than chance, partner figures, which cannot be tested, by more "
+            "than 1%); 3 did not change by more than that.") in " ".join(overview.get_text().split())
     pasted = {span.get_text() for span in overview.select("span.pasted-text")}
     assert BOROUGH in pasted and "2011-12" in pasted and "April 2011 to March 2012" in pasted
 

@@ -44,7 +44,7 @@ def ranked(row, prefix: str, what: str) -> str:
     >>> ranked(dict(count_rank=22, count_rank_low=20, count_rank_high=24), "count_rank", "count of 32 boroughs")
     'the 22nd highest count of 32 boroughs (95% interval of the rank: 20th to 24th)'
     """
-    said = narrative.rank_range(row[prefix], row[f"{prefix}_low"], row[f"{prefix}_high"])
+    said = open_pages.rank_range(row[prefix], row[f"{prefix}_low"], row[f"{prefix}_high"])
     head, _, interval = said.partition(" (")
     return f"the {head} highest {what}" + (f" ({interval}" if interval else "")
 
@@ -150,7 +150,7 @@ def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, li
             if column is not None and borough in values.index:
                 prefix = "rate_rank" if column == "rate_per_1000" else "count_rank"
                 mine = values.loc[borough]
-                rank = narrative.rank_range(mine[prefix], mine[f"{prefix}_low"], mine[f"{prefix}_high"]) or None
+                rank = open_pages.rank_range(mine[prefix], mine[f"{prefix}_low"], mine[f"{prefix}_high"]) or None
             parts.append(figure(maps.choropleth(shapes, series, borough, what=what, kind=kind, name=name, rank=rank),
                                 f"fig-london-{ind}-{name}"))
     parts.append(sortable_table(rows, borough, year, f"{label}: the 32 boroughs, {ylabel}", links))

@@ -397,9 +397,13 @@ def headline_count(rows, threshold: float = 1.0) -> str:
         return f"None of the {words.plural(len(rows), 'headline measure')} can be judged this year: {why}."
     counted = [r for r, v in zip(rows, verdicts) if v in ("better", "worse", "within chance")]
     untested = any(not can_be_tested(r) for r in counted)
+    partners_only = all(r.get("source") == "partner" for r in counted if not can_be_tested(r))
     how = ("by more than chance" if not untested
+           else f"by more than {threshold:g}%" if partners_only and not any(can_be_tested(r) for r in counted)
            else f"by more than {threshold:g}% (these figures cannot be tested for chance: they come from partners or are "
                 "published without counts)" if not any(can_be_tested(r) for r in counted)
+           else f"(police figures by more than chance, partner figures, which cannot be tested, by more than {threshold:g}%)"
+           if partners_only
            else f"(tested figures by more than chance; figures that cannot be tested, from partners or published "
                 f"without counts, by more than {threshold:g}%)")
     text = (f"Of the {words.plural(judged, 'headline measure')} that can be judged this year, "
@@ -409,18 +413,3 @@ def headline_count(rows, threshold: float = 1.0) -> str:
     text += "."
     unjudged = n["not available"] + n["across a break"]
     return f"{text} {unjudged} cannot be judged: {why}." if unjudged else text
-
-
-def rank_range(rank, low, high) -> str:
-    """A rank with the 95% interval of the rank, in words; '' for no rank.
-
-    >>> rank_range(13, 9, 17), rank_range(1, 1, 1), rank_range(5, None, None), rank_range(None, 1, 2)
-    ('13th (95% interval of the rank: 9th to 17th)', '1st (95% interval of the rank: 1st only)', '5th', '')
-    """
-    if _missing(rank):
-        return ""
-    said = ordinal(int(rank))
-    if _missing(low) or _missing(high):
-        return said
-    span = f"{ordinal(int(low))} only" if int(low) == int(high) else f"{ordinal(int(low))} to {ordinal(int(high))}"
-    return f"{said} (95% interval of the rank: {span})"

@@ -42,9 +42,25 @@ def rate_clause(row) -> str:
         rank = int(row["rate_rank"])
         said = ("the highest rate of 32 boroughs" if rank == 1 else "the lowest rate of 32 boroughs" if rank == 32
                 else f"the {narrative.ordinal(rank)} highest rate of 32 boroughs")
-        within = narrative.rank_range(rank, row.get("rate_rank_low"), row.get("rate_rank_high"))
+        within = rank_range(rank, row.get("rate_rank_low"), row.get("rate_rank_high"))
         parts.append(said + (f", {within[within.index('(') + 1:-1]}" if "(" in within else ""))
     return f" ({'; '.join(parts)})"
+
+
+def rank_range(rank, low, high) -> str:
+    """A rank with the 95% interval of the rank, in words; '' for no rank.
+
+    >>> rank_range(13, 9, 17), rank_range(1, 1, 1), rank_range(5, None, None), rank_range(None, 1, 2)
+    ('13th (95% interval of the rank: 9th to 17th)', '1st (95% interval of the rank: 1st only)', '5th', '')
+    """
+    if _missing(rank):
+        return ""
+    said = narrative.ordinal(int(rank))
+    if _missing(low) or _missing(high):
+        return said
+    span = (f"{narrative.ordinal(int(low))} only" if int(low) == int(high)
+            else f"{narrative.ordinal(int(low))} to {narrative.ordinal(int(high))}")
+    return f"{said} (95% interval of the rank: {span})"
 
 
 def rank_cell(rank, low, high) -> str:
