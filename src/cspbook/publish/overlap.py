@@ -69,10 +69,11 @@ class Kernels:
 
 
 def to_execute(jobs) -> int:
-    """How many of ``jobs`` have no sound executed notebook in the cache."""
+    """How many of ``jobs`` have no sound executed notebook in the cache and none executed from
+    the same code either (a prose-only edit is made without a kernel: no kernel is started for it)."""
     from cspbook.execute import plan
 
-    return sum(1 for job in jobs if plan.cache_problem(job) != "")
+    return sum(1 for job in jobs if plan.cache_problem(job) != "" and plan.executed_before(job) is None)
 
 
 def clean() -> bool:
