@@ -177,6 +177,15 @@ def mirror() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def open_dir(mirror) -> Path:
+    """The open sources of the mirror (``<mirror>/open``: see its README.md)."""
+    folder = mirror / "open"
+    if not folder.is_dir():
+        pytest.fail(f"the data mirror {mirror} lacks open/")
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A scratch project tree with the repository's definitions; CSPBOOK_HOME points at it."""

@@ -291,14 +291,6 @@ def test_the_cases_cover_every_layout_of_the_registry(project):
             "column missing", "bad number", "duplicate row", "unknown measure"}, layout
 
 
-@pytest.fixture(scope="module")
-def open_dir(mirror):
-    folder = mirror / "open"
-    if not folder.is_dir():
-        pytest.fail(f"the data mirror {mirror} lacks open/")
-    return folder
-
-
 @pytest.mark.parametrize("case", list(CASES), ids=[f"{k}: {p}" for k, p in CASES])
 def test_a_bad_file_of_each_layout_stops_fetch_with_exit_2(case, project, mirror, open_dir, tmp_path, capsys):
     name, write, line, column = CASES[case]

@@ -18,14 +18,6 @@ from cspbook.errors import DataFileError
 BD = "Barking and Dagenham"
 
 
-@pytest.fixture(scope="module")
-def open_dir(mirror):
-    folder = mirror / "open"
-    if not folder.is_dir():
-        pytest.fail(f"the data mirror {mirror} lacks open/")
-    return folder
-
-
 def _fy_sum(frame, area, subgroup, year):
     """A financial year's count from the dashboard parquet, by hand."""
     f = frame[(frame["area_type"] == "Borough") & (frame["area_name"] == area) & (frame["measure"] == "Offences")
