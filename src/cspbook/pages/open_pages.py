@@ -219,7 +219,14 @@ def charts(ctx, row) -> list:
     monthly = open_series.monthly_counts(frame, ind, definitions.boroughs())
     changes = ctx.data.open.changes
     since = indicators.comparable_since(changes, iid, sid, ctx.year) if changes is not None else ctx.year
-    trend = indicators.trend(indicators.annual(monthly), iid, ctx.borough, ctx.year, series=sid, since=since)
+    counted = ctx.period.months  # a year to date: the same months of each year, as the police file's charts
+    if counted == 12:
+        annual = indicators.annual(monthly)
+    else:
+        from cspbook.compute.dataset import part_year
+
+        annual = part_year(monthly, counted)
+    trend = indicators.trend(annual, iid, ctx.borough, ctx.year, series=sid, since=since, months=counted)
     found = [b for b in registry().breaks if b.decision != "comparable" and b.applies(sid, iid, ctx.borough)]
     months = [(b.month, b.title, b.decision == "not_comparable") for b in found]
     years = [(int(b.month[:4]) - (1 if int(b.month[5:]) < 4 else 0), b.title) for b in found]
