@@ -89,7 +89,7 @@ def clean(tree, state: frozenset, scratch: Path) -> dict:
 
 
 @pytest.mark.slow
-@settings(max_examples=3, deadline=None, database=None, phases=(Phase.explicit, Phase.generate),  # no shrinking: builds are slow
+@settings(max_examples=2, deadline=None, database=None, phases=(Phase.explicit, Phase.generate),  # no shrinking: builds are slow
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(kind=st.sampled_from(KINDS), point=st.sampled_from(POINTS))
 def test_a_change_at_any_point_of_a_build_publishes_old_or_new_and_the_next_build_converges(

@@ -86,7 +86,7 @@ def with_rates(changes: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["london_rate_per_1000"] = counts.to_numpy(dtype="float64") / london["population"].to_numpy() * 1000
     out["rate_rank"] = out.groupby(group)["rate_per_1000"].rank(ascending=False, method="min").astype("Int64")
-    out["population_source"] = here["said"].fillna("").to_numpy()
+    out["population_source"] = here["said"].astype(object).fillna("").to_numpy()  # all missing: float64
     missing = {year: f"no population estimate for mid-{year} in the data, so no rate (none is interpolated)"
                for year in years.unique()}
     note = np.where(out["population"].isna(), years.map(missing), "")
