@@ -44,9 +44,8 @@ def ranked(row, prefix: str, what: str) -> str:
     >>> ranked(dict(count_rank=22, count_rank_low=20, count_rank_high=24), "count_rank", "count of 32 boroughs")
     'the 22nd highest count of 32 boroughs (95% interval of the rank: 20th to 24th)'
     """
-    said = open_pages.rank_range(row[prefix], row[f"{prefix}_low"], row[f"{prefix}_high"])
-    head, _, interval = said.partition(" (")
-    return f"the {head} highest {what}" + (f" ({interval}" if interval else "")
+    interval = open_pages.rank_interval(row[f"{prefix}_low"], row[f"{prefix}_high"])
+    return f"the {narrative.ordinal(int(row[prefix]))} highest {what}" + (f" ({interval})" if interval else "")
 
 
 def london_sentence(rows: pd.DataFrame, year: str) -> str:

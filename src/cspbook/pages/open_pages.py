@@ -42,8 +42,8 @@ def rate_clause(row) -> str:
         rank = int(row["rate_rank"])
         said = ("the highest rate of 32 boroughs" if rank == 1 else "the lowest rate of 32 boroughs" if rank == 32
                 else f"the {narrative.ordinal(rank)} highest rate of 32 boroughs")
-        within = rank_range(rank, row.get("rate_rank_low"), row.get("rate_rank_high"))
-        parts.append(said + (f", {within[within.index('(') + 1:-1]}" if "(" in within else ""))
+        interval = rank_interval(row.get("rate_rank_low"), row.get("rate_rank_high"))
+        parts.append(said + (f", {interval}" if interval else ""))
     return f" ({'; '.join(parts)})"
 
 
@@ -55,12 +55,17 @@ def rank_range(rank, low, high) -> str:
     """
     if _missing(rank):
         return ""
-    said = narrative.ordinal(int(rank))
+    interval = rank_interval(low, high)
+    return narrative.ordinal(int(rank)) + (f" ({interval})" if interval else "")
+
+
+def rank_interval(low, high) -> str:
+    """'95% interval of the rank: 9th to 17th' ('... 1st only'); '' without an interval."""
     if _missing(low) or _missing(high):
-        return said
+        return ""
     span = (f"{narrative.ordinal(int(low))} only" if int(low) == int(high)
             else f"{narrative.ordinal(int(low))} to {narrative.ordinal(int(high))}")
-    return f"{said} (95% interval of the rank: {span})"
+    return f"95% interval of the rank: {span}"
 
 
 def rank_cell(rank, low, high) -> str:
