@@ -246,7 +246,10 @@ def test_a_failing_cell_reads_the_same_in_both_engines(tmp_path, monkeypatch):
 # -- interrupted builds leave no kernel behind ----------------------------------------
 
 INTERRUPTED = """
-import json, os, sys
+import json, os, signal, sys
+# Ctrl-C raises KeyboardInterrupt even when the suite runs in a background job (a shell starts
+# those with SIGINT ignored, and a Python started so keeps ignoring it)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from pathlib import Path
 import nbformat, psutil
 from cspbook.definitions import periods

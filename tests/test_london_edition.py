@@ -95,6 +95,42 @@ def test_a_london_edition_of_three_boroughs_builds_with_its_front_page(edition, 
 
 
 @pytest.mark.slow
+def test_a_template_edited_during_the_london_edition_is_never_published_mixed(tmp_path, mirror, monkeypatch):
+    """The edition reads one snapshot of its inputs, as `cspbook build` does (tests/test_change.py):
+    the priority template edited while the pages run stops it with the file named and nothing
+    published; the next build shows the edit in every chapter."""
+    import re
+
+    from bookfixtures import make_project
+    from conftest import use_home
+    from test_change import CHAPTERS, edit_chapters
+
+    from cspbook.execute.snapshot import InputsChanged
+
+    home = make_project(tmp_path / "project")
+    use_home(monkeypatch, home)
+    monkeypatch.setenv("CSPBOOK_OPEN_MIRROR", str(mirror / "open"))
+    edit_chapters(home, "B")
+    edited = []
+
+    def log(message: str) -> None:  # the edit comes when the build says the first page is done
+        if "done   2024-25/" in message and not edited:
+            edit_chapters(home, "C")
+            edited.append(message)
+
+    build = dict(boroughs=["Barnet"], jobs=2, mirror=mirror / "edition-2025-11")
+    with pytest.raises(InputsChanged) as raised:
+        london_edition.build_all("2024-25", log=log, **build)
+    assert edited and str(raised.value).startswith(f"{home / 'book' / 'templates' / 'priority.ipynb'} changed during the build")
+    assert not (home / "_build" / "html").exists()  # nothing published
+
+    london_edition.build_all("2024-25", log=lambda m: None, **build)
+    pages = home / "_build" / "html" / "book" / "london-2024-25" / "barnet"
+    shown = {page: set(re.findall(r"Marker ([A-Z]+)\.", (pages / f"{page}.html").read_text())) for page in CHAPTERS}
+    assert shown == {page: {"C"} for page in CHAPTERS}
+
+
+@pytest.mark.slow
 def test_pdf_all_prints_every_borough_s_cover_paper(edition, mirror, monkeypatch):
     """`cspbook pdf --borough all`, from the same (unchanged) build."""
     from browser import skip_or_fail, unavailable

@@ -78,3 +78,20 @@ def test_a_damaged_entry_or_no_build_means_the_page_computes_it(fetched):
         assert prepared.load(BOROUGH, "2011-12", str(fetched)) is not None
         other = prepared.prepare([_params(fetched) | {"year": "2010-11"}])
         assert not again.exists() and [p.name for p in other[0].parent.iterdir()] == [other[0].name]
+
+
+def test_one_entry_holds_every_borough_of_a_year_and_stores_what_they_share_once(fetched):
+    """The London edition prepares 32 boroughs: their dataset, wards and outlines are pickled once."""
+    other = "Newham"
+    inputs = snapshot.take()
+    with snapshot.reading(inputs):
+        [alone] = prepared.prepare([_params(fetched)])
+        size_one = alone.stat().st_size
+        [both] = prepared.prepare([_params(fetched), _params(fetched) | {"borough": other}])
+        assert both == alone and both.stat().st_size < 1.2 * size_one  # the shared part is not stored twice
+        for name in (BOROUGH, other):
+            loaded = prepared.load(name, "2011-12", str(fetched))
+            assert loaded.borough == name
+            _same(loaded, context.compute(name, "2011-12", str(fetched)), name)
+        assert prepared.load("Camden", "2011-12", str(fetched)) is None  # not prepared: computed by the page
+        assert context.context("Camden", "2011-12", str(fetched)).borough == "Camden"

@@ -55,8 +55,10 @@ def context(borough: str, year: str, home: str | None = None) -> Context:
     return prepared.load(borough, year, home) or compute(borough, year, home)
 
 
-def compute(borough: str, year: str, home: str | None = None) -> Context:
-    """:func:`context`, computed here and now."""
+def compute(borough: str, year: str, home: str | None = None, shared: dict | None = None) -> Context:
+    """:func:`context`, computed here and now. ``shared``: a dict kept across the boroughs of
+    one build (:mod:`cspbook.pages.prepared`), where what every borough's context holds alike
+    (the boroughs side by side, the outlines) is computed once and then the same object."""
     _use_home(home)
     name = definitions.resolve_borough(borough)
     period = periods.parse_period(year)
@@ -70,15 +72,19 @@ def compute(borough: str, year: str, home: str | None = None) -> Context:
     figures = partner.for_borough(name, start)
     published = table.published_figures(report)
     return Context(name, start, report, data, table.indicator_table(data, report, figures, period), figures, published,
-                   table.reconciliation(data, report, published), *_london(data, report, period), period)
+                   table.reconciliation(data, report, published), *_london(data, report, period, {} if shared is None else shared),
+                   period)
 
 
-def _london(data, report, period) -> tuple:
+def _london(data, report, period, shared: dict) -> tuple:
     """The boroughs side by side for the report's headline police measures, the outlines, the wards."""
     from cspbook.compute import london, wards
     from cspbook.data import boundaries
 
     path = boundaries.cached(config.cache_dir())
-    side = london.side_by_side_for(data, period, report.headline)
-    return (side, boundaries.read(path) if path else None,
-            wards.ward_years())
+    side_key = ("side", id(data), period, tuple(report.headline))  # the data are kept with it: the id stays theirs
+    if side_key not in shared:
+        shared[side_key] = (data, london.side_by_side_for(data, period, report.headline))
+    if ("outlines", path) not in shared:
+        shared[("outlines", path)] = boundaries.read(path) if path else None
+    return shared[side_key][1], shared[("outlines", path)], wards.ward_years()

@@ -2,10 +2,11 @@
 of one year into one site, with a London front page (the maps and the boroughs side by side, each
 borough linking to its book), as a recipe:
 
-lock -> data (fetch if needed) -> plan (the front page, then each borough's pages in its own
+lock -> data (fetch if needed) -> snapshot of the inputs -> plan (the front page, then each borough's pages in its own
 folder, ``book/london-<year>/<borough>/``) -> execute all of them on one pool of warm kernels
-(the dataset is computed once and unpickled by each kernel) -> CSV downloads -> _toc.yml (a
-part per borough) -> Jupyter Book once -> swap into _build/html.
+(the dataset is computed once, each borough's page context once, and unpickled by each kernel)
+-> CSV downloads -> _toc.yml (a part per borough) -> Jupyter Book once -> every input checked
+against the snapshot -> swap into _build/html.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from cspbook.compute import dataset
 from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
 from cspbook.errors import BuildError
-from cspbook.execute import plan
+from cspbook.execute import plan, snapshot
 from cspbook.execute.plan import Job
-from cspbook.publish import book, lock
+from cspbook.publish import book, lock, overlap
 from cspbook.compute.csvtext import to_csv as _csv
 from cspbook.publish.build import BuildResult, counts
 
@@ -75,38 +76,57 @@ def toc(front: Job, jobs: dict[str, list[Job]]) -> dict:
 
 def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = None, mirror: Path | None = None,
               offline: bool = False, log=None, progress: bool | None = None, locked: bool = False) -> BuildResult:
-    """Build the London edition of ``year``: every borough (or ``boroughs``, canonical names)."""
+    """Build the London edition of ``year``: every borough (or ``boroughs``, canonical names).
+    As `cspbook build` does: the kernels warm up while the data are read; this process and
+    the kernels read one snapshot of the inputs, checked again before the book is swapped in;
+    each borough's page context is computed once (:mod:`cspbook.pages.prepared`)."""
     log = log or logs.line
     started = time.monotonic()
     start = periods.parse_year(year)
     names = [definitions.resolve_borough(b) for b in boroughs] if boroughs else list(definitions.boroughs())
-    with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log):
+    workers = jobs or os.cpu_count() or 1
+    with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log), \
+            overlap.Kernels() as kernels:
         book.check_writable()
-        manifest = rawcache.ensure(mirror=mirror, offline=offline, notice=log)
-        front, by_borough = planned(start, names, manifest)
-        every = [front] + [j for pages in by_borough.values() for j in pages]
-        from cspbook.compute import london, table, wards
+        if overlap.clean():  # every page will run: the kernels warm up while the data are fetched and read
+            kernels.start(workers)
+        rawcache.ensure(mirror=mirror, offline=offline, notice=log)
+        inputs = snapshot.take()  # from here on, this process and its kernels read only these bytes
+        with snapshot.reading(inputs):
+            front, by_borough = planned(start, names, inputs.manifest)
+            every = [front] + [j for pages in by_borough.values() for j in pages]
+            kernels.start(min(workers, overlap.to_execute(every)))
+            from cspbook.compute import london, table, wards
 
-        data = dataset.dataset()
-        wards.ward_years()  # computed once here, read by every kernel
-        configs = {b: reports.load(b, start) for b in names}
-        tables = {b: table.indicator_table(data, configs[b]) for b in names}  # checks the year first
-        log(f"the London edition of {periods.label(start)}: {words.plural(len(names), 'borough')}, {words.plural(len(every), 'notebook')}")
-        outcome = plan.execute(every, jobs or os.cpu_count() or 1, log=log, progress=progress)
-        downloads, population = [], london.populations(data)
+            data = dataset.dataset()
+            wards.ward_years()  # computed once here, read by every kernel
+            configs = {b: reports.load(b, start) for b in names}
+            tables = {b: table.indicator_table(data, configs[b]) for b in names}  # checks the year first
+            log(f"the London edition of {periods.label(start)}: {words.plural(len(names), 'borough')}, {words.plural(len(every), 'notebook')}")
+            if kernels.pool is not None:
+                from cspbook.pages import prepared
+
+                prepared.prepare([job.parameters for job in every if "borough" in job.parameters])
+                overlap.import_sphinx()  # while the kernels run the notebooks
+            outcome = plan.execute(every, workers, log=log, progress=progress, pool=kernels.pool)
+            kernels.close()
+            period = periods.Period(start)
+            sides = {b: london.side_by_side_for(data, period, configs[b].headline) for b in names}
+            whole = london.side_by_side_for(data, period, headline(configs))
+        downloads = []
         for b in names:
             folder = borough_dir(start, b)
             downloads.append(book._write(folder / "indicators.csv", _csv(tables[b])))
-            downloads.append(book._write(folder / "london.csv", _csv(london.boroughs_side_by_side(data.changes, start, configs[b].headline, population))))
-        downloads.append(book._write(edition_dir(start) / "london.csv",
-                                     _csv(london.boroughs_side_by_side(data.changes, start, headline(configs), population))))
+            downloads.append(book._write(folder / "london.csv", _csv(sides[b])))
+        downloads.append(book._write(edition_dir(start) / "london.csv", _csv(whole)))
         book.write_toc(toc(front, by_borough))
         digest = book.stamp(every, downloads)
         skipped = book.up_to_date(digest, log=log)
         if skipped:
+            snapshot.check(inputs)
             log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
         else:
-            book.build_html(digest, log=log)
+            book.build_html(digest, log=log, check=lambda: snapshot.check(inputs))
     seconds = time.monotonic() - started
     log(f"built {book.html_dir() / 'index.html'} (the London edition): {counts(outcome)}, in {seconds:.1f}s")
     return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], skipped, seconds, outcome["prose"])
