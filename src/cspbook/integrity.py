@@ -189,8 +189,9 @@ def write_sealed(path: Path, payload: bytes) -> None:
     os.replace(tmp, path)
 
 
-def read_sealed(path: Path) -> tuple[bytes | None, str]:
-    """(payload, '') when the file is whole; (None, what is wrong) otherwise; (None, '')
+def read_sealed(path: Path) -> tuple[memoryview | None, str]:
+    """(payload, '') when the file is whole (a read-only view of its bytes: ``pickle.loads``
+    takes it as it is); (None, what is wrong) otherwise; (None, '')
     when there is no file."""
     try:
         data = path.read_bytes()
@@ -198,9 +199,12 @@ def read_sealed(path: Path) -> tuple[bytes | None, str]:
         return None, ""
     except OSError as exc:
         return None, f"it cannot be read ({exc.strerror or exc})"
-    head, _, payload = data.partition(b"\n")
+    end = data.find(b"\n")
+    end = len(data) if end < 0 else end
+    head = data[:end]
     if not head.startswith(SEAL):
         return None, "it has no checksum header (written by an older cspbook, or damaged)"
+    payload = memoryview(data)[end + 1:]  # not a copy: these files are tens of MB, read by every page
     if hashlib.sha256(payload).hexdigest().encode() != head[len(SEAL):]:
         return None, "its sha256 does not match its header (cut short or damaged)"
     return payload, ""

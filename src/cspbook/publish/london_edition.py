@@ -126,7 +126,7 @@ def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = N
             snapshot.check(inputs)
             log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
         else:
-            book.build_html(digest, log=log, check=lambda: snapshot.check(inputs))
+            book.build_html(digest, log=log, check=lambda: snapshot.check(inputs), parallel=workers)
     seconds = time.monotonic() - started
     log(f"built {book.html_dir() / 'index.html'} (the London edition): {counts(outcome)}, in {seconds:.1f}s")
     return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], skipped, seconds, outcome["prose"])

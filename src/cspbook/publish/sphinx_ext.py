@@ -22,6 +22,14 @@ written, so every build links it the same way.
 The theme puts the book's title (a link to the landing page) in the primary sidebar
 outside any landmark, so a screen reader's list of regions misses it (axe-core: ``region``).
 We wrap it in a navigation landmark of its own (see :func:`_landmark_for_the_title`).
+
+sphinx-external-toc always loads sphinx-multitoc-numbering, which does not say whether it is
+safe for parallel reading, so Sphinx reads one page at a time (and, strict, warns). It only
+replaces how section numbers are assigned once every page has been read, in the main process
+(``TocTreeCollector.assign_section_numbers``, run on ``env-updated``): nothing it does happens
+while a page is read. We declare it safe for reading (:func:`_multitoc_reads_in_parallel`), so
+that `cspbook build` reads the pages on every core; the parallel build gives the serial
+build's bytes (``tests/test_sphinx_parallel.py``).
 """
 
 from __future__ import annotations
@@ -93,8 +101,17 @@ def _landmark_for_the_title(app):
         templates.templatepathlen += 1  # a "!" name still skips every loader before the theme's
 
 
+def _multitoc_reads_in_parallel(app) -> None:
+    """Declare sphinx-multitoc-numbering safe for parallel reading (see the module's docstring)."""
+    extension = app.extensions.get("sphinx_multitoc_numbering")
+    if extension is not None and extension.parallel_read_safe is None:
+        extension.parallel_read_safe = True
+
+
 def setup(app):
     from sphinx.search import IndexBuilder
+
+    _multitoc_reads_in_parallel(app)
 
     if not getattr(IndexBuilder.feed, "cspbook_escapes", False):  # once per process
         IndexBuilder.feed = _escaping_feed(IndexBuilder.feed)
