@@ -42,8 +42,15 @@ class OpenData:
         return next((f for f in (self.manifest or {}).get("files", []) if f["name"] == name), {})
 
 
+# Layouts whose files no indicator reads as a long frame: the ward files (checked whole by
+# `cspbook fetch`) are read ward by ward by cspbook.compute.wards; as a frame they were two
+# thirds of the dataset that every page of every book unpickles.
+READ_ELSEWHERE = {"ward_wide"}
+
+
 def load(manifest: dict | None, folder: Path, reg: Registry | None = None) -> OpenData:
-    """Read every file of the open manifest (``folder`` is the open cache)."""
+    """Read every file of the open manifest (``folder`` is the open cache) but those of
+    :data:`READ_ELSEWHERE`."""
     reg = reg or registry()
     if not manifest or not manifest.get("files"):
         return OpenData(manifest)
@@ -52,6 +59,8 @@ def load(manifest: dict | None, folder: Path, reg: Registry | None = None) -> Op
         source = reg.sources.get(entry["series"])
         if source is None:
             continue  # a source since removed from data/sources.yml
+        if source.layout in READ_ELSEWHERE:
+            continue
         frame = _read(folder / entry["name"], entry, source, reg)
         parts.setdefault(source.id, []).append(frame)
     frames = {sid: newest(pd.concat(p, ignore_index=True)) for sid, p in parts.items()}
