@@ -39,7 +39,8 @@ from conftest import HISTORIC, RECENT, snapshot
 from lastgood import cspbook, last_good, start  # noqa: F401 - last_good is a fixture
 from test_faults import PROMPT_SECONDS, Watch
 
-from cspbook import config
+from cspbook import config, integrity
+from cspbook.errors import CspbookError
 from cspbook.definitions import periods, reports
 from cspbook.execute import plan
 
@@ -621,3 +622,21 @@ def test_a_change_reruns_exactly_the_notebooks_it_affects(fetched, monkeypatch, 
     (library / "pages" / "narrative.py").write_text((library / "pages" / "narrative.py").read_text() + "\n# a change to the library\n")
     monkeypatch.setattr(config, "PACKAGE_DIR", library)
     assert _changed(base, _keys(fetched)) == every  # the library
+
+
+def test_a_second_snapshot_in_one_process_hashes_no_unchanged_file_again(fetched, monkeypatch):
+    """The preview takes a snapshot per rebuild: the data files (tens of MB) are hashed once while
+    their size, time and inode stay the same; a file rewritten with other bytes is refused."""
+    from cspbook.execute import snapshot
+
+    first = snapshot.take()
+    hashed = []
+    original = integrity.sha256_file
+    monkeypatch.setattr(integrity, "sha256_file", lambda path: hashed.append(path) or original(path))
+    again = snapshot.take()
+    assert again == first and hashed == []
+    raw = next(p for p in (fetched / "data" / "raw").iterdir() if p.suffix == ".csv")
+    raw.write_bytes(raw.read_bytes().replace(b"1", b"2", 1))
+    with pytest.raises(CspbookError, match="is not the one fetched with that manifest"):
+        snapshot.take()
+    assert raw in hashed

@@ -224,10 +224,17 @@ def actual_sha256(path: Path) -> str | None:
         return None
     key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
     if key not in _VERIFIED:
-        if len(_VERIFIED) > 64:
+        if len(_VERIFIED) > 4096:  # a snapshot's files, the raw files, twice over
             _VERIFIED.clear()
         _VERIFIED[key] = sha256_file(path)
     return _VERIFIED[key]
+
+
+def remember_sha256(path: Path, sha256: str) -> None:
+    """Tell :func:`actual_sha256` the sha256 of a file this process has just written (its
+    bytes known), so that it is not read back to be hashed while it stays as written."""
+    st = path.stat()
+    _VERIFIED[(str(path), st.st_size, st.st_mtime_ns, st.st_ino)] = sha256
 
 
 def raw_mismatches(manifest: dict, cache: Path) -> list[tuple[Path, str, str | None]]:

@@ -69,9 +69,12 @@ def _definitions(home: Path) -> dict[str, bytes]:
     return out
 
 
-def _raw(home: Path) -> tuple[dict, dict[str, bytes]]:
-    """The manifest and the raw files it lists, each read once; the raw files' bytes must
-    be the manifest's (else the same message as :func:`cspbook.integrity.check_raw`)."""
+def _raw(home: Path) -> tuple[dict, dict[str, bytes], dict[str, tuple[Path, str]]]:
+    """The manifest, the manifests' bytes, and each raw file the manifests list with its
+    sha256, which must be the manifest's (else the same message as
+    :func:`cspbook.integrity.check_raw`). A raw file is hashed once per process while its
+    size, time and inode stay the same (:func:`cspbook.integrity.actual_sha256`): the
+    preview's rebuilds do not read the data files again."""
     cache = home / "data" / "raw"
     try:
         text = (cache / MANIFEST_NAME).read_bytes()
@@ -82,36 +85,34 @@ def _raw(home: Path) -> tuple[dict, dict[str, bytes]]:
         read_manifest(cache)  # raises naming the problem
         raise BuildError(f"{cache / MANIFEST_NAME} changed while it was read; run again")
     out = {f"data/raw/{MANIFEST_NAME}": text}
+    raw = {}
     for entry in manifest.get("files", []):
         path = cache / entry["name"]
-        try:
-            data = path.read_bytes()
-        except OSError:
-            data = None
-        if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        if integrity.actual_sha256(path) != entry["sha256"]:
             integrity.check_raw(manifest, cache, cache / MANIFEST_NAME)
             raise BuildError(f"{path} changed while it was read; run again")
-        out[f"data/raw/{entry['name']}"] = data
-    out.update(_open_raw(cache / "open"))
-    return manifest, out
+        raw[f"data/raw/{entry['name']}"] = (path, entry["sha256"])
+    opened, opened_raw = _open_raw(cache / "open")
+    out.update(opened)
+    raw.update(opened_raw)
+    return manifest, out, raw
 
 
-def _open_raw(folder: Path) -> dict[str, bytes]:
-    """The open sources' manifest and files (``data/raw/open/``), when any were fetched,
-    each checked against its sha256 as the MPS files are."""
+def _open_raw(folder: Path) -> tuple[dict[str, bytes], dict[str, tuple[Path, str]]]:
+    """The open sources' manifest (bytes) and files (``data/raw/open/``), when any were
+    fetched, each checked against its sha256 as the MPS files are."""
     if not (folder / MANIFEST_NAME).is_file():
-        return {}
+        return {}, {}
     text = (folder / MANIFEST_NAME).read_bytes()
     manifest = read_manifest(folder)
-    out = {f"data/raw/open/{MANIFEST_NAME}": text}
+    raw = {}
     for entry in manifest.get("files", []):
         path = folder / entry["name"]
-        data = path.read_bytes() if path.is_file() else None
-        if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        if integrity.actual_sha256(path) != entry["sha256"]:
             integrity.check_raw(manifest, folder, folder / MANIFEST_NAME)
             raise BuildError(f"{path} changed while it was read; run again")
-        out[f"data/raw/open/{entry['name']}"] = data
-    return out
+        raw[f"data/raw/open/{entry['name']}"] = (path, entry["sha256"])
+    return {f"data/raw/open/{MANIFEST_NAME}": text}, raw
 
 
 def _watched(home: Path) -> dict[str, str]:
@@ -126,28 +127,44 @@ def _watched(home: Path) -> dict[str, str]:
 def take() -> Snapshot:
     """Read every input once and freeze it in ``.cspbook/inputs/<digest>`` (written only when
     it is not there whole already); the older snapshots are removed. Call it holding the
-    build lock."""
+    build lock. The digest is made from each input's name and sha256."""
     home = config.home()
-    manifest, contents = _raw(home)
+    manifest, contents, raw = _raw(home)
     contents.update(_definitions(home))
-    names = sorted(contents)
-    digest = fingerprint.digest(*(name.encode() + b"\0" + contents[name] for name in names))
+    files = {name: hashlib.sha256(data).hexdigest() for name, data in contents.items()}
+    files.update({name: sha for name, (_path, sha) in raw.items()})
+    names = sorted(files)
+    digest = fingerprint.digest(*(f"{name}\0{files[name]}".encode() for name in names))
     root = config.work_dir() / "inputs"
     folder = root / digest[:32]
-    files = {name: hashlib.sha256(contents[name]).hexdigest() for name in names}
-    if integrity.listing(folder) != files if folder.is_dir() else True:
+    if _listing(folder) != files if folder.is_dir() else True:
         shutil.rmtree(folder, ignore_errors=True)
         fresh = root / f".new-{os.getpid()}"
         shutil.rmtree(fresh, ignore_errors=True)
         for name in names:
             target = fresh / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(contents[name])
+            if name in raw:
+                shutil.copyfile(raw[name][0], target)
+                if integrity.actual_sha256(target) != files[name]:  # changed as it was copied
+                    shutil.rmtree(fresh, ignore_errors=True)
+                    raise BuildError(f"{raw[name][0]} changed while it was read; run again")
+            else:
+                target.write_bytes(contents[name])
         os.replace(fresh, folder)
+        for name in names:  # written from bytes whose sha256 is known: the next take reads none of them
+            integrity.remember_sha256(folder / name, files[name])
     for old in root.iterdir():
         if old != folder:
             shutil.rmtree(old, ignore_errors=True)
     return Snapshot(folder, manifest, files, _watched(home))
+
+
+def _listing(folder: Path) -> dict[str, str]:
+    """:func:`cspbook.integrity.listing` of a snapshot, each file hashed once per process
+    while its size, time and inode stay the same."""
+    return {p.relative_to(folder).as_posix(): integrity.actual_sha256(p)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def changed(snap: Snapshot) -> list[str]:

@@ -127,8 +127,11 @@ class Builder:
                 from cspbook.compute import london, table
 
                 data = dataset.dataset()
-                tables = {y: table.indicator_table(data, configs[y], period=spans[y]) for y in all_years}
-                sides = {y: london.side_by_side_for(data, spans[y], configs[y].headline) for y in all_years}
+
+                def csv_texts() -> list[tuple[int, str, str]]:  # the downloads: after the pages in view
+                    return [(y, csvtext.to_csv(table.indicator_table(data, configs[y], period=spans[y])),
+                             csvtext.to_csv(london.side_by_side_for(data, spans[y], configs[y].headline))) for y in all_years]
+
                 first = in_view_first(planned, viewed) if serve is not None else []
                 if first or not plan.all_cached(planned):
                     self.open_pool()
@@ -138,12 +141,9 @@ class Builder:
                     self.log(f"pages in view first: {', '.join(job.label for job in first)}")
                 plan.execute(first or planned, self.jobs, log=self.log, progress=False, pool=self.pool)
                 self.timings["notebooks"] = time.monotonic() - started
-            downloads = [book.write_downloads(y, csvtext.to_csv(tables[y]))
-                         for y in all_years]
-            downloads += [book.write_london(y, csvtext.to_csv(sides[y])) for y in all_years]  # the London page's download
+                texts = None if first else csv_texts()
             book.write_toc(book.toc(planned, primary))
-            digest = book.stamp(planned, downloads)
-            if first:
+            if first:  # the CSV downloads as they were until the rest is done
                 serve(self._pages(inputs))
                 self.served_stamp = None
                 self.log(f"pages in view reloaded in {time.monotonic() - began:.1f}s; now the rest of the book")
@@ -152,9 +152,13 @@ class Builder:
                 with snapshot.reading(inputs):
                     started = time.monotonic()
                     plan.execute(planned, self.jobs, log=self.log, progress=False, pool=self.pool)
+                    texts = csv_texts()
                     self.timings["rest"] = time.monotonic() - started
                 if pending():
                     raise Superseded()
+            downloads = [book.write_downloads(y, indicators) for y, indicators, _ in texts]
+            downloads += [book.write_london(y, sides) for y, _, sides in texts]  # the London page's download
+            digest = book.stamp(planned, downloads)
             if digest == self.served_stamp:
                 snapshot.check(inputs)
                 return None
