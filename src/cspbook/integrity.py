@@ -217,12 +217,14 @@ _VERIFIED: dict = {}
 
 def actual_sha256(path: Path) -> str | None:
     """The sha256 of the file's bytes now (None when it is missing); remembered in this
-    process for an unchanged stat (size, mtime, inode), so a build pays once."""
+    process for an unchanged stat (device, inode, size, mtime), so a build pays once, and a
+    file reached by another hard link (a build's snapshot of an unchanged data file) is not
+    read again."""
     try:
         st = path.stat()
     except FileNotFoundError:
         return None
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    key = _stat_key(st)
     if key not in _VERIFIED:
         if len(_VERIFIED) > 4096:  # a snapshot's files, the raw files, twice over
             _VERIFIED.clear()
@@ -233,8 +235,13 @@ def actual_sha256(path: Path) -> str | None:
 def remember_sha256(path: Path, sha256: str) -> None:
     """Tell :func:`actual_sha256` the sha256 of a file this process has just written (its
     bytes known), so that it is not read back to be hashed while it stays as written."""
-    st = path.stat()
-    _VERIFIED[(str(path), st.st_size, st.st_mtime_ns, st.st_ino)] = sha256
+    _VERIFIED[_stat_key(path.stat())] = sha256
+
+
+def _stat_key(st) -> tuple:
+    """What identifies a file's bytes while nobody writes to it: an edit changes its size or
+    modification time, a replacement its inode."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def raw_mismatches(manifest: dict, cache: Path) -> list[tuple[Path, str, str | None]]:

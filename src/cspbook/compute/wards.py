@@ -119,10 +119,13 @@ def ward_years(cache: Path | None = None) -> pd.DataFrame | None:
     computed once per set of files (in the process and in ``.cspbook/wards/``)."""
     from cspbook.data import wards
 
-    paths = wards.find(cache or config.cache_dir())
+    cache = Path(cache or config.cache_dir())
+    paths = wards.find(cache)
     if not paths:
         return None
-    parts = [f"{p}:{integrity.sha256_file(p)}" for p in paths]
+    # the files by name within the cache, not by path: a build reads them from its snapshot,
+    # a new folder each time an input changes, and the frame is the same for the same bytes
+    parts = [f"{p.relative_to(cache).as_posix()}:{integrity.actual_sha256(p)}" for p in paths]
     parts += [sys.version, pd.__version__, fingerprint.tree(config.definitions_dir(), "*", recursive=False),
               fingerprint.tree(config.PACKAGE_DIR, "*.py")]
     key = fingerprint.digest(*(p.encode() for p in parts))

@@ -145,19 +145,45 @@ def take() -> Snapshot:
             target = fresh / name
             target.parent.mkdir(parents=True, exist_ok=True)
             if name in raw:
-                shutil.copyfile(raw[name][0], target)
-                if integrity.actual_sha256(target) != files[name]:  # changed as it was copied
-                    shutil.rmtree(fresh, ignore_errors=True)
-                    raise BuildError(f"{raw[name][0]} changed while it was read; run again")
+                _link_blob(root, *raw[name], target, fresh)
             else:
                 target.write_bytes(contents[name])
         os.replace(fresh, folder)
         for name in names:  # written from bytes whose sha256 is known: the next take reads none of them
             integrity.remember_sha256(folder / name, files[name])
     for old in root.iterdir():
-        if old != folder:
+        if old != folder and old.name != BLOBS:
             shutil.rmtree(old, ignore_errors=True)
+    kept = {sha for _path, sha in raw.values()}
+    for blob in (root / BLOBS).iterdir() if (root / BLOBS).is_dir() else []:
+        if blob.name not in kept:
+            blob.unlink(missing_ok=True)
     return Snapshot(folder, manifest, files, _watched(home))
+
+
+BLOBS = "blobs"  # .cspbook/inputs/blobs/<sha256>: one private copy of each data file, linked into the snapshots
+
+
+def _link_blob(root: Path, source: Path, sha: str, target: Path, fresh: Path) -> None:
+    """Put the data file ``source`` (sha256 ``sha``) at ``target`` as a hard link to the
+    private copy ``blobs/<sha>`` (copied and checked once): every snapshot of an unchanged
+    data file is the same file, so neither this process nor a kernel reads it again to hash
+    it, and a snapshot costs no copy. Never a link to ``source`` itself: an edit of the data
+    cache must not reach a snapshot."""
+    blob = root / BLOBS / sha
+    if integrity.actual_sha256(blob) != sha:
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        tmp = blob.with_name(f".{sha}.{os.getpid()}.tmp")
+        shutil.copyfile(source, tmp)
+        if integrity.actual_sha256(tmp) != sha:  # changed as it was copied
+            tmp.unlink(missing_ok=True)
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise BuildError(f"{source} changed while it was read; run again")
+        os.replace(tmp, blob)
+    try:
+        os.link(blob, target)
+    except OSError:  # a file system without hard links: a copy
+        shutil.copyfile(blob, target)
 
 
 def _listing(folder: Path) -> dict[str, str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cspbook import config, definitions
+from cspbook import config, definitions, integrity
 from cspbook.compute import dataset, table
 from cspbook.definitions import partner, periods, reports
 
@@ -85,6 +85,7 @@ def _london(data, report, period, shared: dict) -> tuple:
     side_key = ("side", id(data), period, tuple(report.headline))  # the data are kept with it: the id stays theirs
     if side_key not in shared:
         shared[side_key] = (data, london.side_by_side_for(data, period, report.headline))
-    if ("outlines", path) not in shared:
-        shared[("outlines", path)] = boundaries.read(path) if path else None
-    return shared[side_key][1], shared[("outlines", path)], wards.ward_years()
+    outlines_key = ("outlines", integrity.actual_sha256(path) if path else None)  # the same file in each snapshot
+    if outlines_key not in shared:
+        shared[outlines_key] = boundaries.read(path) if path else None
+    return shared[side_key][1], shared[outlines_key], wards.ward_years()

@@ -60,10 +60,12 @@ def load(borough: str, year: str, home: str | None):
         return None
 
 
-def prepare(parameters: list[dict]) -> list[Path]:
+def prepare(parameters: list[dict], shared: dict | None = None) -> list[Path]:
     """Compute and seal the contexts of the distinct page parameters (``borough``, ``year``,
     ``home``) of a build, reading the snapshot in use, one file per year and home; remove the
-    entries of earlier builds. The files written (none outside a build)."""
+    entries of earlier builds. The files written (none outside a build). ``shared``: what the
+    contexts hold alike, kept by the caller while the dataset stays the same (the preview's
+    rebuilds after an edit of a template or a partner figure; see :func:`context.compute`)."""
     from cspbook.pages import context
 
     groups: dict[tuple, list[str]] = {}
@@ -79,8 +81,8 @@ def prepare(parameters: list[dict]) -> list[Path]:
         target = path(name)
         payload = integrity.read_sealed(target)[0]
         if payload is None or not _holds(payload, boroughs):
-            shared: dict = {}
-            contexts = {str(b): context.compute(b, year, home, shared) for b in boroughs}
+            alike = {} if shared is None else shared
+            contexts = {str(b): context.compute(b, year, home, alike) for b in boroughs}
             try:
                 integrity.write_sealed(target, pickle.dumps(contexts, protocol=pickle.HIGHEST_PROTOCOL))
             except OSError:  # a folder that cannot be written only costs the speed-up

@@ -85,6 +85,7 @@ class Builder:
         self.site: Path | None = None  # the last copy made, and what each of its files was copied from
         self.copied: dict[str, tuple[int, int]] = {}
         self.sphinx = sphinx_run.Warm(config.home(), preview_dir() / "jb")  # one application, kept warm
+        self.shared: dict = {}  # what every page's context holds alike, while the dataset stays (pages.prepared)
 
     def open_pool(self) -> None:
         if plan.engine_name() == "warm" and self.pool is None:
@@ -109,6 +110,8 @@ class Builder:
             raise BuildError("the cspbook library (src/cspbook) changed since the preview started; "
                              "stop the preview (Ctrl-C) and start it again to use the new code")
         _forget_definitions(reload_data)
+        if reload_data:
+            self.shared.clear()
         name = definitions.resolve_borough(self.borough_arg)
         primary = periods.parse_year(self.year_arg)
         all_years = sorted(set(periods.parse_year_range(self.years_arg)) | {primary}) if self.years_arg else [primary]
@@ -135,6 +138,10 @@ class Builder:
                 first = in_view_first(planned, viewed) if serve is not None else []
                 if first or not plan.all_cached(planned):
                     self.open_pool()
+                    if self.pool is not None:  # each page's context once, from the dataset in memory
+                        from cspbook.pages import prepared
+
+                        prepared.prepare([job.parameters for job in planned], self.shared)
                 started = time.monotonic()
                 self.timings = {"prepare": started - began}
                 if first:
