@@ -82,10 +82,20 @@ def _london(data, report, period, shared: dict) -> tuple:
     from cspbook.data import boundaries
 
     path = boundaries.cached(config.cache_dir())
-    side_key = ("side", id(data), period, tuple(report.headline))  # the data are kept with it: the id stays theirs
+    side_key = ("side", _data_key(data), period, tuple(report.headline))
     if side_key not in shared:
-        shared[side_key] = (data, london.side_by_side_for(data, period, report.headline))
+        shared[side_key] = london.side_by_side_for(data, period, report.headline)
     outlines_key = ("outlines", integrity.actual_sha256(path) if path else None)  # the same file in each snapshot
     if outlines_key not in shared:
         shared[outlines_key] = boundaries.read(path) if path else None
-    return shared[side_key][1], shared[outlines_key], wards.ward_years()
+    return shared[side_key], shared[outlines_key], wards.ward_years()
+
+
+def _data_key(data) -> tuple:
+    """The files a dataset was computed from and the months of each year it counts: the same
+    for the dataset unpickled again by a later rebuild (the definitions it also depends on
+    are the caller's to keep: the preview forgets what is shared when they change)."""
+    manifest = data.manifest or {}
+    files = tuple((f.get("name"), f.get("sha256")) for f in manifest.get("files", []))
+    opened = tuple((f.get("name"), f.get("sha256")) for f in (manifest.get("open") or {}).get("files", []))
+    return files, opened, data.months_counted
