@@ -640,3 +640,17 @@ def test_a_second_snapshot_in_one_process_hashes_no_unchanged_file_again(fetched
     with pytest.raises(CspbookError, match="is not the one fetched with that manifest"):
         snapshot.take()
     assert raw in hashed
+
+
+def test_the_preview_keeps_its_dataset_across_snapshots_only_when_asked(fetched):
+    """`reading(keep_dataset=True)` (the preview, when no definition changed) keeps the dataset
+    computed in this process; a build forgets it before and after, as before."""
+    from cspbook.compute import dataset
+    from cspbook.execute import snapshot
+
+    with snapshot.reading(snapshot.take()):
+        first = dataset.dataset()
+    with snapshot.reading(snapshot.take(), keep_dataset=True):
+        assert dataset.dataset() is first
+    with snapshot.reading(snapshot.take()):
+        assert dataset.dataset() is not first

@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 
 
-def clear() -> None:
-    """Forget every cached definition and the computed dataset of this process."""
+def clear(keep_dataset: bool = False) -> None:
+    """Forget every cached definition and the computed dataset of this process (but the
+    dataset with ``keep_dataset``: the preview, when no input it is computed from changed)."""
     for name, module in list(sys.modules.items()):
         if module is None or not (name == "cspbook" or name.startswith("cspbook.")):
             continue
@@ -18,5 +19,5 @@ def clear() -> None:
             if callable(getattr(value, "cache_clear", None)) and callable(value):
                 value.cache_clear()
     dataset = sys.modules.get("cspbook.compute.dataset")
-    if dataset is not None:
+    if dataset is not None and not keep_dataset:
         dataset.forget()

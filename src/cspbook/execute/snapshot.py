@@ -214,10 +214,11 @@ def check(snap: Snapshot) -> None:
 
 
 @contextlib.contextmanager
-def reading(snap: Snapshot):
+def reading(snap: Snapshot, keep_dataset: bool = False):
     """Read every input from ``snap`` in this process (and tell the kernels to) for the
-    duration of the block."""
-    caches.clear()
+    duration of the block. ``keep_dataset``: the dataset computed in this process stays (its
+    memo is keyed by the data files' sha256; the preview keeps it when no definition changed)."""
+    caches.clear(keep_dataset)
     config.use_inputs(snap.path)
     try:
         yield snap
@@ -229,7 +230,7 @@ def reading(snap: Snapshot):
         raise
     finally:
         config.use_inputs(None)
-        caches.clear()
+        caches.clear(keep_dataset)
 
 
 def kernel_env() -> dict:

@@ -121,7 +121,7 @@ class Builder:
             rawcache.ensure(mirror=self.mirror, offline=self.offline or self.data_checked, notice=self.log)
             self.data_checked = True
             inputs = snapshot.take()  # the rebuild reads only these bytes (see cspbook.execute.snapshot)
-            with snapshot.reading(inputs):
+            with snapshot.reading(inputs, keep_dataset=not reload_data):
                 configs = {y: reports.load(name, y) for y in all_years}
                 pages = {y: configs[y].pages for y in all_years}
                 last = plan.last_month(inputs.manifest)
@@ -156,7 +156,7 @@ class Builder:
                 self.log(f"pages in view reloaded in {time.monotonic() - began:.1f}s; now the rest of the book")
                 if pending():
                     raise Superseded()
-                with snapshot.reading(inputs):
+                with snapshot.reading(inputs, keep_dataset=not reload_data):
                     started = time.monotonic()
                     plan.execute(planned, self.jobs, log=self.log, progress=False, pool=self.pool)
                     texts = csv_texts()
