@@ -216,8 +216,9 @@ def check(snap: Snapshot) -> None:
 @contextlib.contextmanager
 def reading(snap: Snapshot, keep_dataset: bool = False):
     """Read every input from ``snap`` in this process (and tell the kernels to) for the
-    duration of the block. ``keep_dataset``: the dataset computed in this process stays (its
-    memo is keyed by the data files' sha256; the preview keeps it when no definition changed)."""
+    duration of the block. The definitions cached in this process are forgotten on entering
+    and leaving it, and the dataset on entering unless ``keep_dataset`` (its memo is keyed by
+    the data files' sha256; the preview keeps it while no definition changed)."""
     caches.clear(keep_dataset)
     config.use_inputs(snap.path)
     try:
@@ -230,7 +231,7 @@ def reading(snap: Snapshot, keep_dataset: bool = False):
         raise
     finally:
         config.use_inputs(None)
-        caches.clear(keep_dataset)
+        caches.clear(keep_dataset=True)  # the definitions read from the snapshot; the dataset is the files' own
 
 
 def kernel_env() -> dict:
