@@ -88,3 +88,22 @@ def test_a_feature_without_a_name_is_named(tmp_path):
         {"type": "Feature", "properties": {"GSS_CODE": "E1"}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}))
     with pytest.raises(DataFileError, match=r"b.geojson, column 'NAME': feature 1 has no 'NAME' property"):
         boundaries.read(bad)
+
+
+def test_a_measure_no_borough_can_compare_has_no_change_map_but_says_why(shapes, counts):
+    """2024-25 violence with injury: every borough's change lies across a break, so a change map
+    would colour nothing; the page says so instead, and keeps the map of the year's counts."""
+    from cspbook.pages import london
+
+    rows = pd.DataFrame({"indicator": "violence_with_injury", "label": "Violence with injury", "year": 2024,
+                         "borough": counts.index, "value": counts.to_numpy(), "previous_value": counts.to_numpy(),
+                         "change_pct": 0.0, "comparable": False, "caution": "", "rate_per_1000": float("nan"),
+                         "rate_rank": pd.NA, "rate_rank_low": pd.NA, "rate_rank_high": pd.NA, "series": "restated_2025"})
+    rank = rows["value"].rank(ascending=False, method="min").astype(int)
+    rows = rows.assign(count_rank=rank, count_rank_low=rank, count_rank_high=rank)
+    html = "".join(part._repr_html_() for part in london.measure_parts(rows, shapes, "Barnet", 2024))
+    assert 'id="fig-london-violence_with_injury-map"' in html and "map-change" not in html
+    assert "No map of the change from 2023-24 to 2024-25: no borough&#x27;s change in violence with injury" in html
+    compared = rows.assign(comparable=True, change_pct=1.5)
+    html = "".join(part._repr_html_() for part in london.measure_parts(compared, shapes, "Barnet", 2024))
+    assert 'id="fig-london-violence_with_injury-map-change"' in html and "No map of the change" not in html

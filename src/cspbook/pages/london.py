@@ -141,9 +141,11 @@ def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, li
     if shapes is not None:
         level = ("rate_per_1000", "rate", f"{label.lower()} per 1,000 residents, {ylabel}") if has_rates(rows) else \
             ("value", "count", f"{label.lower()}, offences in {ylabel}")
-        change = values["change_pct"].where(values["comparable"])
-        for column, kind, what, name in ((level[0], level[1], level[2], "map"),
-                                         (None, "change", f"change in {label.lower()}, {periods.label(year - 1)} to {ylabel}", "map-change")):
+        change = values["change_pct"].where(values["comparable"].astype(bool))
+        maps_drawn = [(level[0], level[1], level[2], "map")]
+        if change.notna().any():
+            maps_drawn.append((None, "change", f"change in {label.lower()}, {periods.label(year - 1)} to {ylabel}", "map-change"))
+        for column, kind, what, name in maps_drawn:
             series = change if column is None else values[column]
             rank = None
             if column is not None and borough in values.index:
@@ -152,8 +154,20 @@ def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, li
                 rank = open_pages.rank_range(mine[prefix], mine[f"{prefix}_low"], mine[f"{prefix}_high"]) or None
             parts.append(figure(maps.choropleth(shapes, series, borough, what=what, kind=kind, name=name, rank=rank),
                                 f"fig-london-{ind}-{name}"))
+        if len(maps_drawn) == 1:  # a map with no borough coloured would say nothing
+            parts.append(HTML(f"<p>{esc(no_change_map(label, year))}</p>"))
     parts.append(sortable_table(rows, borough, year, f"{label}: the 32 boroughs, {ylabel}", links))
     return parts
+
+
+def no_change_map(label: str, year: int) -> str:
+    """Why a measure has no map of its change: no borough's change can be compared.
+
+    >>> print(no_change_map("Violence with injury", 2024))
+    No map of the change from 2023-24 to 2024-25: no borough's change in violence with injury can be compared (the Methodology page lists the breaks in the police series).
+    """
+    return (f"No map of the change from {periods.label(year - 1)} to {periods.label(year)}: no borough's change in "
+            f"{label.lower()} can be compared (the Methodology page lists the breaks in the police series).")
 
 
 NO_MAP = ("The maps need the London borough boundaries (the Datastore's Statistical GIS Boundary Files for London, "
