@@ -131,12 +131,21 @@ def _own_period(row) -> str:
     >>> _own_period(dict(source="open", unit="offences", period="2024-25, financial year (April to March)", year="2024-25"))
     ''
     """
-    period = str(row.get("period") or "")
     unit = row.get("unit")
     said = [unit] if isinstance(unit, str) and unit.startswith("rate per ") else []
-    if row["source"] == "open" and period and not period.startswith(str(row["year"])):
-        said.append(period)
+    if row["source"] == "open" and own_period(row):
+        said.append(own_period(row))
     return f" ({'; '.join(said)})" if said else ""
+
+
+def own_period(row) -> str:
+    """A figure's own period when it is not the report's financial year, else ''.
+
+    >>> own_period(dict(period="2024, calendar year", year="2024-25")), own_period(dict(period="2024-25 to date", year="2024-25"))
+    ('2024, calendar year', '')
+    """
+    period = str(row.get("period") or "")
+    return "" if not period or period.startswith(str(row.get("year"))) else period
 
 
 def indicator_rows(frame: pd.DataFrame, assessed: pd.DataFrame | None = None) -> pd.DataFrame:

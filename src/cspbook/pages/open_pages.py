@@ -10,17 +10,11 @@ from cspbook import definitions, words
 from cspbook.definitions import periods
 from cspbook.definitions.sources import registry
 from cspbook.pages import narrative
-from cspbook.pages.markup import HTML, esc, html_table
+from cspbook.pages.markup import HTML, esc, html_table, own_period
 
 
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and value != value) or value is pd.NA
-
-
-def _own_period(row) -> str:
-    """The figure's period when it is not the report's financial year, else ''."""
-    period = str(row.get("period") or "")
-    return "" if not period or period.startswith(str(row.get("year"))) else period
 
 
 def rate_clause(row) -> str:
@@ -87,7 +81,7 @@ def headline_line(row, table: pd.DataFrame, threshold: float = 1.0, beside: bool
     gap = str(row.get("test_note") or "")
     if gap.startswith("open data: ") and _missing(row.get("value")):  # e.g. no ViewIt export for the borough
         text = f"{text[:-1]}; {gap[len('open data: '):]}."
-    own = _own_period(row)
+    own = own_period(row)
     if own and not (_missing(row.get("value")) and _missing(row.get("change_pct"))):
         text = f"{text[:-1]} ({own})."
     if _missing(row.get("value")) and row.get("beside"):
