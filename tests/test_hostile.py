@@ -68,7 +68,8 @@ def _is_number(cell: str) -> bool:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.one_of(st.text(st.characters(blacklist_characters="\r\n"), max_size=12),
+# text as it reaches a frame: decoded from UTF-8 files, so never a lone surrogate (category Cs)
+@given(st.lists(st.one_of(st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=12),
                           st.sampled_from(["=1+1", "+1", "-x", "@SUM(A1)", "\tx", "-4.0", FORMULA]),
                           st.floats(allow_nan=False), st.integers()), min_size=1, max_size=6))
 def test_every_text_cell_csvtext_writes_is_inert_and_numbers_stay_numbers(values):

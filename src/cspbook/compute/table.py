@@ -155,3 +155,17 @@ def to_records(table: pd.DataFrame) -> list[dict]:
     for row in table.astype(object).where(table.notna(), None).to_dict("records"):
         out.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()})
     return out
+
+
+def worked_example(table: pd.DataFrame) -> pd.DataFrame:
+    """The row of the methodology's worked example: the first tested change of the year, a
+    police figure when one was tested, else an open source's (in 2024-25 every police change
+    lies across the March 2024 break, untested; the knife injury victims are tested).
+
+    >>> t = pd.DataFrame({"indicator": ["a", "b", "c"], "source": ["mps", "open", "mps"], "comparable": [True] * 3,
+    ...                   "significant": [None, False, None], "dispersion": [1.5, 1.0, 2.0]})
+    >>> worked_example(t)["indicator"].tolist(), worked_example(t.assign(significant=[None, False, True]))["indicator"].tolist()
+    (['b'], ['c'])
+    """
+    tested = table[table["comparable"].astype(bool) & table["significant"].notna() & table["dispersion"].notna()]
+    return tested.sort_values("source", key=lambda s: s != "mps", kind="stable").head(1)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from cspbook import definitions, words
 from cspbook.compute import indicators, reconcile
+from cspbook.compute.table import worked_example
 from cspbook.data import load
 from cspbook.definitions import periods, targets
 from cspbook.pages import narrative, open_pages, periodviews, plots
@@ -249,20 +250,6 @@ def next_priorities(ctx: Context) -> View:
                   ctx.period, "the partnership", words.plural(len(ctx.report.next_priorities), "priority"))},
         parts=[HTML(f'<ol class="cspbook-next">{items}</ol>')],
     )
-
-
-def worked_example(table: pd.DataFrame) -> pd.DataFrame:
-    """The row of the methodology's worked example: the first tested change of the year, a
-    police figure when one was tested, else an open source's (in 2024-25 every police change
-    lies across the March 2024 break, untested; the knife injury victims are tested).
-
-    >>> t = pd.DataFrame({"indicator": ["a", "b", "c"], "source": ["mps", "open", "mps"], "comparable": [True] * 3,
-    ...                   "significant": [None, False, None], "dispersion": [1.5, 1.0, 2.0]})
-    >>> worked_example(t)["indicator"].tolist(), worked_example(t.assign(significant=[None, False, True]))["indicator"].tolist()
-    (['b'], ['c'])
-    """
-    tested = table[table["comparable"].astype(bool) & table["significant"].notna() & table["dispersion"].notna()]
-    return tested.sort_values("source", key=lambda s: s != "mps", kind="stable").head(1)
 
 
 def methodology(ctx: Context) -> View:
