@@ -30,9 +30,20 @@ def modules():
         yield name, path
 
 
+# Parsed once, at collection, before any test runs in this process: CPython 3.11's ast.parse can
+# fail ("AST constructor recursion depth mismatch") after another test in the same worker caught
+# a RecursionError.
+TREES = {path: ast.parse(path.read_text(encoding="utf-8")) for _name, path in modules()}
+
+
+def parsed(path: Path) -> ast.Module:
+    """The module's syntax tree, parsed when this file is collected (see :data:`TREES`)."""
+    return TREES.get(path) or ast.parse(path.read_text(encoding="utf-8"))
+
+
 def imported(path: Path, name: str):
     """Every cspbook module ``path`` imports (``from cspbook import x`` counts as ``cspbook.x``)."""
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "cspbook":
             if node.module == "cspbook":
                 yield from (f"cspbook.{alias.name}" for alias in node.names if alias.name != "__version__")
@@ -62,7 +73,7 @@ def test_no_module_or_class_is_too_long():
         text = path.read_text(encoding="utf-8")
         if len(text.splitlines()) > LIMITS["module lines"]:
             long.append(f"{name}: {len(text.splitlines())} lines")
-        for node in ast.walk(ast.parse(text)):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > LIMITS["class lines"]:
                 long.append(f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines")
     assert not long, long
@@ -81,7 +92,7 @@ def test_only_config_reads_environment_variables():
     for name, path in modules():
         if name == "cspbook.config":
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             text = ast.unparse(node) if isinstance(node, (ast.Call, ast.Subscript)) else ""
             if isinstance(node, ast.Call) and text.startswith(("os.environ.get(", "os.getenv(")):
                 readers.append(f"{name}: {text}")

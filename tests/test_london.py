@@ -97,3 +97,27 @@ def test_every_rank_comes_with_its_interval_and_no_change_is_ranked(side_by_side
     assert (f"the {page.narrative.ordinal(int(mine['count_rank']))} highest count of 32 boroughs (95% interval of the rank: "
             f"{page.narrative.ordinal(int(mine['count_rank_low']))} to {page.narrative.ordinal(int(mine['count_rank_high']))})") in said
     assert "ranked" not in said  # no rank of the change
+
+
+def test_the_london_front_page_of_a_year_to_date_compares_the_same_months(edition_tree, monkeypatch):
+    """`--borough all --year 2025-26` with data to November 2025: the front page counts April to
+    November of each borough (it showed nothing: it asked for the whole year) and compares them
+    with the same months of 2024-25, in its words too."""
+    from conftest import use_home
+
+    from cspbook.compute import dataset
+    from cspbook.definitions import periods
+
+    use_home(monkeypatch, edition_tree("edition-2025-11"))
+    view = page.front("2025-26", ["Barnet", "Camden"])
+    html = "".join(part._repr_html_() for part in view.parts)
+    assert view.glue["year"] == "2025-26 to date"
+    data = dataset.dataset()
+    span = periods.resolve(2025, str(data.months.max()))
+    burglary = london.side_by_side_for(data, span, ["residential_burglary"])
+    now, before = burglary["value"].sum(), burglary["previous_value"].sum()
+    assert len(burglary) == 32 and now > 0
+    pct = (now - before) / before * 100
+    assert (f"In 2025-26 to date (April to November 2025) London&#x27;s 32 boroughs recorded {now:,.0f} offences, "
+            f"{'+' if pct > 0 else ''}{pct:.1f}% on the same months of 2024-25 (April to November 2024).") in html
+    assert html.count("<tbody>") == 3  # the three headline police measures, 32 rows each

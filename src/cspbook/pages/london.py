@@ -48,12 +48,13 @@ def ranked(row, prefix: str, what: str) -> str:
     return f"the {narrative.ordinal(int(row[prefix]))} highest {what}" + (f" ({interval})" if interval else "")
 
 
-def london_sentence(rows: pd.DataFrame, year: str) -> str:
-    """London's total and change for one measure (the sum of the 32 boroughs)."""
+def london_sentence(rows: pd.DataFrame, year: str, against: str = "the year before") -> str:
+    """London's total and change for one measure (the sum of the 32 boroughs); ``against``: what
+    the change is on (a year to date: the same months of the year before)."""
     now, before = rows["value"].sum(), rows["previous_value"].sum(min_count=1)
     text = f"In {year} London's {len(rows)} boroughs recorded {narrative.number(now)} offences"
     if pd.notna(before) and before and rows["comparable"].all():
-        text += f", {narrative.signed_pct((now - before) / before * 100)} on the year before"
+        text += f", {narrative.signed_pct((now - before) / before * 100)} on {against}"
     return text + "."
 
 
@@ -129,14 +130,17 @@ def sortable_table(rows: pd.DataFrame, borough: str | None, year: int, caption: 
 
 
 def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, links: dict | None = None,
-                  level: int = 2) -> list[HTML]:
-    """The heading (``<h{level}>``), sentence, maps and table of one measure (``borough`` None: London's)."""
+                  level: int = 2, period: periods.Period | None = None) -> list[HTML]:
+    """The heading (``<h{level}>``), sentence, maps and table of one measure (``borough`` None:
+    London's). ``period``: the year whole or to date (default whole), as the sentences name it."""
+    period = period or periods.Period(year)
     label, ylabel = rows["label"].iloc[0], periods.label(year)
+    named, against = period.title, ("the year before" if period.complete else period.previous_name)
     ind = rows["indicator"].iloc[0]
     values = rows.set_index("borough")
     said = shared_caution(rows)
     note = f"<p>Interpret every borough's change with caution: {esc(said)}.</p>" if said else ""
-    said_where = sentence(rows, borough, ylabel) if borough else london_sentence(rows, ylabel)
+    said_where = sentence(rows, borough, named) if borough else london_sentence(rows, named, against)
     parts = [HTML(f'<h{level} id="london-{esc(ind)}">{esc(label)}</h{level}><p>{esc(said_where)}</p>{note}')]
     if shapes is not None:
         level = ("rate_per_1000", "rate", f"{label.lower()} per 1,000 residents, {ylabel}") if has_rates(rows) else \
@@ -190,7 +194,8 @@ def page(ctx):
         "london_maps": "Each measure has two maps: its level in the year and its change on the year before." if ctx.boundaries is not None else NO_MAP,
     })
     for ind in ids:
-        view.parts.extend(measure_parts(frame[frame["indicator"] == ind], ctx.boundaries, ctx.borough, ctx.year))
+        view.parts.extend(measure_parts(frame[frame["indicator"] == ind], ctx.boundaries, ctx.borough, ctx.year,
+                                        period=ctx.period))
     return view
 
 
@@ -207,18 +212,21 @@ def front(year: str, boroughs: list[str] | None = None, home: str | None = None)
     from cspbook.pages.views import View
 
     _use_home(home)
-    start = periods.parse_year(year)
+    period = periods.parse_period(year)
+    start = period.start
     names = list(boroughs or definitions.boroughs())
     headline = list(dict.fromkeys(i for b in names for i in reports.load(b, start).headline))
     data = dataset.dataset()
-    frame = side_by_side.boroughs_side_by_side(data.changes, start, headline, side_by_side.populations(data))
+    if period.complete and " to " not in str(year) and len(data.months):  # a year the data end within: to date
+        period = periods.resolve(start, str(data.months.max()))
+    frame = side_by_side.side_by_side_for(data, period, headline)
     path = boundaries.cached(config.cache_dir())
     shapes = boundaries.read(path) if path else None
     links = {b: f"{definitions.slug(b)}/overview.html" for b in names}
     items = "".join(f'<li><a href="{esc(links[b])}">{esc(b)}</a></li>' for b in names)
-    view = View(glue={"year": periods.label(start), "n_books": words.plural(len(names), "borough"),
+    view = View(glue={"year": period.name, "n_books": words.plural(len(names), "borough"),
                       "london_maps": NO_MAP if shapes is None else "Each measure has two maps: its level in the year and its change on the year before."})
     view.parts.append(HTML(f'<nav aria-label="The boroughs\' reports"><ul class="cspbook-borough-list">{items}</ul></nav>'))
     for ind in measures(frame):
-        view.parts.extend(measure_parts(frame[frame["indicator"] == ind], shapes, None, start, links, level=3))
+        view.parts.extend(measure_parts(frame[frame["indicator"] == ind], shapes, None, start, links, level=3, period=period))
     return view

@@ -50,21 +50,24 @@ def borough_dir(year: int, borough: str) -> Path:
     return edition_dir(year) / definitions.slug(borough)
 
 
-def front_job(year: int, boroughs: list[str], manifest: dict) -> Job:
-    """The London front page: its parameters are the year and the boroughs of the edition."""
+def front_job(year: int, boroughs: list[str], manifest: dict, span: periods.Period | None = None) -> Job:
+    """The London front page: its parameters are the year (whole or to date) and the boroughs of the edition."""
     template = config.templates_dir() / f"{FRONT}.ipynb"
     if not template.exists():
         raise BuildError(f"template {template} is missing; the London edition needs its front page in book/templates/")
-    params = {"year": periods.label(year), "boroughs": list(boroughs), "home": str(config.home())}
+    params = {"year": (span or periods.Period(year)).text, "boroughs": list(boroughs), "home": str(config.home())}
     key, code_key = plan.keys(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), FRONT_TITLE.encode(),
                               plan.inputs_digest(manifest))
     return Job(FRONT, year, FRONT_TITLE, template, edition_dir(year) / "index.ipynb", params, key, code_key)
 
 
-def planned(year: int, boroughs: list[str], manifest: dict) -> tuple[Job, dict[str, list[Job]]]:
-    """The front page's job and each borough's jobs (its pages, from its report configuration)."""
-    jobs = {b: plan.plan(b, [year], {year: reports.load(b, year).pages}, manifest, folder=borough_dir(year, b)) for b in boroughs}
-    return front_job(year, boroughs, manifest), jobs
+def planned(year: int, boroughs: list[str], manifest: dict, span: periods.Period | None = None) -> tuple[Job, dict[str, list[Job]]]:
+    """The front page's job and each borough's jobs (its pages, from its report configuration).
+    ``span``: the year whole or to date (default whole), as the pages' ``year``."""
+    span = span or periods.Period(year)
+    jobs = {b: plan.plan(b, [year], {year: reports.load(b, year).pages}, manifest, folder=borough_dir(year, b),
+                         spans={year: span}) for b in boroughs}
+    return front_job(year, boroughs, manifest, span), jobs
 
 
 def toc(front: Job, jobs: dict[str, list[Job]]) -> dict:
@@ -93,7 +96,8 @@ def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = N
         rawcache.ensure(mirror=mirror, offline=offline, notice=log)
         inputs = snapshot.take()  # from here on, this process and its kernels read only these bytes
         with snapshot.reading(inputs):
-            front, by_borough = planned(start, names, inputs.manifest)
+            span = periods.resolve(start, plan.last_month(inputs.manifest))  # whole, or to date
+            front, by_borough = planned(start, names, inputs.manifest, span)
             every = [front] + [j for pages in by_borough.values() for j in pages]
             kernels.start(min(workers, overlap.to_execute(every)))
             from cspbook.compute import london, table, wards
@@ -101,7 +105,7 @@ def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = N
             data = dataset.dataset()
             wards.ward_years()  # computed once here, read by every kernel
             configs = {b: reports.load(b, start) for b in names}
-            tables = {b: table.indicator_table(data, configs[b]) for b in names}  # checks the year first
+            tables = {b: table.indicator_table(data, configs[b], period=span) for b in names}  # checks the year first
             log(f"the London edition of {periods.label(start)}: {words.plural(len(names), 'borough')}, {words.plural(len(every), 'notebook')}")
             if kernels.pool is not None:
                 from cspbook.pages import prepared
@@ -110,9 +114,8 @@ def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = N
                 overlap.import_sphinx()  # while the kernels run the notebooks
             outcome = plan.execute(every, workers, log=log, progress=progress, pool=kernels.pool)
             kernels.close()
-            period = periods.Period(start)
-            sides = {b: london.side_by_side_for(data, period, configs[b].headline) for b in names}
-            whole = london.side_by_side_for(data, period, headline(configs))
+            sides = {b: london.side_by_side_for(data, span, configs[b].headline) for b in names}
+            whole = london.side_by_side_for(data, span, headline(configs))
         downloads = []
         for b in names:
             folder = borough_dir(start, b)
