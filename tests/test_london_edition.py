@@ -167,7 +167,8 @@ def test_the_front_page_reads_cleanly_and_links_to_each_book(edition, chromium, 
         page = context.new_page()
         try:
             open_page(page, url + "book/london-2024-25/index.html", traffic)
-            assert page.locator("figure.cspbook-chart img").count() == 6
+            # two maps per measure but violence with injury, whose 2024-25 change no borough can compare
+            assert page.locator("figure.cspbook-chart img").count() == 5
             link = page.locator("table.cspbook-sortable a", has_text="Hillingdon").first
             assert link.get_attribute("href") == "hillingdon/overview.html"
             page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
