@@ -364,3 +364,29 @@ def test_a_signal_waits_for_a_deferred_block_then_stops_children_and_interrupts(
     child, report = proc.stdout.splitlines()
     assert report == "['the block finished', 'interrupted by SIGTERM with exit code 143'] True"
     assert running([int(child)]) == []
+
+
+STOPPED_BY_ITS_SIGNAL = """
+import os, signal, sys, time
+from cspbook import cli
+from cspbook.errors import BuildError
+
+def stopped(args):
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+    except KeyboardInterrupt:  # what a notebook waiting on a kernel the stop killed reports first
+        raise BuildError("warm kernel 0 could not start: RuntimeError: Kernel died before replying to kernel_info")
+
+cli.cmd_reconcile = stopped
+sys.exit(cli.main(["reconcile", "--borough", "Barnet", "--year", "2011-12"]))
+"""
+
+
+def test_an_error_the_stop_itself_caused_is_still_a_stop_by_the_signal(tmp_path):
+    """SIGTERM kills the kernels at once; a notebook waiting for one may report the dead kernel
+    before the Interrupted exception unwinds: the command still exits 143, saying interrupted."""
+    proc = subprocess.run([sys.executable, "-c", STOPPED_BY_ITS_SIGNAL], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, CSPBOOK_HOME=str(tmp_path)))
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr.startswith("cspbook: interrupted") and "could not start" not in proc.stderr

@@ -49,6 +49,16 @@ def exit_code(exc: KeyboardInterrupt) -> int:
     return exc.exit_code if isinstance(exc, Interrupted) else 128 + signal.SIGINT
 
 
+_RECEIVED: list[int] = []  # the signal :func:`handled` received in its block, if any
+
+
+def received() -> int | None:
+    """The signal the last :func:`handled` block received (None when none came): an error that
+    the signal itself caused (a kernel it stopped, reported by a waiting notebook before the
+    Interrupted exception) is still a stop by that signal."""
+    return _RECEIVED[0] if _RECEIVED else None
+
+
 @contextmanager
 def handled():
     """Turn SIGINT and SIGTERM into :class:`Interrupted` and stop every child process.
@@ -58,7 +68,8 @@ def handled():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    hit: list[int] = []
+    hit = _RECEIVED
+    hit.clear()
 
     def on_signal(signum, frame):
         if not hit:
