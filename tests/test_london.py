@@ -121,3 +121,9 @@ def test_the_london_front_page_of_a_year_to_date_compares_the_same_months(editio
     assert (f"In 2025-26 to date (April to November 2025) London&#x27;s 32 boroughs recorded {now:,.0f} offences, "
             f"{'+' if pct > 0 else ''}{pct:.1f}% on the same months of 2024-25 (April to November 2024).") in html
     assert html.count("<tbody>") == 3  # the three headline police measures, 32 rows each
+    # the maps' captions, the tables' headings and the words above them name the months, not the year
+    assert "Offences April to November 2025</button>" in html and "Offences April to November 2024</button>" in html
+    assert "Residential burglary: the 32 boroughs, 2025-26 to date (April to November 2025)" in html
+    assert ("its change on the same months of 2024-25 (April to November 2024)" in view.glue["london_maps"]
+            or view.glue["london_maps"] == page.NO_MAP)
+    assert "Offences 2025-26" not in html and "offences in 2025-26<" not in html and "2024-25 to 2025-26" not in html

@@ -10,6 +10,7 @@ import pytest
 
 from cspbook import definitions
 from cspbook.data import boundaries
+from cspbook.definitions import periods
 from cspbook.errors import DataFileError
 from cspbook.pages import maps
 
@@ -103,7 +104,14 @@ def test_a_measure_no_borough_can_compare_has_no_change_map_but_says_why(shapes,
     rows = rows.assign(count_rank=rank, count_rank_low=rank, count_rank_high=rank)
     html = "".join(part._repr_html_() for part in london.measure_parts(rows, shapes, "Barnet", 2024))
     assert 'id="fig-london-violence_with_injury-map"' in html and "map-change" not in html
-    assert "No map of the change from 2023-24 to 2024-25: no borough&#x27;s change in violence with injury" in html
+    assert "No map of the change, 2023-24 to 2024-25: no borough&#x27;s change in violence with injury" in html
     compared = rows.assign(comparable=True, change_pct=1.5)
     html = "".join(part._repr_html_() for part in london.measure_parts(compared, shapes, "Barnet", 2024))
     assert 'id="fig-london-violence_with_injury-map-change"' in html and "No map of the change" not in html
+    # a year to date: the captions name its months and what its change is on
+    to_date = periods.Period(2025, 8)
+    html = "".join(part._repr_html_() for part in london.measure_parts(compared, shapes, "Barnet", 2025, period=to_date))
+    assert "violence with injury, offences in 2025-26 to date (April to November 2025)" in html
+    assert ("change in violence with injury, 2025-26 to date (April to November 2025) on the same months of 2024-25"
+            in html)
+    assert "Offences April to November 2024</button>" in html and "2024-25 to 2025-26" not in html

@@ -152,7 +152,7 @@ def _months(open_data, frame, ind, defs, years, boroughs, extra, counted: int = 
         said = periods.Period(year, counted).name
         what = f"no data for {said}"
         if len(months):
-            what += (f" ({have} of its {counted} months are in the data; a part of them is never summed as the whole); the "
+            what += (f" ({have} of its {counted} months are in the data; only whole periods are counted); the "
                      f"data run from {periods.describe_month(months[0])} to {periods.describe_month(months[-1])}")
         label = _label(year, counted)
         blanks.append((year, label if have else f"no data for {said}", what))

@@ -117,10 +117,10 @@ class Period:
     >>> p = Period(2025, 8)
     >>> p.label, p.name, p.span, p.title, p.text
     ('2025-26', '2025-26 to date', 'April to November 2025', '2025-26 to date (April to November 2025)', '2025-26 to 2025-11')
-    >>> p.previous.span, p.previous_name
-    ('April to November 2024', 'the same months of 2024-25 (April to November 2024)')
-    >>> w = Period(2011); w.name, w.span, w.title, w.previous_name, w.text
-    ('2011-12', 'April 2011 to March 2012', '2011-12', '2010-11', '2011-12')
+    >>> p.previous.span, p.previous_name, p.heading, p.change_name
+    ('April to November 2024', 'the same months of 2024-25 (April to November 2024)', 'April to November 2025', '2025-26 to date (April to November 2025) on the same months of 2024-25')
+    >>> w = Period(2011); w.name, w.span, w.title, w.previous_name, w.text, w.heading, w.change_name
+    ('2011-12', 'April 2011 to March 2012', '2011-12', '2010-11', '2011-12', '2011-12', '2010-11 to 2011-12')
     >>> Period(2025, 11).span, Period(2025, 1).span
     ('April 2025 to February 2026', 'April 2025')
     """
@@ -161,6 +161,19 @@ class Period:
     def title(self) -> str:
         """'2011-12', or '2025-26 to date (April to November 2025)'."""
         return self.label if self.complete else f"{self.name} ({self.span})"
+
+    @property
+    def heading(self) -> str:
+        """As a table's column heading names it: '2011-12', or 'April to November 2025'."""
+        return self.label if self.complete else self.span
+
+    @property
+    def change_name(self) -> str:
+        """A change's span, as a caption names it: '2010-11 to 2011-12', or
+        '2025-26 to date (April to November 2025) on the same months of 2024-25'."""
+        if self.complete:
+            return f"{self.previous.label} to {self.label}"
+        return f"{self.title} on the same months of {self.previous.label}"
 
     @property
     def text(self) -> str:

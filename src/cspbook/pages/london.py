@@ -58,12 +58,22 @@ def london_sentence(rows: pd.DataFrame, year: str, against: str = "the year befo
     return text + "."
 
 
-def columns(rows: pd.DataFrame, year: int) -> list[tuple[str, str]]:
-    """(column key, heading) of the side-by-side table."""
-    cols = [("borough", "Borough"), ("value", f"Offences {periods.label(year)}")]
+def as_period(period: periods.Period | int) -> periods.Period:
+    """A period, or the whole financial year starting in ``period``."""
+    return period if isinstance(period, periods.Period) else periods.Period(int(period))
+
+
+def columns(rows: pd.DataFrame, period: periods.Period | int) -> list[tuple[str, str]]:
+    """(column key, heading) of the side-by-side table; a year to date names its months.
+
+    >>> [h for _, h in columns(pd.DataFrame({"rate_per_1000": [float("nan")]}), periods.Period(2025, 8))][:3]
+    ['Borough', 'Offences April to November 2025', 'Offences April to November 2024']
+    """
+    period = as_period(period)
+    cols = [("borough", "Borough"), ("value", f"Offences {period.heading}")]
     if has_rates(rows):
         cols += [("rate_per_1000", "Per 1,000 residents"), ("rate_rank", "Rank by rate (1 = highest; 95% interval)")]
-    cols += [("previous_value", f"Offences {periods.label(year - 1)}"), ("change_pct", "Change"),
+    cols += [("previous_value", f"Offences {period.previous.heading}"), ("change_pct", "Change"),
              ("count_rank", "Rank by count (1 = highest; 95% interval)")]
     return cols
 
@@ -96,11 +106,12 @@ def _first(key: str) -> str:
     return "ascending" if key == "borough" or key.endswith("_rank") else "descending"
 
 
-def sortable_table(rows: pd.DataFrame, borough: str | None, year: int, caption: str, links: dict | None = None) -> HTML:
+def sortable_table(rows: pd.DataFrame, borough: str | None, period: periods.Period | int, caption: str,
+                   links: dict | None = None) -> HTML:
     """The boroughs of one measure as an accessible table whose column headings are buttons
     that sort it (aria-sort says how it is sorted); the report's borough is marked in words.
     ``links``: borough -> address of its book (the London edition's front page)."""
-    cols = columns(rows, year)
+    cols = columns(rows, period)
     said = shared_caution(rows)
     first = "rate_per_1000" if has_rates(rows) else "value"
     sorted_by = ' aria-sort="descending"'
@@ -134,7 +145,7 @@ def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, li
     """The heading (``<h{level}>``), sentence, maps and table of one measure (``borough`` None:
     London's). ``period``: the year whole or to date (default whole), as the sentences name it."""
     period = period or periods.Period(year)
-    label, ylabel = rows["label"].iloc[0], periods.label(year)
+    label = rows["label"].iloc[0]
     named, against = period.title, ("the year before" if period.complete else period.previous_name)
     ind = rows["indicator"].iloc[0]
     values = rows.set_index("borough")
@@ -143,12 +154,12 @@ def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, li
     said_where = sentence(rows, borough, named) if borough else london_sentence(rows, named, against)
     parts = [HTML(f'<h{level} id="london-{esc(ind)}">{esc(label)}</h{level}><p>{esc(said_where)}</p>{note}')]
     if shapes is not None:
-        level = ("rate_per_1000", "rate", f"{label.lower()} per 1,000 residents, {ylabel}") if has_rates(rows) else \
-            ("value", "count", f"{label.lower()}, offences in {ylabel}")
+        level = ("rate_per_1000", "rate", f"{label.lower()} per 1,000 residents, {period.title}") if has_rates(rows) else \
+            ("value", "count", f"{label.lower()}, offences in {period.title}")
         change = values["change_pct"].where(values["comparable"].astype(bool))
         maps_drawn = [(level[0], level[1], level[2], "map")]
         if change.notna().any():
-            maps_drawn.append((None, "change", f"change in {label.lower()}, {periods.label(year - 1)} to {ylabel}", "map-change"))
+            maps_drawn.append((None, "change", f"change in {label.lower()}, {period.change_name}", "map-change"))
         for column, kind, what, name in maps_drawn:
             series = change if column is None else values[column]
             rank = None
@@ -159,19 +170,44 @@ def measure_parts(rows: pd.DataFrame, shapes, borough: str | None, year: int, li
             parts.append(figure(maps.choropleth(shapes, series, borough, what=what, kind=kind, name=name, rank=rank),
                                 f"fig-london-{ind}-{name}"))
         if len(maps_drawn) == 1:  # a map with no borough coloured would say nothing
-            parts.append(HTML(f"<p>{esc(no_change_map(label, year))}</p>"))
-    parts.append(sortable_table(rows, borough, year, f"{label}: the 32 boroughs, {ylabel}", links))
+            parts.append(HTML(f"<p>{esc(no_change_map(label, period))}</p>"))
+    parts.append(sortable_table(rows, borough, period, f"{label}: the 32 boroughs, {period.title}", links))
     return parts
 
 
-def no_change_map(label: str, year: int) -> str:
+def no_change_map(label: str, period: periods.Period | int) -> str:
     """Why a measure has no map of its change: no borough's change can be compared.
 
     >>> print(no_change_map("Violence with injury", 2024))
-    No map of the change from 2023-24 to 2024-25: no borough's change in violence with injury can be compared (the Methodology page lists the breaks in the police series).
+    No map of the change, 2023-24 to 2024-25: no borough's change in violence with injury can be compared (the Methodology page lists the breaks in the police series).
     """
-    return (f"No map of the change from {periods.label(year - 1)} to {periods.label(year)}: no borough's change in "
+    return (f"No map of the change, {as_period(period).change_name}: no borough's change in "
             f"{label.lower()} can be compared (the Methodology page lists the breaks in the police series).")
+
+
+def order_said(rates: bool, period: periods.Period) -> str:
+    """What the boroughs are listed by, and why not by rate when they are not.
+
+    >>> order_said(False, periods.Period(2025, 8))
+    'count of offences (a year to date has no rate per 1,000 residents: a rate counts a whole year)'
+    """
+    if rates:
+        return "rate per 1,000 residents"
+    if not period.complete:
+        return "count of offences (a year to date has no rate per 1,000 residents: a rate counts a whole year)"
+    return (f"count of offences (a rate per 1,000 residents needs the ONS population estimate for mid-{period.start}, "
+            "not in the data)")
+
+
+def maps_said(period: periods.Period) -> str:
+    """What the maps of each measure show.
+
+    >>> maps_said(periods.Period(2025, 8))
+    'Each measure has two maps: its level in 2025-26 to date and its change on the same months of 2024-25 (April to November 2024), where the changes can be compared.'
+    """
+    against = "the year before" if period.complete else period.previous_name
+    return (f"Each measure has two maps: its level in {period.name} and its change on {against}, "
+            "where the changes can be compared.")
 
 
 NO_MAP = ("The maps need the London borough boundaries (the Datastore's Statistical GIS Boundary Files for London, "
@@ -190,8 +226,8 @@ def page(ctx):
     view = View(glue={
         "london_measures": _and_list(labels) if labels else "none of the headline measures",
         "n_london_measures": words.plural(len(ids), "headline police measure"),
-        "london_order": "rate per 1,000 residents" if rates else "count of offences (rates per 1,000 residents need population figures, not in the data)",
-        "london_maps": "Each measure has two maps: its level in the year and its change on the year before." if ctx.boundaries is not None else NO_MAP,
+        "london_order": order_said(rates, ctx.period),
+        "london_maps": maps_said(ctx.period) if ctx.boundaries is not None else NO_MAP,
     })
     for ind in ids:
         view.parts.extend(measure_parts(frame[frame["indicator"] == ind], ctx.boundaries, ctx.borough, ctx.year,
@@ -225,7 +261,7 @@ def front(year: str, boroughs: list[str] | None = None, home: str | None = None)
     links = {b: f"{definitions.slug(b)}/overview.html" for b in names}
     items = "".join(f'<li><a href="{esc(links[b])}">{esc(b)}</a></li>' for b in names)
     view = View(glue={"year": period.name, "n_books": words.plural(len(names), "borough"),
-                      "london_maps": NO_MAP if shapes is None else "Each measure has two maps: its level in the year and its change on the year before."})
+                      "london_maps": NO_MAP if shapes is None else maps_said(period)})
     view.parts.append(HTML(f'<nav aria-label="The boroughs\' reports"><ul class="cspbook-borough-list">{items}</ul></nav>'))
     for ind in measures(frame):
         view.parts.extend(measure_parts(frame[frame["indicator"] == ind], shapes, None, start, links, level=3, period=period))
