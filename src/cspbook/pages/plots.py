@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -62,9 +63,27 @@ def _mark(ax, x, text: str) -> None:
                 fontsize=7, va="top", ha="left", color="#333333")
 
 
+DPI = 110
+PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches: the margin around the tight box
+
+
 def _png(fig) -> bytes:
+    """The figure as PNG bytes, cropped to its tight box as ``bbox_inches="tight"`` crops it,
+    with one layout pass instead of two: ``savefig`` would first draw the whole figure (with
+    rendering disabled) to settle a layout engine this module never uses, then measure the box,
+    then draw again. The bytes are the same (``tests/test_maps.py``); the time ~15% less."""
+    fig.set_dpi(DPI)
+    box = fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer()).padded(PAD_INCHES)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches=box, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _png_tight(fig) -> bytes:
+    """The figure as ``savefig(bbox_inches="tight")`` writes it: what :func:`_png` must equal."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
 
