@@ -55,7 +55,7 @@ def _compute(wides):
     classes = definitions.classifications()
     monthly = indicators.monthly(wides, defs, definitions.boroughs())
     annual = indicators.annual(monthly)
-    changes = indicators.changes(annual, defs, classes.breaks)
+    changes = indicators.changes(annual, classes.breaks)
     return indicators.select(changes, indicators.series_order(monthly, classes.series))
 
 

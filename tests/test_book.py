@@ -161,7 +161,7 @@ def test_csv_download_is_the_indicator_table(built_book):
     target = (built_book.html / "book" / built_book.year / links[0]).resolve()
     assert target.read_text().splitlines()[0].startswith(
         "indicator,label,priority,source,year,value,previous_value,change,change_pct,ci_low_pct,ci_high_pct,"
-        "significant,london_change_pct,london_rank,comparable,note")
+        "significant,london_change_pct,comparable,note")
 
 
 def test_unchanged_rebuild_executes_nothing_and_a_template_change_reruns_only_its_notebook(scratch_project):

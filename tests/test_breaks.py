@@ -50,25 +50,25 @@ def test_london_total_notifiable_offences_2024_25_is_the_whole_mps(raw, data):
     assert got["london_change_pct"] == pytest.approx(by_hand)
 
 
-def test_barking_and_dagenham_violence_with_injury_2024_25_is_not_tested_ranked_or_compared(raw, data):
+def test_barking_and_dagenham_violence_with_injury_2024_25_is_not_tested_or_compared(raw, data):
     vwi = raw[(raw["BoroughName"] == BD) & raw["MinorText"].isin(["VIOLENCE WITH INJURY", "HOMICIDE"])].groupby("fy")["n"].sum()
     got = row(data, "violence_with_injury", BD, 2024)
     assert (got["previous_value"], got["value"]) == (vwi[2023], vwi[2024]) == (2224, 1774)
     reason = next(b for b in definitions.classifications().breaks if b.id == "violence-categories-2024-03").reason
     assert not got["comparable"] and got["note"] == f"not comparable: {reason}"
-    assert pd.isna(got["significant"]) and pd.isna(got["p_value"]) and pd.isna(got["london_rank"])
+    assert pd.isna(got["significant"]) and pd.isna(got["p_value"])
     assert pd.isna(got["change_pct"]) and got["instead"] == "violence_against_the_person"
     # the comparable measure offered beside it: all of violence against the person, by hand
     vap = raw[(raw["BoroughName"] == BD) & (raw["MajorText"] == "VIOLENCE AGAINST THE PERSON")].groupby("fy")["n"].sum()
     other = row(data, "violence_against_the_person", BD, 2024)
     assert (other["previous_value"], other["value"]) == (vap[2023], vap[2024])
     assert other["comparable"] and other["caution"]  # the new recording system's caution: shown, not tested
-    assert pd.isna(other["significant"]) and pd.isna(other["london_rank"])
+    assert pd.isna(other["significant"])
 
 
-def test_no_change_across_a_break_is_tested_or_ranked(data):
+def test_no_change_across_a_break_is_tested(data):
     across = data.all_changes[~data.all_changes["comparable"] | (data.all_changes["caution"] != "")]
-    assert len(across) and across["significant"].isna().all() and across["london_rank"].isna().all()
+    assert len(across) and across["significant"].isna().all()
     assert across["p_value"].isna().all()
 
 
@@ -79,7 +79,7 @@ def test_hillingdon_total_notifiable_offences_carry_the_airports_break(raw, data
     assert (got["previous_value"], got["value"]) == (hill[year - 1], hill[year])
     assert not got["comparable"] and "airports" in got["note"] and "Hillingdon" in got["note"]
     assert "Airport crimes" in got["break"]
-    assert pd.isna(got["significant"]) and pd.isna(got["london_rank"])
+    assert pd.isna(got["significant"])
     # with the airports row added back, the change is small (about +5.6% and +6.6%)
     airports = raw[raw["BoroughName"] == AIRPORTS].groupby("fy")["n"].sum().reindex(hill.index, fill_value=0)
     both = hill + airports

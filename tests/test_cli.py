@@ -16,7 +16,8 @@ import pytest
 from conftest import crime_csv, months, run_cli, snapshot
 
 from cspbook import cli, definitions
-from cspbook.compute import table
+from cspbook.compute import dataset, table
+from cspbook.definitions import periods, reports
 from cspbook.errors import PeriodError, UnknownBoroughError
 
 BD = "Barking and Dagenham"
@@ -360,6 +361,29 @@ def test_json_output_has_every_column_for_every_indicator(real_home, capsys):
     assert burglary["dispersion"] > 1 and 0.05 < burglary["p_value"] < 1
 
 
+@pytest.mark.parametrize("year", ["2011-12", "2017-18"])
+def test_no_change_is_ranked_in_the_table_its_csv_or_the_terminal(real_home, capsys, year):
+    """Methodology, *Ranks*: the book ranks no change in per cent (a league table that moves a
+    long way by chance). The only ranks published are of rates, with their 95% interval; a rank
+    of a change (a column of the table and its CSV, the terminal's "Rank") must not come back."""
+    allowed = {"rate_rank", "rate_rank_low", "rate_rank_high"}  # the rank of 32 by rate and its interval
+    assert {c for c in table.COLUMNS if "rank" in c} == allowed
+    data = dataset.dataset()
+    for frame in (data.all_changes, data.changes):
+        assert not [c for c in frame.columns if "rank" in c], frame.columns.tolist()
+    rows = table.indicator_table(data, reports.load(BD, periods.parse_year(year)))
+    assert {c for c in rows.columns if "rank" in c} == allowed
+
+    code, out, err = run_cli(capsys, "indicators", "--borough", BD, "--year", year, "--offline", "--format", "csv")
+    assert (code, err) == (0, "")
+    header = out.splitlines()[0].split(",")
+    assert header == table.COLUMNS and {c for c in header if "rank" in c} == allowed
+
+    code, out, err = run_cli(capsys, "indicators", "--borough", BD, "--year", year, "--offline")
+    assert (code, err) == (0, "")
+    assert "Rank" not in out.splitlines()[0].split() and "rank" not in out.lower()
+
+
 def test_fetch_again_from_the_same_mirror_changes_nothing(fetched, mirror, capsys):
     before = snapshot(fetched / "data" / "raw")
     code, out, err = run_cli(capsys, "fetch", "--mirror", mirror)
@@ -400,19 +424,19 @@ def test_validate_checks_the_defaults_even_when_every_borough_has_files_for_some
 
 
 def test_the_indicator_table_reads_like_a_report(real_home, mirror, capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("COLUMNS", "94")
     code, out, err = run_cli(capsys, "indicators", "--borough", "Barking and Dagenham", "--year", "2011-12",
                              "--mirror", mirror)
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert all(len(line) <= 100 for line in lines), max(map(len, lines))
+    assert all(len(line) <= 94 for line in lines), max(map(len, lines))
     for bad in ("NaN", "<NA>", "nan", "None", ".0 "):
         assert bad not in out, bad
     assert lines[0].split() == ["Indicator", "Source", "Previous", "This", "year", "Change", "Significant", "London",
-                                "Rank", "Target"]
+                                "Target"]  # no rank of the change
     # counts as whole numbers with separators, percentages with one decimal, labels left-aligned
-    assert re.search(r"^Violence with\s+police\s+1,985\s+1,829\s+-7\.9%\s+yes\s+-7\.5%\s+15\s+met$", out, re.M), out
+    assert re.search(r"^Violence with\s+police\s+1,985\s+1,829\s+-7\.9%\s+yes\s+-7\.5%\s+met$", out, re.M), out
     assert re.search(r"^injury\s*$", out, re.M)  # the label wrapped, left-aligned
     # the Barking and Dagenham 2011-12 configuration sets "reduce by 5%" for residential burglary
-    assert re.search(r"^Residential\s+police\s+1,573\s+1,711\s+\+8\.8%\s+no\s+\+5\.0%\s+21\s+not met$", out, re.M), out
-    assert re.search(r"^Successful\s+partner\s+57%\s+63%\s+\+6 points\s+-\s+-\s+-\s", out, re.M), out
+    assert re.search(r"^Residential\s+police\s+1,573\s+1,711\s+\+8\.8%\s+no\s+\+5\.0%\s+not met$", out, re.M), out
+    assert re.search(r"^Successful\s+partner\s+57%\s+63%\s+\+6 points\s+-\s+-\s", out, re.M), out

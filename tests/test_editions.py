@@ -89,8 +89,8 @@ def test_2024_25_is_shown_with_the_caution_of_the_new_recording_system(edition_t
         assert rows[indicator]["comparable"] == "True"
         assert rows[indicator]["caution"] == breaks["connect-2024-03"].reason
         assert rows[indicator]["london_change_pct"] != ""  # London beside the borough
-        # across a break nothing is tested or ranked: empty, not False
-        assert (rows[indicator]["significant"], rows[indicator]["london_rank"], rows[indicator]["p_value"]) == ("", "", "")
+        # across a break nothing is tested: empty, not False
+        assert (rows[indicator]["significant"], rows[indicator]["p_value"]) == ("", "")
     # violence with injury: not comparable on its own (crimes moved into violence without injury)
     vwi = rows["violence_with_injury"]
     assert vwi["comparable"] == "False" and vwi["change_pct"] == "" and vwi["significant"] == ""
@@ -144,7 +144,6 @@ def test_unknown_and_the_airports_are_not_boroughs(edition_tree, monkeypatch, ca
         assert err.startswith(f"cspbook: error: '{name}' is not a borough") and "Barking and Dagenham, Barnet" in err
     data = dataset.dataset()
     assert set(data.changes["borough"]) == set(definitions.boroughs())
-    assert data.changes["london_rank"].max() == 32
 
 
 def test_london_is_the_whole_mps_in_every_edition(edition_tree, monkeypatch):

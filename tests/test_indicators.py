@@ -58,7 +58,7 @@ def interval_by_hand(current, previous):
 def pipeline(paths, boroughs=(BD, BARNET), defs=INDICATORS, breaks=()):
     monthly = indicators.monthly(load.load_files(paths), defs, boroughs)
     annual = indicators.annual(monthly)
-    return monthly, annual, indicators.changes(annual, defs, breaks)
+    return monthly, annual, indicators.changes(annual, breaks)
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_annual_totals_by_hand(two_boroughs):
     pd.testing.assert_frame_equal(burglary, expected, check_dtype=False)
 
 
-def test_change_interval_london_change_and_rank_by_hand(two_boroughs):
+def test_change_interval_and_london_change_by_hand(two_boroughs):
     _, _, changes = two_boroughs
     bd, barnet = row(changes, "burglary", BD, 2011), row(changes, "burglary", BARNET, 2011)
 
@@ -125,16 +125,8 @@ def test_change_interval_london_change_and_rank_by_hand(two_boroughs):
     # the borough against the rest of London: B&D's share this year 72/132 against Barnet's 288/648
     assert bd["differs_from_london"] == (binomtest(72, 132, 288 / 648).pvalue < 0.05)
 
-    # a fall is good: Barnet (-20%) ranks 1st, Barking and Dagenham (+20%) 2nd
-    assert (barnet["london_rank"], bd["london_rank"]) == (1, 2)
     assert bd["comparable"] and barnet["comparable"]
     assert bd["note"] == barnet["note"] == ""
-
-
-def test_rank_is_reversed_when_a_rise_is_good(two_boroughs):
-    _, _, changes = two_boroughs
-    assert row(changes, "rising_is_good", BD, 2011)["london_rank"] == 1
-    assert row(changes, "rising_is_good", BARNET, 2011)["london_rank"] == 2
 
 
 def test_a_missing_category_row_counts_as_zero(two_boroughs):
@@ -153,8 +145,6 @@ def test_a_borough_absent_from_the_data_counts_zero_and_gets_no_change(project, 
     bexley = row(changes, "burglary", BEXLEY, 2011)
     assert math.isnan(bexley["change_pct"]) and math.isnan(bexley["ci_low_pct"])  # from 0: no %, no interval
     assert pd.isna(bexley["significant"])  # not tested: NA, never False
-    assert pd.isna(bexley["london_rank"])  # no change to rank
-    assert row(changes, "burglary", BD, 2011)["london_rank"] == 1
 
 
 def test_heathrow_is_read_but_left_out_of_every_borough_and_london_figure(two_boroughs):
@@ -183,7 +173,7 @@ def test_an_incomplete_year_gives_no_row(project, tmp_path):
 def test_changes_does_not_modify_its_input(two_boroughs):
     _, annual, _ = two_boroughs
     before = annual.copy()
-    indicators.changes(annual, INDICATORS)
+    indicators.changes(annual)
     pd.testing.assert_frame_equal(annual, before)
 
 
@@ -210,7 +200,7 @@ def test_a_change_of_classification_that_no_break_decides_is_not_comparable(proj
     assert bd["note"] == UNDECIDED_NOTE.format(prev="2015-16", year="2016-17")
     for column in ("change_pct", "ci_low_pct", "ci_high_pct", "london_change_pct"):
         assert math.isnan(bd[column]), column
-    assert pd.isna(bd["significant"]) and pd.isna(bd["london_rank"])
+    assert pd.isna(bd["significant"])
     assert annual.loc[annual["borough"] == BD, "classification"].unique().tolist() == ["mps_previous", "home_office"]
 
 

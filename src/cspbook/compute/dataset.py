@@ -59,7 +59,7 @@ class Dataset:
             annual = part_year(self.monthly, months)
             london = (part_year(self.london_monthly.assign(borough="London"), months)
                       if self.london_monthly is not None else None)
-            all_changes = indicators.changes(annual, definitions.indicators(), definitions.classifications().breaks,
+            all_changes = indicators.changes(annual, definitions.classifications().breaks,
                                              london, significance.dispersions(self.monthly), months)
             _TO_DATE.clear()
             _TO_DATE[key] = replace(self, annual=annual, all_changes=all_changes, months_counted=months,
@@ -237,7 +237,7 @@ def build(manifest: dict, cache: Path) -> Dataset:
     london_monthly = indicators.london_monthly(every)
     london_annual = indicators.annual(london_monthly.assign(borough="London"))
     annual = indicators.annual(monthly)
-    all_changes = indicators.changes(annual, defs, classes.breaks, london_annual, significance.dispersions(monthly))
+    all_changes = indicators.changes(annual, classes.breaks, london_annual, significance.dispersions(monthly))
     order = indicators.series_order(monthly, classes.series)
     supplied = {w.attrs["source"]: {"series": w.attrs["series"], "months": load.ranges(m)}
                 for w, m in zip(wides, owned)}

@@ -2,10 +2,10 @@
 
 Pipeline: wide files -> :func:`monthly` (indicator x series x borough x month, each month
 of a series from the newest file of that series) -> :func:`annual` (financial years) ->
-:func:`changes` (year-on-year change within each series, Poisson interval, London change
-and rank, the breaks of ``data/classification.yml``) -> :func:`select` (for each year, the
-one series its figures come from); :func:`for_borough` picks one borough and year and checks
-that the data cover it.
+:func:`changes` (year-on-year change within each series, Poisson interval, London change,
+the breaks of ``data/classification.yml``; no change is ranked) -> :func:`select` (for each
+year, the one series its figures come from); :func:`for_borough` picks one borough and year
+and checks that the data cover it.
 """
 
 from __future__ import annotations
@@ -133,21 +133,20 @@ def _series_years(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["series", "year", "months", "classification", "sources"])
 
 
-def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], breaks=(), london=None,
-            dispersion=None, months: int = 12) -> pd.DataFrame:
+def changes(annual_counts: pd.DataFrame, breaks=(), london=None, dispersion=None, months: int = 12) -> pd.DataFrame:
     """Year-on-year change for every indicator, series, borough and complete financial year.
 
     Adds ``previous_value, change, change_pct, ci_low_pct, ci_high_pct, significant,
-    london_value, london_previous, london_change_pct, london_rank, comparable, note, caution,
+    london_value, london_previous, london_change_pct, comparable, note, caution,
     sources, p_value, dispersion, differs_from_london, break, instead``. London is the whole
     MPS (``london``: the annual counts over every row of the files, the areas that are not
     boroughs included; the sum of the boroughs when not given). The change is tested with the
     exact test of :mod:`cspbook.compute.stats`, the counts scaled by the dispersion factor of
     the borough's monthly series (``dispersion``, :func:`cspbook.compute.significance.dispersions`;
     1 when not given), and only when nothing stands in the way: a change across a break (not
-    comparable or caution) is never tested nor ranked (``significant`` is NA).
-    ``london_rank`` is 1 for the borough with the best change (the largest fall where a fall
-    is good) among the tested changes. Both years must be complete and in the same series.
+    comparable or caution) is never tested (``significant`` is NA). No change is ranked among
+    the boroughs: a rank of a change in per cent reads as a league table and moves a long way
+    by chance (Methodology, *Ranks*). Both years must be complete and in the same series.
 
     ``breaks`` (:class:`cspbook.definitions.Break`) decide a change that spans one: *not
     comparable* empties every change column and ``note`` gives the reason; *caution* keeps
@@ -175,7 +174,6 @@ def changes(annual_counts: pd.DataFrame, indicators: dict[str, Indicator], break
     _apply_breaks(out, breaks, months)
     out = out.merge(significance.london_totals(out, london), on=["indicator", "series", "year"], how="left")
     out = significance.judge(out, dispersion)
-    out["london_rank"] = _rank(out, indicators)
     for col in ("change", "change_pct", "london_change_pct"):
         out.loc[~out["comparable"], col] = np.nan
     return out.drop(columns=["previous_sources"])
@@ -235,13 +233,6 @@ def _apply_breaks(out: pd.DataFrame, breaks, months: int = 12) -> None:
     out.loc[changed, "note"] = out.loc[changed, "year"].map(
         lambda y: f"not comparable: {periods.label(y - 1)} and {periods.label(y)} are counted in different crime "
         "categories and no decision about the change is recorded in data/classification.yml")
-
-
-def _rank(frame: pd.DataFrame, indicators: dict[str, Indicator]) -> pd.Series:
-    """The rank of each tested change (a change across a break is never ranked)."""
-    sign = frame["indicator"].map(lambda i: 1.0 if indicators[i].lower_is_better else -1.0)
-    score = (frame["change_pct"] * sign).where(frame["comparable"] & frame["significant"].notna())
-    return score.groupby([frame["indicator"], frame["series"], frame["year"]]).rank(method="min").astype("Int64")
 
 
 def series_order(monthly_counts: pd.DataFrame, known) -> list[str]:

@@ -13,7 +13,7 @@ from cspbook.compute import open_indicators, rates
 from cspbook.definitions import periods
 
 FILLED = ["value", "previous_value", "change", "change_pct", "ci_low_pct", "ci_high_pct", "significant",
-          "london_change_pct", "london_rank", "comparable", "note", "caution", "sources", "london_value", "london_previous",
+          "london_change_pct", "comparable", "note", "caution", "sources", "london_value", "london_previous",
           "period", "figure_source", "test_note", "p_value", "dispersion", "differs_from_london"]
 
 

@@ -4,15 +4,15 @@ plus ``period`` (the figure's own period, said as it is) and ``figure_source``.
 
 - ``financial_year_of_months``: the twelve months of the year summed (a borough-month with
   no row is 0 when the month is in the data); a year the source does not cover in full has
-  no figure ("no data for 2025-26"), never a part year summed as a year. Changes, intervals,
-  London and rank as for the MPS file, with the open sources' breaks.
+  no figure ("no data for 2025-26"), never a part year summed as a year. Changes, intervals
+  and London as for the MPS file, with the open sources' breaks.
 - ``calendar_year``: the value of the calendar year the financial year starts in.
 - ``quarter_end_nearest_year_end``: the 12 months to the quarter end nearest the end of the
   financial year (March); when the source stops earlier, its latest period, said as such.
 - ``financial_year``: the source's own financial year (a share of two counts).
 
 :func:`tables` works out many years at once: each indicator's figures for every year asked
-are computed together (one lookup, one rank per year by groupby), then cut into the years.
+are computed together (one lookup), then cut into the years. No change is ranked.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def tables(open_data, defs: dict, years, boroughs, months: int = 12) -> dict[int
         kind = ind.open["period"]
         extra = {"indicator": ind.id, "figure_source": ind.open["source"], "unit": ind.open.get("unit", ind.unit)}
         if kind == "financial_year_of_months":
-            blocks.append(_months(open_data, frame, ind, defs, years, boroughs, extra, months))
+            blocks.append(_months(open_data, frame, ind, years, boroughs, extra, months))
         elif kind == "financial_year" and months < 12:  # whole financial years only: none for a part year
             said = [periods.Period(y, months).name for y in years]
             blocks.append(_blank(boroughs, [(y, f"no data for {s}", f"no data for {s}: the source publishes whole "
@@ -102,7 +102,7 @@ def _blank(boroughs, blanks, extra) -> list:
     return [(frame, year)]
 
 
-def _changes(open_data, ind, rows, months, defs, boroughs, counted: int = 12) -> pd.DataFrame:
+def _changes(open_data, ind, rows, months, boroughs, counted: int = 12) -> pd.DataFrame:
     """Every year's changes of a monthly open indicator (computed once per dataset: see
     :func:`month_changes`, kept in the dataset pickle); ``counted`` < 12: over the first
     ``counted`` months of each year (a year to date)."""
@@ -121,10 +121,10 @@ def _changes(open_data, ind, rows, months, defs, boroughs, counted: int = 12) ->
         "source": files.reindex(grid.get_level_values("period")).to_numpy(),
     })
     if counted == 12:
-        return mps.changes(mps.annual(monthly), defs, registry().breaks)
+        return mps.changes(mps.annual(monthly), registry().breaks)
     from cspbook.compute.dataset import part_year
 
-    return mps.changes(part_year(monthly, counted), defs, registry().breaks, months=counted)
+    return mps.changes(part_year(monthly, counted), registry().breaks, months=counted)
 
 
 def month_changes(open_data, defs: dict, boroughs) -> pd.DataFrame | None:
@@ -136,11 +136,11 @@ def month_changes(open_data, defs: dict, boroughs) -> pd.DataFrame | None:
             rows = rows[rows["measure"] == ind.open["measure"]]
             if len(rows):
                 months = pd.PeriodIndex(sorted(rows["period"].unique()), freq="M")
-                parts.append(_changes(None, ind, rows, months, defs, boroughs))
+                parts.append(_changes(None, ind, rows, months, boroughs))
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
-def _months(open_data, frame, ind, defs, years, boroughs, extra, counted: int = 12) -> list:
+def _months(open_data, frame, ind, years, boroughs, extra, counted: int = 12) -> list:
     rows = frame[frame["measure"] == ind.open["measure"]]
     months = pd.PeriodIndex(sorted(rows["period"].unique()), freq="M") if len(rows) else MONTHS[:0]
     blanks, whole = [], []
@@ -158,7 +158,7 @@ def _months(open_data, frame, ind, defs, years, boroughs, extra, counted: int = 
         blanks.append((year, label if have else f"no data for {said}", what))
     out = _blank(boroughs, blanks, extra)
     if whole:
-        changes = _changes(open_data, ind, rows, months, defs, boroughs, counted)
+        changes = _changes(open_data, ind, rows, months, boroughs, counted)
         changes = changes[changes["year"].isin(whole)].drop(
             columns=["series", "classification", "previous_classification"], errors="ignore")
         labels = {year: _label(year, counted) for year in whole}
@@ -227,8 +227,8 @@ def _yearly(frame, ind, years, boroughs, kind, extra, counted: int = 12) -> list
 def _compare(columns: dict, ind, london, extra,
              test_note="no significance test: the source publishes rates or shares without counts") -> pd.DataFrame:
     """``columns`` (borough, year, value, previous_value, ...) with the change (points for a
-    share, % for a rate), London's and the rank among the boroughs of each year; no interval:
-    the source gives no counts. ``london``: London's value and the one before, for each row."""
+    share, % for a rate) and London's; no interval: the source gives no counts; no rank (no
+    change is ranked). ``london``: London's value and the one before, for each row."""
     share = ind.open.get("unit", ind.unit) == "percent"
     value, previous = np.asarray(columns["value"], dtype="float64"), np.asarray(columns["previous_value"], dtype="float64")
     comparable = ~np.isnan(value) & ~np.isnan(previous)
@@ -236,13 +236,10 @@ def _compare(columns: dict, ind, london, extra,
         change = value - previous
         pct = (value - previous) / previous * 100
         london_pct = (london[0] - london[1]) / london[1] * 100
-    score = (change if share else pct) * (1.0 if ind.lower_is_better else -1.0)
-    rank = pd.Series(np.where(comparable, score, np.nan)).groupby(np.asarray(columns["year"])).rank(method="min")
     return pd.DataFrame({
         **columns, "comparable": comparable, "change": change, "change_pct": np.nan if share else pct,
         "london_value": london[0], "london_previous": london[1], "london_change_pct": np.nan if share else london_pct,
-        "london_rank": rank.astype("Int64").array, "ci_low_pct": np.nan, "ci_high_pct": np.nan,
-        "significant": pd.NA, "caution": "", "test_note": test_note, **extra})
+        "ci_low_pct": np.nan, "ci_high_pct": np.nan, "significant": pd.NA, "caution": "", "test_note": test_note, **extra})
 
 
 def _own_years(frame, ind, years, boroughs, extra) -> list:

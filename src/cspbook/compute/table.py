@@ -14,7 +14,7 @@ from cspbook.definitions.reports import Report
 
 COLUMNS = [
     "indicator", "label", "priority", "source", "year", "value", "previous_value", "change",
-    "change_pct", "ci_low_pct", "ci_high_pct", "significant", "london_change_pct", "london_rank",
+    "change_pct", "ci_low_pct", "ci_high_pct", "significant", "london_change_pct",
     "comparable", "note", "caution", "unit", "lower_is_better", "borough", "target", "target_status",
     "target_reason", "series", "source_files", "p_value", "dispersion", "differs_from_london", "break", "instead",
     # from the open sources (data/sources.yml) and the population estimates: the figure's own
@@ -67,7 +67,6 @@ def indicator_table(data: Dataset, report: Report, partner_figures: pd.DataFrame
         rows[col] = rows[col].fillna("") if col in rows else ""
     for col in ("p_value", "dispersion", "london_value", "london_previous"):
         rows[col] = rows[col].astype("float64") if col in rows else np.nan
-    rows["london_rank"] = rows["london_rank"].astype("Int64")
     for col in ("value", "previous_value", "change"):
         rows[col] = rows[col].astype("float64")
     for col in ("change_pct", "ci_low_pct", "ci_high_pct", "london_change_pct"):

@@ -26,7 +26,6 @@ def indicators(frame: pd.DataFrame, width: int | None = None) -> str:
         "Significant": [MISSING if pd.isna(s) or not c else ("yes" if s else "no")
                         for s, c in zip(frame["significant"], frame["comparable"])],
         "London": [narrative.signed_pct(v) if pd.notna(v) else MISSING for v in frame["london_change_pct"]],
-        "Rank": [MISSING if pd.isna(r) else f"{int(r)}" for r in frame["london_rank"]],
         "Target": [s if isinstance(s, str) and s else MISSING for s in frame["target_status"]],
     })
     return render(rows, width)

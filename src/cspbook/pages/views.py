@@ -147,7 +147,7 @@ def priority(ctx: Context, priority_id: str) -> View:
 
 
 def indicator_section(ctx: Context, row, charts: bool = True) -> list[HTML]:
-    """The detail of one indicator: sentence, significance, rank, charts, definition."""
+    """The detail of one indicator: sentence, significance, charts, definition (no rank: no change is ranked)."""
     defs = definitions.indicators()[row["indicator"]]
     thr = ctx.report.static_threshold_pct
     anchor = f"ind-{row['indicator']}"
