@@ -47,7 +47,7 @@ def test_a_borough_s_fill_follows_its_value(shapes, counts):
     after = maps.choropleth(shapes, changed, borough, what="offences, 2024-25", kind="count")
     assert before.fills[lowest] == maps.SEQUENTIAL[0]
     assert after.fills[lowest] == maps.SEQUENTIAL[-1]
-    assert before.png != after.png
+    assert before.image != after.image
     assert after.table.iloc[0]["Borough"] == lowest  # the table alternative follows too
 
 
@@ -115,36 +115,3 @@ def test_a_measure_no_borough_can_compare_has_no_change_map_but_says_why(shapes,
     assert ("change in violence with injury, 2025-26 to date (April to November 2025) on the same months of 2024-25"
             in html)
     assert "Offences April to November 2024</button>" in html and "2024-25 to 2025-26" not in html
-
-
-def test_every_kind_of_chart_is_cropped_as_savefig_tight_crops_it(shapes, counts, monkeypatch):
-    """`plots._png` measures the tight box with one layout pass instead of savefig's two: its
-    bytes must be those of ``savefig(bbox_inches="tight")`` for every kind of chart in the book."""
-    import pickle
-
-    from cspbook.pages import plots, wards
-
-    made, ours = [], plots._png
-
-    def both(fig):
-        made.append(plots._png_tight(pickle.loads(pickle.dumps(fig))))
-        made.append(ours(fig))
-        return made[-1]
-
-    for module in (plots, maps, wards):
-        monkeypatch.setattr(module, "_png", both)
-    months = pd.period_range("2023-04", "2025-03", freq="M")
-    plots.monthly(pd.DataFrame({"month": months, "count": range(24), "in_year": [m.year >= 2024 and m.month >= 4
-                                                                                   or m.year == 2025 for m in months]}),
-                  "Residential burglary", "Barnet", 2024, breaks=[("2024-03", "new recording system", True)])
-    years = pd.DataFrame({"year": [2021, 2022, 2023, 2024], "label": ["2021-22", "2022-23", "2023-24", "2024-25"],
-                          "value": [10, 12, 9, 14], "index": [100, 120, 90, 140], "london_index": [100, 101, 99, 98]})
-    plots.trend(years, "Residential burglary", "Barnet", breaks=[(2023, "a break")])
-    plots.versus_london(years, "Residential burglary", "Barnet", breaks=[(2023, "a break")])
-    plots.by_period(years.assign(london_value=[5.0, 6, 7, 8]), "Trust", "Barnet", "%")
-    wards.chart(pd.DataFrame({"ward": ["Long Ward Name Number One", "B", "C"], "value": [30, 20, 10]}),
-                "Residential burglary", "Barnet", 2024)
-    maps.choropleth(shapes, counts, "Barnet", what="offences, 2024-25", kind="count")
-    assert len(made) == 12
-    for tight, cropped in zip(made[::2], made[1::2]):
-        assert cropped == tight

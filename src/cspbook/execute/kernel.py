@@ -24,14 +24,15 @@ import sys
 
 from cspbook import caches
 
-# What the templates import, in the order they import it: cspbook.pages first, so
-# cspbook.pages.plots selects matplotlib's Agg backend before pyplot is imported, as in a fresh
-# kernel (pyplot imported first would apply the inline backend's rcParams).
+# What the templates import, in the order they import it. The book's charts are SVG written by
+# cspbook.pages.svg, so pyplot and seaborn are not imported; matplotlib itself is (0.1 s), so
+# that its settings are in the snapshot and a notebook that draws with pyplot or seaborn
+# leaves nothing behind for the next (tests/test_engine.py).
 PREWARM = (
     "cspbook.pages.context", "cspbook.pages.markup", "cspbook.pages.views", "cspbook.pages.plots",
     "cspbook.compute.table", "cspbook.compute.dataset", "cspbook.compute.indicators",
     "myst_nb", "IPython.display", "pygments.lexers.python", "pygments.formatters.html",
-    "numpy", "pandas", "matplotlib.pyplot", "seaborn",
+    "numpy", "pandas", "matplotlib",
     # What the pages import as they run: a module imported after the warm-up is forgotten
     # after each notebook (see _restore_modules), so every page paid these imports again,
     # and the first page of each kernel paid myst-nb's glue, docutils and pyarrow's pandas bridge.
@@ -56,7 +57,6 @@ def warm(modules=PREWARM) -> list[str]:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - see the docstring
             failed.append(name)
-    _draw_once()
     _SNAPSHOT = _capture()
     # Move everything imported so far out of the garbage collector's sight: IPython's reset
     # runs a full collection (0.1-0.3 s with pandas loaded), which then scans only what
@@ -78,27 +78,6 @@ def reset(cwd: str, env: dict | None = None) -> None:
     os.environ.update(env or {})
     os.chdir(cwd)
     _release_memory()
-
-
-def _draw_once() -> None:
-    """Render one small chart as the notebooks do, so that a kernel loads its fonts and the
-    renderer while it warms up, not in its first notebook (about 35 MiB and a few tenths of
-    a second, which `cspbook preview` otherwise sees as growth after its first edits)."""
-    if "matplotlib.pyplot" not in sys.modules:
-        return
-    import io
-
-    import matplotlib.pyplot as plt
-
-    try:
-        fig, ax = plt.subplots(figsize=(2, 1))
-        ax.plot([0, 1], [0, 1], label="warm")
-        ax.set_title("warm")
-        ax.legend()
-        fig.savefig(io.BytesIO(), format="png")
-        plt.close(fig)
-    except Exception:  # noqa: BLE001 - only a warm-up: the notebooks report real errors
-        pass
 
 
 def _release_memory() -> None:

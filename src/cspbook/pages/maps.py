@@ -5,7 +5,7 @@ the report's borough outlined and labelled, the City of London grey ("policed se
 Not colour alone: the caption gives the borough's value and rank, the alt text the highest and
 lowest, and the chart's table lists every borough (the table alternative every chart has).
 The outlines come from :mod:`cspbook.data.boundaries` (json and numpy: see its docstring);
-drawing is one matplotlib PolyCollection, so a map costs a warm kernel nothing to import.
+the map is SVG (:mod:`cspbook.pages.svg`): one path per area, in whole half-pixels.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from cspbook.data.boundaries import Boundaries
-from cspbook.pages import narrative
-from cspbook.pages.plots import Chart, _png, plt
+from cspbook.pages import narrative, svg
+from cspbook.pages.plots import Chart
 
 # ColorBrewer (Brewer, Harrower; colorbrewer2.org): both schemes are marked colour-blind safe.
 SEQUENTIAL = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")  # YlGnBu, 5 classes
@@ -95,47 +95,78 @@ def choropleth(shapes: Boundaries, values: pd.Series, borough: str | None, *, wh
     the values. A change is never ranked (see Methodology: ranks of changes move by chance)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-    from matplotlib.collections import PolyCollection
-    from matplotlib.patches import Patch
-
     values = values.astype("float64").reindex([n for n in shapes.names if n != CITY])  # the boroughs on the map
     edges = classes(values, kind)
-    names = [a.name for a in shapes.areas for _ in a.rings]
-    fills = [NOT_POLICED if n == CITY else colour(values.get(n, np.nan), edges, kind) for n in names]
-    fig, ax = plt.subplots(figsize=(7.0, 5.6))
-    polys = PolyCollection([r for a in shapes.areas for r in a.rings], facecolors=fills, edgecolors="#4d4d4d",
-                           linewidths=0.5, hatch=None)
-    ax.add_collection(polys)
-    city = [r for a in shapes.areas if a.name == CITY for r in a.rings]
-    ax.add_collection(PolyCollection(city, facecolors="none", edgecolors="#4d4d4d", hatch="////", linewidths=0.5))
+    fills = {a.name: NOT_POLICED if a.name == CITY else colour(values.get(a.name, np.nan), edges, kind) for a in shapes.areas}
+    to_px = _projection(shapes)
+    body = [svg.title(WIDTH, what[:1].upper() + what[1:], 22)]
+    for area in shapes.areas:
+        body.append(f'<path d="{_path(area.rings, to_px)}" fill="{fills[area.name]}" stroke="#4d4d4d" stroke-width="0.6"/>')
+    body.append(f'<path d="{_path(shapes[CITY].rings, to_px)}" fill="url(#hatch)" stroke="#4d4d4d" stroke-width="0.6"/>'
+                if CITY in shapes.names else "")
     if borough is not None:
-        ax.add_collection(PolyCollection(list(shapes[borough].rings), facecolors="none", edgecolors="#000000", linewidths=2.6))
-        x, y = shapes[borough].label_point
-        ax.annotate(borough, (x, y), xytext=(0, 0), textcoords="offset points", ha="center", va="center", fontsize=9,
-                    fontweight="bold", bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "black", "lw": 0.8})
-    ax.autoscale_view()
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.set_title(what[:1].upper() + what[1:], fontsize=11)
+        body.append(f'<path d="{_path(shapes[borough].rings, to_px)}" fill="none" stroke="#000000" stroke-width="2.6"/>')
+        x, y = to_px(*shapes[borough].label_point)
+        w = svg.text_width(borough, 11) + 10
+        body.append(f'<rect x="{x - w / 2:.1f}" y="{y - 10:.1f}" width="{w:.1f}" height="19" rx="4" fill="#ffffff" '
+                    'stroke="#000000" stroke-width="0.8"/>' + svg.text(x, y + 4, borough, 11, "middle", weight="bold"))
     palette = DIVERGING if kind == "change" else SEQUENTIAL
-    handles = [Patch(facecolor=c, edgecolor="#4d4d4d", label=f"{fmt(lo, kind)} to {fmt(hi, kind)}")
-               for c, lo, hi in zip(palette, edges[:-1], edges[1:])]
-    handles.append(Patch(facecolor=NOT_POLICED, edgecolor="#4d4d4d", hatch="////", label="City of London: policed separately"))
+    keys = [(c, "#4d4d4d", f"{fmt(lo, kind)} to {fmt(hi, kind)}", "") for c, lo, hi in zip(palette, edges[:-1], edges[1:])]
+    keys.append((NOT_POLICED, "#4d4d4d", "City of London: policed separately", "url(#hatch)"))
     if values.isna().any():
-        handles.append(Patch(facecolor=NO_VALUE, edgecolor="#4d4d4d", label="not available"))
+        keys.append((NO_VALUE, "#4d4d4d", "not available", ""))
     if borough is not None:
-        handles.append(Patch(facecolor="none", edgecolor="black", linewidth=2.6, label=borough))
+        keys.append(("none", "#000000", borough, ""))
     # below the map, in two columns: the image stays narrow enough to read on a phone
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False, fontsize=10)
-    drawn = {n: _hex(c) for n, c in zip(names, polys.get_facecolors())}
-    return MapChart(name, _png(fig), _alt(values, borough, what, kind), caption(values, borough, what, kind, rank),
-                    _table(values, kind), fills=drawn, outlined=borough or "")
+    top = MAP_TOP + MAP_HEIGHT + 14
+    for k, (fill, edge, said, over) in enumerate(keys):
+        x, y = 110 + (k % 2) * 270, top + (k // 2) * 24
+        width = 2.6 if fill == "none" else 0.6
+        body.append(f'<rect x="{x}" y="{y}" width="22" height="15" fill="{fill}" stroke="{edge}" stroke-width="{width}"/>'
+                    + (f'<rect x="{x}" y="{y}" width="22" height="15" fill="{over}"/>' if over else "")
+                    + svg.text(x + 30, y + 12, said, 12))
+    height = top + ((len(keys) + 1) // 2) * 24 + 6
+    image = svg.document(WIDTH, height, body, what[:1].upper() + what[1:], defs=HATCH)
+    return MapChart(name, image, _alt(values, borough, what, kind), caption(values, borough, what, kind, rank),
+                    _table(values, kind), fills=fills, outlined=borough or "")
 
 
-def _hex(rgba) -> str:
-    from matplotlib.colors import to_hex
+WIDTH, MAP_TOP, MAP_HEIGHT = 700, 36, 500
+HATCH = ('<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+         '<line x1="0" y1="0" x2="0" y2="6" stroke="#4d4d4d" stroke-width="1"/></pattern>')
 
-    return to_hex(rgba)
+
+def _projection(shapes: Boundaries):
+    """British National Grid metres to the map's pixels: London fitted in WIDTH x MAP_HEIGHT, north up."""
+    points = np.concatenate([r for a in shapes.areas for r in a.rings])
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    scale = min((WIDTH - 20) / (x1 - x0), MAP_HEIGHT / (y1 - y0))
+    left = (WIDTH - (x1 - x0) * scale) / 2
+
+    def to_px(x, y):
+        return left + (x - x0) * scale, MAP_TOP + (y1 - y) * scale
+
+    return to_px
+
+
+def _path(rings, to_px, tolerance: float = 1.5) -> str:
+    """SVG path data of ``rings`` in pixels, each point at least ``tolerance`` px from the one
+    kept before it (a borough's outline has thousands of points a map 700 px wide cannot show),
+    written relative to the point before, to one decimal."""
+    parts = []
+    for ring in rings:
+        x, y = to_px(ring[:, 0], ring[:, 1])
+        kept, (px, py) = [(x[0], y[0])], (x[0], y[0])
+        for a, b in zip(x[1:].tolist(), y[1:].tolist()):
+            if (a - px) ** 2 + (b - py) ** 2 >= tolerance ** 2:
+                kept.append((a, b))
+                px, py = a, b
+        if len(kept) < 3:
+            continue
+        xy = np.round(np.asarray(kept), 1)
+        steps = np.round(np.diff(xy, axis=0), 1)
+        parts.append(f"M{xy[0, 0]:g},{xy[0, 1]:g}l" + " ".join(f"{a:g},{b:g}" for a, b in steps) + "z")
+    return "".join(parts)
 
 
 def caption(values: pd.Series, borough: str, what: str, kind: str, rank: str | None = None) -> str:

@@ -199,11 +199,11 @@ def html_table(frame: pd.DataFrame, caption: str = "", classes: str = "cspbook-t
 
 def figure(chart, fig_id: str) -> HTML:
     """A chart as an image with alt text, a caption and its data table one click away."""
-    data = base64.b64encode(chart.png).decode("ascii")
+    data = base64.b64encode(chart.image.encode("utf-8")).decode("ascii")
     table_html = html_table(chart.table, caption=f"Data for: {chart.caption}").markup
     return HTML(
         f'<figure class="cspbook-chart" id="{esc(fig_id)}">'
-        f'<img src="data:image/png;base64,{data}" alt="{esc(chart.alt)}" style="max-width:100%;height:auto">'
+        f'<img src="data:image/svg+xml;base64,{data}" alt="{esc(chart.alt)}" style="max-width:100%;height:auto">'
         f"<figcaption>{esc(chart.caption)}</figcaption></figure>"
         f'<details class="cspbook-chart-data"><summary>Show the data in this chart as a table</summary>{table_html}</details>'
     )

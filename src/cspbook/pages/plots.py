@@ -1,5 +1,5 @@
-"""Charts for the book: seaborn figures rendered to PNG, each with alt text written from
-the numbers and the data table it shows (the table alternative for screen readers).
+"""Charts for the book: SVG drawn by :mod:`cspbook.pages.svg`, each with alt text written
+from the numbers and the data table it shows (the table alternative for screen readers).
 
 Pure in the sense that matters: each function takes frames from :mod:`cspbook.compute.indicators`
 and returns a :class:`Chart`; nothing is written to disk here.
@@ -7,30 +7,22 @@ and returns a :class:`Chart`; nothing is written to disk here.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from cspbook.definitions import periods  # noqa: E402
-from cspbook.pages import narrative
+from cspbook.definitions import periods
+from cspbook.pages import narrative, svg
 
 PALETTE = {"borough": "#1b5e8c", "london": "#b35806", "shade": "#e8e8e8"}
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A rendered chart: PNG bytes, alt text, caption and the data it plots."""
+    """A drawn chart: its SVG, alt text, caption and the data it plots."""
 
     name: str
-    png: bytes
+    image: str  # an SVG document
     alt: str
     caption: str
     table: pd.DataFrame
@@ -57,40 +49,20 @@ def segments(keys, cuts) -> list[list[int]]:
     return runs + ([current] if current else [])
 
 
-def _mark(ax, x, text: str) -> None:
-    ax.axvline(x, color="#333333", linestyle="--", linewidth=1)
-    ax.annotate(text, xy=(x, 1), xycoords=("data", "axes fraction"), xytext=(3, -3), textcoords="offset points",
-                fontsize=7, va="top", ha="left", color="#333333")
+def _between(positions: list, key) -> float:
+    """Where a break at ``key`` is marked: between the category before it and its own."""
+    return positions.index(key) - 0.5
 
 
-DPI = 110
-PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches: the margin around the tight box
+def _between_month(months, month) -> float:
+    """Where a break in ``month`` is marked on a monthly chart: before its first month shown."""
+    later = [i for i, m in enumerate(months) if m >= month]
+    return (later[0] if later else len(months)) - 0.5
 
 
-def _png(fig) -> bytes:
-    """The figure as PNG bytes, cropped to its tight box as ``bbox_inches="tight"`` crops it,
-    with one layout pass instead of two: ``savefig`` would first draw the whole figure (with
-    rendering disabled) to settle a layout engine this module never uses, then measure the box,
-    then draw again. The bytes are the same (``tests/test_maps.py``); the time ~15% less."""
-    fig.set_dpi(DPI)
-    box = fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer()).padded(PAD_INCHES)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches=box, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def _png_tight(fig) -> bytes:
-    """The figure as ``savefig(bbox_inches="tight")`` writes it: what :func:`_png` must equal."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def _style():
-    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
-
+def _values(column) -> list:
+    """A column's values for drawing: missing as None."""
+    return [None if pd.isna(v) else float(v) for v in column]
 
 def monthly(series: pd.DataFrame, label: str, borough: str, year: int, breaks=(), unit: str = "offences") -> Chart:
     """Monthly counts with the reported financial year shaded; every break in the months shown
@@ -100,25 +72,17 @@ def monthly(series: pd.DataFrame, label: str, borough: str, year: int, breaks=()
     ``series`` comes from :func:`cspbook.compute.indicators.month_series`; ``breaks`` are
     ``(first month, label, not comparable)`` triples; ``unit`` is what is counted.
     """
-    _style()
-    data = series.assign(when=series["month"].dt.to_timestamp())
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
-    in_year = data[data["in_year"]]
-    if len(in_year):
-        ax.axvspan(in_year["when"].min() - pd.Timedelta(days=15), in_year["when"].max() + pd.Timedelta(days=15),
-                   color=PALETTE["shade"], label=periods.label(year))
+    data = series.reset_index(drop=True)
     months = [str(m) for m in data["month"]]
     shown = [(pd.Period(m, "M"), text, cut) for m, text, cut in breaks
              if len(data) and data["month"].min() < pd.Period(m, "M") <= data["month"].max()]
     runs = segments(months, [str(m) for m, _, cut in shown if cut])
-    for k, run in enumerate(runs):
-        part = data.iloc[run]
-        ax.plot(part["when"], part["count"], marker="o", color=PALETTE["borough"], label=borough if k == 0 else None)
-    for month, text, _ in shown:
-        _mark(ax, month.to_timestamp() - pd.Timedelta(days=15), text)
-    ax.set(xlabel="", ylabel=f"{unit} per month", title=f"{label}: {unit} per month")
-    ax.legend(loc="best", frameon=False)
-    fig.autofmt_xdate()
+    in_year = [i for i, flag in enumerate(data["in_year"]) if flag]
+    plot = svg.Plot([m.strftime("%b %Y") for m in data["month"]], f"{label}: {unit} per month", ylabel=f"{unit} per month",
+                    series=[svg.Series(_values(data["count"]), PALETTE["borough"], borough, runs=runs)],
+                    shade=(in_year[0], in_year[-1], periods.label(year)) if in_year else None,
+                    marks=[(_between_month(list(data["month"]), m), text) for m, text, _ in shown],
+                    every=next(k for k in (1, 3, 6, 12, 24) if len(data) / k <= 12))
     peak = data.loc[data["count"].idxmax()] if len(data) else None
     low = data.loc[data["count"].idxmin()] if len(data) else None
     first, last = (periods.describe_month(data["month"].iloc[i]) for i in (0, -1)) if len(data) else ("", "")
@@ -141,7 +105,7 @@ def monthly(series: pd.DataFrame, label: str, borough: str, year: int, breaks=()
         caption += " Dashed lines mark breaks in the police data"
         caption += ("; the line is not joined across a break that makes the months either side not comparable."
                     if len(runs) > 1 else ".")
-    return Chart("monthly", _png(fig), alt, caption, table,
+    return Chart("monthly", plot.svg(), alt, caption, table,
                  tuple(tuple(months[i] for i in run) for run in runs), marks)
 
 
@@ -149,15 +113,12 @@ def trend(frame: pd.DataFrame, label: str, borough: str, breaks=(), unit: str = 
     """Annual counts over up to five years (:func:`cspbook.compute.indicators.trend`); a
     dashed line between two bars marks each break (``(year, label)``: the first year counted
     the new way) between them."""
-    _style()
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
-    sns.barplot(data=frame, x="label", y="value", color=PALETTE["borough"], ax=ax)
     years = list(frame["year"]) if "year" in frame else []
     shown = [(years.index(y), text) for y, text in breaks if y in years[1:]]  # by year: a year to date's labels name its months
     marks = tuple((frame["label"].iloc[i], text) for i, text in shown)
-    for i, text in shown:
-        _mark(ax, i - 0.5, text)
-    ax.set(xlabel="financial year", ylabel=unit, title=f"{label}: {borough}, by year")
+    plot = svg.Plot(list(frame["label"]), f"{label}: {borough}, by year", ylabel=unit, xlabel="financial year",
+                    series=[svg.Series(_values(frame["value"]), PALETTE["borough"], kind="bar")],
+                    marks=[(i - 0.5, text) for i, text in shown])
     years = list(frame["label"])
     values = [narrative.number(v) for v in frame["value"]]
     alt = (
@@ -168,7 +129,7 @@ def trend(frame: pd.DataFrame, label: str, borough: str, breaks=(), unit: str = 
     caption = f"{label} in {borough} by financial year, since the last break that makes years not comparable."
     if marks:
         caption += " A dashed line marks a break to interpret with caution."
-    return Chart("trend", _png(fig), alt, caption, table, (), marks)
+    return Chart("trend", plot.svg(), alt, caption, table, (), marks)
 
 
 def versus_london(frame: pd.DataFrame, label: str, borough: str, breaks=(),
@@ -176,25 +137,16 @@ def versus_london(frame: pd.DataFrame, label: str, borough: str, breaks=(),
     """The borough against London as an index (the base year = 100: the first shown that is
     not a lockdown year, see :func:`cspbook.compute.indicators.index_base`); the lines are
     split, and marked, at each break (``(year, label)``)."""
-    _style()
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
     years = list(frame["year"]) if "year" in frame else []
     labels = list(frame["label"])
     marks = tuple((labels[years.index(y)], text) for y, text in breaks if y in years[1:])
     runs = segments(years, [y for y, _ in breaks])
-    x = list(range(len(labels)))
-    for column, area, colour, style in (("index", borough, PALETTE["borough"], "-"), ("london_index", "London", PALETTE["london"], "--")):
-        for k, run in enumerate(runs):
-            ax.plot([x[i] for i in run], frame[column].iloc[run], marker="o", linestyle=style, color=colour,
-                    label=area if k == 0 else None)
-    for y, text in marks:
-        _mark(ax, labels.index(y) - 0.5, text)
-    ax.set_xticks(x, labels)
-    ax.axhline(100, color="#666666", linewidth=0.8)
     base = frame.loc[frame["index"].round(9) == 100, "label"] if len(frame) else pd.Series(dtype=str)
     first = base.iloc[0] if len(base) else (labels[0] if labels else "")
-    ax.set(xlabel="financial year", ylabel=f"index ({first} = 100)", title=f"{label}: {borough} and London")
-    ax.legend(title="", frameon=False)
+    plot = svg.Plot(labels, f"{label}: {borough} and London", ylabel=f"index ({first} = 100)", xlabel="financial year",
+                    series=[svg.Series(_values(frame["index"]), PALETTE["borough"], borough, runs=runs),
+                            svg.Series(_values(frame["london_index"]), PALETTE["london"], "London", dashed=True, runs=runs)],
+                    marks=[(_between(labels, y), text) for y, text in marks], reference=100.0)
     if len(frame):
         end_b, end_l = frame["index"].iloc[-1], frame["london_index"].iloc[-1]
         alt = (
@@ -211,7 +163,7 @@ def versus_london(frame: pd.DataFrame, label: str, borough: str, breaks=(),
     caption = f"{label}: {borough} against London ({london}), {first} = 100."
     if marks:
         caption += " The lines are not joined across a break in the police data (dashed line)."
-    return Chart("london", _png(fig), alt, caption, table,
+    return Chart("london", plot.svg(), alt, caption, table,
                  tuple(tuple(labels[i] for i in run) for run in runs), marks)
 
 
@@ -219,19 +171,15 @@ def by_period(frame: pd.DataFrame, label: str, borough: str, unit: str, london_n
     """A published value per period (a rate or a share, no counts:
     :func:`cspbook.compute.open_series.values_by_period`), the borough's line beside
     London's where the source gives London; ``london_note`` says why when it does not."""
-    _style()
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
-    x = list(range(len(frame)))
     labels = list(frame["label"])
     has_london = bool(len(frame)) and frame["london_value"].notna().any()
-    ax.plot(x, frame["value"], marker="o", color=PALETTE["borough"], label=borough)
+    drawn = [svg.Series(_values(frame["value"]), PALETTE["borough"], borough)]
     if has_london:
-        ax.plot(x, frame["london_value"], marker="o", linestyle="--", color=PALETTE["london"], label="London")
+        drawn.append(svg.Series(_values(frame["london_value"]), PALETTE["london"], "London", dashed=True))
     rolling = bool(labels) and all(str(p).startswith("12 months to ") for p in labels)  # the axis says it once
     ticks = [str(p)[len("12 months to "):] for p in labels] if rolling else labels
-    ax.set_xticks(x, ticks, rotation=30 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
-    ax.set(xlabel="12 months to the quarter end" if rolling else "", ylabel=unit, title=f"{label}: {borough}" + (" and London" if has_london else ""))
-    ax.legend(title="", frameon=False)
+    plot = svg.Plot(ticks, f"{label}: {borough}" + (" and London" if has_london else ""), ylabel=unit,
+                    xlabel="12 months to the quarter end" if rolling else "", series=drawn)
 
     def said(v) -> str:  # a share to one decimal (its counts are rounded, not its share), a rate whole
         return "no figure" if pd.isna(v) else f"{v:.1f}" if unit.startswith("%") else narrative.number(v)
@@ -250,4 +198,4 @@ def by_period(frame: pd.DataFrame, label: str, borough: str, unit: str, london_n
     caption = f"{label} ({unit}), {borough}" + (" and London" if has_london else "") + ", by published period."
     if not has_london and london_note:
         caption += f" {london_note[:1].upper()}{london_note[1:]}."
-    return Chart("periods", _png(fig), alt, caption, pd.DataFrame(columns))
+    return Chart("periods", plot.svg(), alt, caption, pd.DataFrame(columns))

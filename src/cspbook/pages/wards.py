@@ -9,9 +9,9 @@ import pandas as pd
 from cspbook import words
 from cspbook.compute import wards
 from cspbook.definitions import periods
-from cspbook.pages import narrative
+from cspbook.pages import narrative, svg
 from cspbook.pages.markup import HTML, esc, figure, html_table
-from cspbook.pages.plots import PALETTE, Chart, _png, _style, plt
+from cspbook.pages.plots import PALETTE, Chart
 
 AIRPORT = "Aviation Security (SO18)"  # the ward files' area for crimes at Heathrow (not a borough)
 NO_FILES = ("The MPS ward files (recorded crime by ward, London Datastore) are not among the cached open files, "
@@ -20,17 +20,14 @@ NO_FILES = ("The MPS ward files (recorded crime by ward, London Datastore) are n
 
 def chart(table: pd.DataFrame, label: str, borough: str, year: int) -> Chart:
     """The wards as horizontal bars, most offences at the top."""
-    _style()
     n = len(table)
-    fig, ax = plt.subplots(figsize=(7.5, max(2.5, 0.26 * n + 0.8)))
-    ax.barh(table["ward"][::-1], table["value"][::-1], color=PALETTE["borough"])
-    ax.set(xlabel=f"offences in {periods.label(year)}", ylabel="", title=f"{label}: {borough}, by ward")
-    ax.tick_params(axis="y", labelsize=8.5)
+    image = svg.hbars([str(w) for w in table["ward"]], [float(v) for v in table["value"]], PALETTE["borough"],
+                      f"{label}: {borough}, by ward", f"offences in {periods.label(year)}")
     top, low = table.iloc[0], table.iloc[-1]
     alt = (f"Bar chart of {label.lower()} in each of {borough}'s {n} wards in {periods.label(year)}, most first: "
            f"{top['ward']} had the most ({narrative.number(top['value'])}), {low['ward']} the fewest ({narrative.number(low['value'])}).")
     data = pd.DataFrame({"Ward": list(table["ward"]), f"Offences {periods.label(year)}": table["value"].astype("int64").to_numpy()})
-    return Chart("wards", _png(fig), alt, f"{label} by ward, {borough}, {periods.label(year)} (crimes with a known ward).", data)
+    return Chart("wards", image, alt, f"{label} by ward, {borough}, {periods.label(year)} (crimes with a known ward).", data)
 
 
 def rows(table: pd.DataFrame, year: int) -> pd.DataFrame:
