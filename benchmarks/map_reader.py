@@ -1,13 +1,13 @@
 """What a borough map costs a warm kernel, two ways side by side in one run: the light reader
-(:mod:`cspbook.data.boundaries`: ``json`` + numpy, drawn as one matplotlib PolyCollection by
+(:mod:`cspbook.data.boundaries`: ``json`` + numpy, written as SVG paths by
 :mod:`cspbook.pages.maps`) against geopandas/shapely (``geopandas.read_file`` with pyogrio,
 ``GeoDataFrame.plot(column=...)``).
 
     .venv/bin/python benchmarks/map_reader.py [--runs 5] [--geopandas-path DIR] [--geojson FILE]
 
 Each way runs in fresh Python processes that first import what a warm kernel already holds
-(``cspbook.pages.plots``: pandas, matplotlib, seaborn), then time the first map (imports, read,
-draw, PNG) and a second map (read and draw again, as the next notebook on the same kernel
+(``cspbook.pages.plots``: pandas), then time the first map (imports, read,
+draw: SVG for the light way, PNG for geopandas) and a second map (read and draw again, as the next notebook on the same kernel
 would), and the resident memory the map added (RSS after minus RSS before). geopandas is not a
 dependency of cspbook: give a folder it is installed in (``pip install --target DIR geopandas``)
 with ``--geopandas-path``. Medians of ``--runs`` processes.
@@ -39,7 +39,7 @@ def light():
     from cspbook.pages import maps
     shapes = boundaries.read(path)
     values = pd.Series({n: float(i) for i, n in enumerate(shapes.names) if n != "City of London"})
-    return len(maps.choropleth(shapes, values, "Barking and Dagenham", what="a test", kind="rate").png)
+    return len(maps.choropleth(shapes, values, "Barking and Dagenham", what="a test", kind="rate").image)
 
 def geo():
     import io
@@ -51,7 +51,8 @@ def geo():
     ax.set_axis_off()
     buf = io.BytesIO()
     ax.figure.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plots.plt.close(ax.figure)
+    import matplotlib.pyplot as plt
+    plt.close(ax.figure)
     return len(buf.getvalue())
 
 run = light if way == "light" else geo
@@ -77,7 +78,7 @@ def main(argv=None) -> int:
     parser.add_argument("--geojson", type=Path, default=GEOJSON)
     parser.add_argument("--geopandas-path", help="a folder geopandas, shapely and pyogrio are installed in (pip install --target)")
     args = parser.parse_args(argv)
-    results = {"light (json + PolyCollection)": measure("light", args.geojson, args.runs, None)}
+    results = {"light (json + SVG paths)": measure("light", args.geojson, args.runs, None)}
     try:
         results["geopandas + shapely"] = measure("geo", args.geojson, args.runs, args.geopandas_path)
     except subprocess.CalledProcessError as exc:

@@ -36,8 +36,12 @@ def test_all_plans_every_borough_s_book_and_a_london_front_page(with_templates):
     assert all(j.parameters["borough"] == "Barnet" for j in barnet)
     toc = london_edition.toc(front, jobs)
     assert toc["root"] == "book/london-2024-25/index"
-    assert [p["caption"] for p in toc["parts"]] == boroughs
-    assert toc["parts"][1]["chapters"][0] == {"file": "book/london-2024-25/barnet/overview", "title": "Overview"}
+    assert [p["caption"] for p in toc["parts"]] == [london_edition.PART]
+    chapters = toc["parts"][0]["chapters"]
+    assert [c["title"] for c in chapters] == boroughs  # a chapter per borough, its overview first
+    assert chapters[1]["file"] == "book/london-2024-25/barnet/overview"
+    assert chapters[1]["sections"][0] == {"file": "book/london-2024-25/barnet/violent_crime", "title": "Violent crime"}
+    assert len(chapters[1]["sections"]) == 11
 
 
 def test_all_with_several_years_is_refused(project, capsys):
@@ -93,7 +97,7 @@ def test_a_london_edition_of_three_boroughs_builds_with_its_front_page(edition, 
         assert len(got) == 3 * 32 and list(got.columns) == london.COLUMNS
         assert got["value"].tolist() == expected["value"].tolist() and got["borough"].tolist() == expected["borough"].tolist()
     toc = yaml.safe_load((home / "_toc.yml").read_text())
-    assert [p["caption"] for p in toc["parts"]] == BOROUGHS
+    assert [c["title"] for c in toc["parts"][0]["chapters"]] == BOROUGHS
     assert "book/london-2024-25/index.html" in (html / "index.html").read_text()
 
 

@@ -5,7 +5,7 @@ borough linking to its book), as a recipe:
 lock -> data (fetch if needed) -> snapshot of the inputs -> plan (the front page, then each borough's pages in its own
 folder, ``book/london-<year>/<borough>/``) -> execute all of them on one pool of warm kernels
 (the dataset is computed once, each borough's page context once, and unpickled by each kernel)
--> CSV downloads -> _toc.yml (a part per borough) -> Jupyter Book once -> every input checked
+-> CSV downloads -> _toc.yml (a chapter per borough) -> Jupyter Book once -> every input checked
 against the snapshot -> swap into _build/html.
 """
 
@@ -70,11 +70,19 @@ def planned(year: int, boroughs: list[str], manifest: dict, span: periods.Period
     return front_job(year, boroughs, manifest, span), jobs
 
 
+PART = "The boroughs' reports"
+
+
 def toc(front: Job, jobs: dict[str, list[Job]]) -> dict:
-    """The front page as the landing page, then a part per borough: its overview first."""
-    parts = [{"caption": borough, "chapters": [{"file": book._rel(j.output), "title": j.title} for j in pages]}
-             for borough, pages in jobs.items()]
-    return {"format": "jb-book", "root": book._rel(front.output), "parts": parts}
+    """The front page as the landing page, then a chapter per borough (its overview, titled
+    with its name) with its other pages as sections. The navigation of every page lists the
+    32 boroughs and the pages of its own borough only (``collapse_navbar``), not all 385: a list
+    a reader can use, and Sphinx no longer copies the whole tree into each page (the edition's
+    Sphinx run took 110 s, four fifths of it the navigation)."""
+    chapters = [{"file": book._rel(pages[0].output), "title": borough,
+                 "sections": [{"file": book._rel(j.output), "title": j.title} for j in pages[1:]]}
+                for borough, pages in jobs.items()]
+    return {"format": "jb-book", "root": book._rel(front.output), "parts": [{"caption": PART, "chapters": chapters}]}
 
 
 def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = None, mirror: Path | None = None,
