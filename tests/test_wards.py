@@ -12,6 +12,7 @@ import pytest
 from cspbook import definitions
 from cspbook.compute import wards
 from cspbook.data import wards as ward_files
+from cspbook.definitions import periods
 from cspbook.errors import DataFileError
 from cspbook.pages import wards as ward_page
 
@@ -74,7 +75,7 @@ def test_a_year_across_the_two_files_takes_each_month_once(ward_years, mirror):
 def test_the_chapter_states_the_gap_to_the_borough_figure_with_its_size(ward_years):
     table = wards.for_borough(ward_years, "violence_with_injury", "Hillingdon", 2024)
     total, borough_count = table["value"].sum(), 2060.0
-    ctx = SimpleNamespace(wards=ward_years, borough="Hillingdon", year=2024, year_label="2024-25")
+    ctx = SimpleNamespace(wards=ward_years, borough="Hillingdon", year=2024, year_label="2024-25", period=periods.Period(2024))
     rows = pd.DataFrame({"indicator": ["violence_with_injury"], "label": ["Violence with injury"], "source": ["mps"],
                          "value": [borough_count]})
     text = " ".join(p.markup for p in ward_page.parts(ctx, rows))
@@ -84,9 +85,36 @@ def test_the_chapter_states_the_gap_to_the_borough_figure_with_its_size(ward_yea
     assert 'id="fig-violence_with_injury-wards"' in text and text.count("<tr>") >= len(table)
 
 
+def test_a_year_to_date_counts_the_same_months_in_its_wards(mirror):
+    """A book of 2025-26 to date (April to November 2025) set its wards' whole year (the ward
+    files reach March 2026) beside the borough's eight months: 626 burglaries in the wards against
+    386 in the borough, and a change on the whole of 2024-25. Its wards now count its months, and
+    the year before the same months."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSPBOOK_HOME", str(_repo()))
+        to_date = wards.annual([ward_files.read(mirror / RECENT), ward_files.read(mirror / HISTORICAL)],
+                               definitions.indicators(), months=8)
+    raw = pd.read_csv(mirror / RECENT)
+    mine = raw[(raw["LookUp_BoroughName"] == "Barking and Dagenham") & raw["MinorText"].isin(BURGLARY)]
+    now, before = (mine.groupby("WardName")[_fy(y)[:8]].sum().sum(axis=1) for y in (2025, 2024))
+    table = wards.for_borough(to_date, "residential_burglary", "Barking and Dagenham", 2025).set_index("ward")
+    for ward in ("Mayesbrook", "Eastbury"):
+        assert table.loc[ward, "value"] == now[ward] and table.loc[ward, "previous_value"] == before[ward]
+    assert table["value"].sum() == now.sum()
+    period = periods.Period(2025, 8)
+    ctx = SimpleNamespace(wards=to_date, borough="Barking and Dagenham", year=2025, year_label="2025-26", period=period)
+    rows = pd.DataFrame({"indicator": ["residential_burglary"], "label": ["Residential burglary"], "source": ["mps"],
+                         "value": [386.0]})
+    text = " ".join(p.markup for p in ward_page.parts(ctx, rows))
+    assert "Residential burglary, 2025-26 to date (April to November 2025): the 19 wards" in text
+    assert "the same months of 2024-25 (April to November 2024)" in text
+    assert "Offences April to November 2025" in text and "Offences April to November 2024" in text
+    assert "Offences 2025-26" not in text and "Against 2024-25" not in text
+
+
 @pytest.mark.parametrize(("series", "said"), [("restated_2025", False), ("mps_2008_2018", True)])
 def test_a_borough_figure_from_other_categories_is_said_to_be(ward_years, project, series, said):
-    ctx = SimpleNamespace(wards=ward_years, borough="Barnet", year=2011, year_label="2011-12")
+    ctx = SimpleNamespace(wards=ward_years, borough="Barnet", year=2011, year_label="2011-12", period=periods.Period(2011))
     rows = pd.DataFrame({"indicator": ["violence_with_injury"], "label": ["Violence with injury"], "source": ["mps"],
                          "value": [2000.0], "series": [series]})
     text = " ".join(p.markup for p in ward_page.parts(ctx, rows))

@@ -22,11 +22,13 @@ TOP = 3
 _MEMO: dict = {}
 
 
-def annual(wides: list[pd.DataFrame], indicators) -> pd.DataFrame:
-    """Offences per indicator, ward and complete financial year (April to March), columns
-    ``indicator, borough, ward_code, ward, year, count``. Each month comes from one file: the
-    newest (the one reaching the latest month) that has it. A year is complete when the files
-    supply its 12 months.
+def annual(wides: list[pd.DataFrame], indicators, months: int = 12) -> pd.DataFrame:
+    """Offences per indicator, ward and financial year, columns ``indicator, borough, ward_code,
+    ward, year, count``: the first ``months`` months of each year from April (12: the whole year;
+    fewer: a year to date, so that its wards count the months its borough figure counts, and
+    the year before the same months). Each month comes from one file: the newest (the one
+    reaching the latest month) that has it. A year is counted when the files supply all of its
+    ``months`` months.
 
     >>> from cspbook.definitions import Indicator
     >>> w = pd.DataFrame({"borough": ["A", "A"], "ward_code": ["E1", "E1"], "ward": ["W", "W"], "major": ["M", "M"],
@@ -36,17 +38,21 @@ def annual(wides: list[pd.DataFrame], indicators) -> pd.DataFrame:
     >>> ind = Indicator("x", "X", "", "p", "mps", "offences", True, {"c": ("X",)})
     >>> annual([w], {"x": ind})[["ward", "year", "count"]].to_dict("records")
     [{'ward': 'W', 'year': 2011, 'count': 12}]
+    >>> annual([w], {"x": ind}, months=8)[["ward", "year", "count"]].to_dict("records")  # April to November
+    [{'ward': 'W', 'year': 2011, 'count': 8}]
     """
     owner = {}
     for i, wide in sorted(enumerate(wides), key=lambda p: max(_months(p[1])), reverse=True):
         for month in _months(wide):
             owner.setdefault(month, i)
-    years = pd.Series([m[:4] if int(m[4:]) >= 4 else str(int(m[:4]) - 1) for m in owner], index=list(owner)).astype(int)
-    complete = set(years.value_counts()[lambda n: n == 12].index)
+    owner = {m: i for m, i in owner.items() if (int(m[4:]) - 4) % 12 < months}  # the year's first ``months``
+    years = pd.Series([m[:4] if int(m[4:]) >= 4 else str(int(m[:4]) - 1) for m in owner], index=list(owner),
+                      dtype="object").astype(int)
+    complete = set(years.value_counts()[lambda n: n == months].index)
     parts = []
     mps = [ind for ind in indicators.values() if ind.source == "mps"]
     for i, wide in enumerate(wides):
-        cols = [m for m in _months(wide) if owner[m] == i and years[m] in complete]
+        cols = [m for m in _months(wide) if owner.get(m) == i and years[m] in complete]
         if not cols:
             continue
         fy = years[cols].to_numpy()
@@ -114,9 +120,10 @@ def gap(borough_count: float, ward_total: float) -> tuple[float, float]:
     return float(borough_count - ward_total), float((borough_count - ward_total) / borough_count * 100)
 
 
-def ward_years(cache: Path | None = None) -> pd.DataFrame | None:
-    """:func:`annual` of the ward files among the cached open files, None when there are none;
-    computed once per set of files (in the process and in ``.cspbook/wards/``)."""
+def ward_years(cache: Path | None = None, months: int = 12) -> pd.DataFrame | None:
+    """:func:`annual` of the ward files among the cached open files (``months``: of each year, as
+    there), None when there are none; computed once per set of files and months (in the process
+    and in ``.cspbook/wards/``)."""
     from cspbook.data import wards
 
     cache = Path(cache or config.cache_dir())
@@ -128,14 +135,15 @@ def ward_years(cache: Path | None = None) -> pd.DataFrame | None:
     parts = [f"{p.relative_to(cache).as_posix()}:{integrity.actual_sha256(p)}" for p in paths]
     parts += [sys.version, pd.__version__, fingerprint.tree(config.definitions_dir(), "*", recursive=False),
               fingerprint.tree(config.PACKAGE_DIR, "*.py")]
-    key = fingerprint.digest(*(p.encode() for p in parts))
+    key = f"{months:02d}-" + fingerprint.digest(*(p.encode() for p in parts))
     if key not in _MEMO:
-        _MEMO.clear()
-        _MEMO[key] = _saved_or_built(key, paths)
+        for old in [k for k in _MEMO if k[:3] == key[:3]]:  # the same months of older files
+            del _MEMO[old]
+        _MEMO[key] = _saved_or_built(key, paths, months)
     return _MEMO[key]
 
 
-def _saved_or_built(key: str, paths: list[Path]) -> pd.DataFrame:
+def _saved_or_built(key: str, paths: list[Path], months: int = 12) -> pd.DataFrame:
     import pickle
 
     from cspbook.data import wards
@@ -147,10 +155,10 @@ def _saved_or_built(key: str, paths: list[Path]) -> pd.DataFrame:
             return pickle.loads(payload)
         except Exception:  # noqa: BLE001 - an unreadable cache file is recomputed below
             pass
-    frame = annual([wards.read(p) for p in paths], definitions.indicators())
+    frame = annual([wards.read(p) for p in paths], definitions.indicators(), months)
     try:
         integrity.write_sealed(path, pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
-        for old in path.parent.glob("*.pickle"):
+        for old in path.parent.glob(f"{key[:3]}*.pickle"):  # the same months of older files
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:

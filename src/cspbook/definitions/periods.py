@@ -196,6 +196,15 @@ class Period:
         return months(self.start)[: self.months]
 
 
+def as_period(period: Period | int) -> Period:
+    """A period, or the whole financial year starting in ``period``.
+
+    >>> as_period(2024), as_period(Period(2025, 8))
+    (Period(start=2024, months=12), Period(start=2025, months=8))
+    """
+    return period if isinstance(period, Period) else Period(int(period))
+
+
 def parse_period(text: str) -> Period:
     """A period from its text: '2011-12' (the whole year) or '2025-26 to 2025-11'.
 

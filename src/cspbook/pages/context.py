@@ -88,7 +88,7 @@ def _london(data, report, period, shared: dict) -> tuple:
     outlines_key = ("outlines", integrity.actual_sha256(path) if path else None)  # the same file in each snapshot
     if outlines_key not in shared:
         shared[outlines_key] = boundaries.read(path) if path else None
-    return shared[side_key], shared[outlines_key], wards.ward_years()
+    return shared[side_key], shared[outlines_key], wards.ward_years(months=period.months)
 
 
 def _data_key(data) -> tuple:

@@ -58,18 +58,13 @@ def london_sentence(rows: pd.DataFrame, year: str, against: str = "the year befo
     return text + "."
 
 
-def as_period(period: periods.Period | int) -> periods.Period:
-    """A period, or the whole financial year starting in ``period``."""
-    return period if isinstance(period, periods.Period) else periods.Period(int(period))
-
-
 def columns(rows: pd.DataFrame, period: periods.Period | int) -> list[tuple[str, str]]:
     """(column key, heading) of the side-by-side table; a year to date names its months.
 
     >>> [h for _, h in columns(pd.DataFrame({"rate_per_1000": [float("nan")]}), periods.Period(2025, 8))][:3]
     ['Borough', 'Offences April to November 2025', 'Offences April to November 2024']
     """
-    period = as_period(period)
+    period = periods.as_period(period)
     cols = [("borough", "Borough"), ("value", f"Offences {period.heading}")]
     if has_rates(rows):
         cols += [("rate_per_1000", "Per 1,000 residents"), ("rate_rank", "Rank by rate (1 = highest; 95% interval)")]
@@ -181,7 +176,7 @@ def no_change_map(label: str, period: periods.Period | int) -> str:
     >>> print(no_change_map("Violence with injury", 2024))
     No map of the change, 2023-24 to 2024-25: no borough's change in violence with injury can be compared (the Methodology page lists the breaks in the police series).
     """
-    return (f"No map of the change, {as_period(period).change_name}: no borough's change in "
+    return (f"No map of the change, {periods.as_period(period).change_name}: no borough's change in "
             f"{label.lower()} can be compared (the Methodology page lists the breaks in the police series).")
 
 

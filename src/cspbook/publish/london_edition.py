@@ -111,7 +111,7 @@ def build_all(year: str, boroughs: list[str] | None = None, jobs: int | None = N
             from cspbook.compute import london, table, wards
 
             data = dataset.dataset()
-            wards.ward_years()  # computed once here, read by every kernel
+            wards.ward_years(months=span.months)  # computed once here, read by every kernel
             configs = {b: reports.load(b, start) for b in names}
             tables = {b: table.indicator_table(data, configs[b], period=span) for b in names}  # checks the year first
             log(f"the London edition of {periods.label(start)}: {words.plural(len(names), 'borough')}, {words.plural(len(every), 'notebook')}")
