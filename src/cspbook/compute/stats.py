@@ -193,6 +193,19 @@ def rank_interval(counts, populations, draws: int = 2000, seed: int = 17, level:
 
     counts = np.asarray(counts, dtype="float64")
     pops = np.asarray(populations, dtype="float64")
+    key = (counts.tobytes(), pops.tobytes(), draws, seed, level, higher_first)
+    if key not in _RANKS:  # a pure function of its inputs: kept across rebuilds of the preview
+        if len(_RANKS) >= 1024:
+            _RANKS.clear()
+        _RANKS[key] = _rank_interval(counts, pops, draws, seed, level, higher_first)
+    low, high, observed = _RANKS[key]
+    return pd.DataFrame({"rank": observed, "rank_low": low, "rank_high": high})
+
+
+_RANKS: dict = {}
+
+
+def _rank_interval(counts, pops, draws, seed, level, higher_first) -> tuple:
     sign = -1.0 if higher_first else 1.0
     observed = _min_ranks(sign * counts / pops)
     rng = np.random.default_rng(seed)
@@ -200,7 +213,7 @@ def rank_interval(counts, populations, draws: int = 2000, seed: int = 17, level:
     tail = (1 - level) / 2
     low = np.floor(np.quantile(ranks, tail, axis=0, method="lower")).astype("int64")
     high = np.ceil(np.quantile(ranks, 1 - tail, axis=0, method="higher")).astype("int64")
-    return pd.DataFrame({"rank": observed, "rank_low": low, "rank_high": high})
+    return low, high, observed
 
 
 def _min_ranks(values):
