@@ -175,3 +175,49 @@ def test_a_page_served_again_unchanged_is_not_reloaded_and_the_open_pages_are_kn
     assert not state.same_page("book/c.html", 2, 3) and not state.same_page("book/a.html", 0, 3)  # unknown: reload
     state.viewers.update({object(): "book/a.html", object(): preview.page_of("/")})
     assert state.viewed() == {"book/a.html", "index.html"}
+
+
+def test_the_rest_of_a_rebuild_waits_for_the_tabs_in_view_to_reload_but_not_for_long(site):
+    """After the pages in view are served, the rest of the book is rebuilt in the same process:
+    it waits until each tab whose page changed has come back with the new generation (its event
+    stream reopened), and at most the grace given, so that a tab that never comes back (closed)
+    cannot stop the rebuild."""
+    state = preview.State()
+    state.serve(site, {"book/a.html": (10, 1)})
+    state.arrived("book/a.html", 1)
+    assert state.wait_reloaded({"book/a.html"}, 1, timeout=0.01) and state.wait_reloaded(set(), 2, timeout=0.01)
+    threading.Timer(0.2, state.arrived, args=("book/a.html", 2)).start()  # the tab reloads 0.2 s later
+    started = time.monotonic()
+    assert state.wait_reloaded({"book/a.html"}, 2, timeout=10)
+    assert 0.15 < time.monotonic() - started < 5
+    state.arrived("book/a.html", 1)  # an older tab of the same page does not count as the reload
+    started = time.monotonic()
+    assert not state.wait_reloaded({"book/a.html", "book/b.html"}, 2, timeout=0.3)  # b's tab never came back
+    assert time.monotonic() - started >= 0.3
+
+
+def test_a_tab_s_event_stream_says_which_generation_it_loaded(site):
+    state = preview.State()
+    state.serve(site, {"book/a.html": (10, 1)})
+    app = preview.make_app(state)
+
+    async def connect():
+        scope = {"type": "http", "method": "GET", "path": "/_cspbook-preview/events", "headers": [(b"host", b"127.0.0.1")],
+                 "query_string": b"page=/book/a.html&generation=1", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+                 "scheme": "http", "root_path": "", "http_version": "1.1"}
+        sent = []
+
+        async def receive():
+            await asyncio.sleep(0.2)
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        try:
+            await asyncio.wait_for(app(scope, receive, send), 1)
+        except asyncio.TimeoutError:
+            pass
+
+    asyncio.run(connect())
+    assert state.arrivals == {"book/a.html": 1}

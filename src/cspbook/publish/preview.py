@@ -187,6 +187,9 @@ class Builder:
         return site
 
 
+RELOAD_GRACE = 1.0  # seconds the rest of a rebuild waits for the tabs showing the pages in view to reload
+
+
 class Superseded(Exception):
     """A newer save came while the rest of the book was rebuilt: its rebuild does the rest."""
 
@@ -311,9 +314,13 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
             if changed:
                 log(f"changed: {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}")
             def serve_first(site: Path) -> None:  # the pages in view, before the rest of the book
-                old = state.site
+                old, before, viewed = state.site, state.generation, state.viewed()
                 state.serve(site, builder.copied, phase="in view")
                 clean(sites, {site, *([old] if old else [])})
+                # the rest of the book waits until the tabs have reloaded (at most RELOAD_GRACE):
+                # rebuilt in this process at once, it held the interpreter while they loaded
+                changed = {page for page in viewed if not state.same_page(page, before, state.generation)}
+                state.wait_reloaded(changed, state.generation, RELOAD_GRACE)
 
             try:
                 site = builder.build(reload_data=changed is None or needs_data_reload(changed), viewed=state.viewed(),

@@ -38,6 +38,29 @@ class State:
     phase: str | None = None  # "in view": the pages the open tabs show are served, the rest is being rebuilt
     versions: dict = field(default_factory=dict)  # generation -> {page: what its file was copied from}
     viewers: dict = field(default_factory=dict)  # open event stream -> the page it shows
+    arrivals: dict = field(default_factory=dict)  # page -> the newest generation a tab showing it came back with
+
+    def __post_init__(self):
+        self.seen = threading.Condition(self.lock)
+
+    def arrived(self, page: str, generation: int) -> None:
+        """A tab showing ``page`` of ``generation`` opened its event stream (it has loaded the page)."""
+        with self.seen:
+            if generation > self.arrivals.get(page, -1):
+                self.arrivals[page] = generation
+            self.seen.notify_all()
+
+    def wait_reloaded(self, pages, generation: int, timeout: float) -> bool:
+        """Wait until a tab showing each of ``pages`` has come back with ``generation`` (it
+        reloaded), at most ``timeout`` seconds; whether they all did."""
+        deadline = time.monotonic() + timeout
+        with self.seen:
+            while not all(self.arrivals.get(page, -1) >= generation for page in pages):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.seen.wait(left)
+        return True
 
     def as_json(self) -> str:
         return json.dumps({"generation": self.generation, "error": self.error, "building": self.building,
@@ -154,6 +177,7 @@ def make_app(state: State):
         streams.add(inbox)
         with state.lock:
             state.viewers[inbox] = page
+        state.arrived(page, shown[0])
         inbox.put_nowait(state.as_json())
 
         def for_this_page(message: str) -> str:
