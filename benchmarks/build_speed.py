@@ -289,6 +289,22 @@ class Bench:
                     raise SystemExit("the preview stopped or hung:\n" + "".join(lines)[-4000:])
                 time.sleep(0.02)
 
+        def open_in_tab(page, path: str) -> None:
+            """Open ``path`` and wait until the preview knows the tab shows it (its event stream is
+            open), as for an analyst who has the page open before saving: ``load`` fires before the
+            page's event stream connects, and a save in between would find no page in view."""
+            import json
+            import urllib.request
+
+            page.goto(f"{url}{path}", wait_until="load")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with urllib.request.urlopen(f"{url}_cspbook-preview/state", timeout=5) as response:
+                    if path in json.loads(response.read())["viewing"]:
+                        return
+                time.sleep(0.02)
+            raise SystemExit(f"the preview never saw the tab on {path}")
+
         def tree_rss_mib() -> dict:
             """RSS of the preview process and of each of its children (the warm kernels), MiB."""
             sizes = []
@@ -312,7 +328,7 @@ class Bench:
                 for edit in range(1, edits + 1):
                     rebuilds = sum("rebuilt in" in line for line in list(lines))
                     if edit % 2:  # a sentence in the template, read on its page
-                        page.goto(f"{url}book/{book['year']}/{CHANGED_PAGE}.html", wait_until="load")
+                        open_in_tab(page, f"book/{book['year']}/{CHANGED_PAGE}.html")
                         import nbformat
 
                         nb = nbformat.read(template, as_version=4)
@@ -325,7 +341,7 @@ class Bench:
                         page.get_by_text(shown).first.wait_for(timeout=300_000)
                         p.append(time.perf_counter() - started)
                     else:  # one partner figure, read on the page that shows it
-                        page.goto(f"{url}book/2011-12/reoffending.html", wait_until="load")
+                        open_in_tab(page, "book/2011-12/reoffending.html")
                         value = 64 + edit // 2  # 65, 66, ...: each edit shows a new figure
                         new = f"drug_treatment_completion,57,{value},"
                         text = partner.read_text(encoding="utf-8")
