@@ -215,9 +215,39 @@ def test_a_tab_s_event_stream_says_which_generation_it_loaded(site):
             sent.append(message)
 
         try:
-            await asyncio.wait_for(app(scope, receive, send), 1)
+            await asyncio.wait_for(app(scope, receive, send), 10)
         except asyncio.TimeoutError:
             pass
 
     asyncio.run(connect())
     assert state.arrivals == {"book/a.html": 1}
+
+
+def test_the_kernels_are_primed_on_chapters_in_the_background_and_a_failure_is_ignored(tmp_path, monkeypatch):
+    """The preview's first build finds every page up to date and runs no kernel: the kernels
+    then run two chapters each in the background (output thrown away), so the first edit finds
+    them at their working size; a priming run that fails (the pool closing, a bad page) is
+    nobody's concern."""
+    from types import SimpleNamespace
+
+    ran, done = [], threading.Event()
+
+    class Pool:
+        size = 2
+
+        def execute_notebook(self, template, output, parameters, cwd=None, env=None):
+            ran.append((threading.current_thread().name, template, parameters["priority"], Path(output).parent))
+            if len(ran) == 4:
+                done.set()
+            if parameters["priority"] == "asb":
+                raise RuntimeError("a priming run failed")
+
+    monkeypatch.setattr(preview, "preview_dir", lambda: tmp_path)
+    builder = object.__new__(preview.Builder)
+    builder.pool = Pool()
+    jobs = [SimpleNamespace(template=Path("priority.ipynb"), parameters={"priority": p}) for p in ("violent_crime", "asb")]
+    builder.prime(jobs)
+    assert done.wait(10)
+    assert sorted(r[2] for r in ran) == ["asb", "asb", "violent_crime", "violent_crime"]
+    assert {r[0] for r in ran} == {"cspbook-prime-0", "cspbook-prime-1"}  # one thread per kernel, in the background
+    assert {r[3] for r in ran} == {tmp_path / "prime"}  # never into the book

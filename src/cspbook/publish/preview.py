@@ -29,6 +29,7 @@ import contextlib
 import os
 import shutil
 import sys
+import threading
 import time
 import webbrowser
 from pathlib import Path
@@ -93,6 +94,25 @@ class Builder:
 
             self.pool = pool.Pool(self.jobs, plan.work_dir() / "running", env=plan.KERNEL_ENV, cwd=config.home())
 
+    def prime(self, jobs: list) -> None:
+        """Run the notebooks of ``jobs`` on the kernels of the pool just opened, in the
+        background, their output thrown away (each of the pool's threads runs them all, so
+        each kernel runs about as many): each kernel then holds what a page works with (the
+        dataset and the page context, about 80 MiB) before the first edit needs it, so the
+        first edit runs as fast as the next and the preview starts at its working size. A
+        failure here is no one's concern: the edit that needs the kernel reports its own."""
+        pool, env, folder = self.pool, snapshot.kernel_env(), preview_dir() / "prime"
+        folder.mkdir(parents=True, exist_ok=True)
+
+        def run(number: int) -> None:
+            with contextlib.suppress(Exception):
+                for job in jobs:
+                    pool.execute_notebook(job.template, folder / f"{number}.ipynb", job.parameters, cwd=str(config.home()),
+                                          env=env)
+
+        for number in range(pool.size):
+            threading.Thread(target=run, args=(number,), name=f"cspbook-prime-{number}", daemon=True).start()
+
     def close(self) -> None:
         self.sphinx.close()
         if self.pool is not None:
@@ -136,12 +156,15 @@ class Builder:
                              csvtext.to_csv(london.side_by_side_for(data, spans[y], configs[y].headline))) for y in all_years]
 
                 first = in_view_first(planned, viewed) if serve is not None else []
-                if first or not plan.all_cached(planned):
+                will_run, opening = bool(first) or not plan.all_cached(planned), self.pool is None
+                if will_run or opening:  # the kernels start with the preview
                     self.open_pool()
                     if self.pool is not None:  # each page's context once, from the dataset in memory
                         from cspbook.pages import prepared
 
                         prepared.prepare([job.parameters for job in planned], self.shared)
+                        if opening and not will_run:  # nothing runs now: the kernels warm up on chapters
+                            self.prime([j for j in planned if Path(j.template).stem == "priority"][:2] or planned[:1])
                 started = time.monotonic()
                 self.timings = {"prepare": started - began}
                 if first:
