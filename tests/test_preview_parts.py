@@ -219,7 +219,9 @@ def test_a_tab_s_event_stream_says_which_generation_it_loaded(site):
         except asyncio.TimeoutError:
             pass
 
-    asyncio.run(connect())
+    thread = threading.Thread(target=asyncio.run, args=(connect(),))  # playwright may hold a loop in this thread
+    thread.start()
+    thread.join(timeout=30)
     assert state.arrivals == {"book/a.html": 1}
 
 
@@ -243,10 +245,8 @@ def test_the_kernels_are_primed_on_chapters_in_the_background_and_a_failure_is_i
                 raise RuntimeError("a priming run failed")
 
     monkeypatch.setattr(preview, "preview_dir", lambda: tmp_path)
-    builder = object.__new__(preview.Builder)
-    builder.pool = Pool()
     jobs = [SimpleNamespace(template=Path("priority.ipynb"), parameters={"priority": p}) for p in ("violent_crime", "asb")]
-    builder.prime(jobs)
+    preview.prime(Pool(), jobs)
     assert done.wait(10)
     assert sorted(r[2] for r in ran) == ["asb", "asb", "violent_crime", "violent_crime"]
     assert {r[0] for r in ran} == {"cspbook-prime-0", "cspbook-prime-1"}  # one thread per kernel, in the background

@@ -94,25 +94,6 @@ class Builder:
 
             self.pool = pool.Pool(self.jobs, plan.work_dir() / "running", env=plan.KERNEL_ENV, cwd=config.home())
 
-    def prime(self, jobs: list) -> None:
-        """Run the notebooks of ``jobs`` on the kernels of the pool just opened, in the
-        background, their output thrown away (each of the pool's threads runs them all, so
-        each kernel runs about as many): each kernel then holds what a page works with (the
-        dataset and the page context, about 80 MiB) before the first edit needs it, so the
-        first edit runs as fast as the next and the preview starts at its working size. A
-        failure here is no one's concern: the edit that needs the kernel reports its own."""
-        pool, env, folder = self.pool, snapshot.kernel_env(), preview_dir() / "prime"
-        folder.mkdir(parents=True, exist_ok=True)
-
-        def run(number: int) -> None:
-            with contextlib.suppress(Exception):
-                for job in jobs:
-                    pool.execute_notebook(job.template, folder / f"{number}.ipynb", job.parameters, cwd=str(config.home()),
-                                          env=env)
-
-        for number in range(pool.size):
-            threading.Thread(target=run, args=(number,), name=f"cspbook-prime-{number}", daemon=True).start()
-
     def close(self) -> None:
         self.sphinx.close()
         if self.pool is not None:
@@ -164,7 +145,7 @@ class Builder:
 
                         prepared.prepare([job.parameters for job in planned], self.shared)
                         if opening and not will_run:  # nothing runs now: the kernels warm up on chapters
-                            self.prime([j for j in planned if Path(j.template).stem == "priority"][:2] or planned[:1])
+                            prime(self.pool, [j for j in planned if Path(j.template).stem == "priority"][:2] or planned[:1])
                 started = time.monotonic()
                 self.timings = {"prepare": started - began}
                 if first:
@@ -208,6 +189,26 @@ class Builder:
         self.site = site
         self.timings["copy"] = time.monotonic() - started
         return site
+
+
+def prime(pool, jobs: list) -> None:
+    """Run the notebooks of ``jobs`` on the kernels of ``pool`` (just opened), in the
+    background, their output thrown away (each of the pool's threads runs them all, so each
+    kernel runs about as many): each kernel then holds what a page works with (the dataset and
+    the page context, about 80 MiB) before the first edit needs it, so the first edit runs as
+    fast as the next and the preview starts at its working size. A failure here is no one's
+    concern: the edit that needs the kernel reports its own."""
+    env, folder = snapshot.kernel_env(), preview_dir() / "prime"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def run(number: int) -> None:
+        with contextlib.suppress(Exception):
+            for job in jobs:
+                pool.execute_notebook(job.template, folder / f"{number}.ipynb", job.parameters, cwd=str(config.home()),
+                                      env=env)
+
+    for number in range(pool.size):
+        threading.Thread(target=run, args=(number,), name=f"cspbook-prime-{number}", daemon=True).start()
 
 
 RELOAD_GRACE = 1.0  # seconds the rest of a rebuild waits for the tabs showing the pages in view to reload
