@@ -161,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     except CspbookError as exc:
         if args.debug:
             raise
-        if signals.received():  # the error came of stopping for the signal (e.g. a kernel it killed)
+        stopped_by = signals.received()
+        if stopped_by:  # the error came of stopping for the signal (e.g. a kernel it killed)
             print(f"cspbook: interrupted{AFTER_INTERRUPT.get(args.command, '')}", file=sys.stderr)
-            return 128 + signals.received()
+            return 128 + stopped_by
         print(f"cspbook: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:  # also signals.Interrupted (SIGTERM)

@@ -93,7 +93,7 @@ def dataset(cache: Path | None = None) -> Dataset:
     cache = cache or config.cache_dir()
     manifest = verified_manifest(cache)  # the files' bytes, read now, are the manifest's
     manifest = {**manifest, "open": open_fetch.verified_manifest(cache)}  # the open sources, checked alike
-    key = (where, tuple((f["name"], f["sha256"]) for f in manifest.get("files", [])), tuple(_shas(manifest["open"] or {})))
+    key = (where, *files_key(manifest))
     if key not in _MEMO:
         _MEMO.clear()
         _MEMO[key] = _saved_or_built(manifest, cache)
@@ -118,6 +118,13 @@ def saved_path(manifest: dict, cache: Path) -> Path:
               fingerprint.tree(config.PACKAGE_DIR, "*.py")]  # every stage package
     key = fingerprint.digest(*(part.encode() for part in parts))
     return config.work_dir() / "dataset" / f"{key}.pickle"
+
+
+def files_key(manifest: dict) -> tuple:
+    """The files a dataset is computed from, as a key: the name and sha256 of each MPS file and
+    of each open file (a manifest as fetched, or a Dataset's own ``manifest``)."""
+    return (tuple((f.get("name"), f.get("sha256")) for f in manifest.get("files", [])),
+            tuple((f.get("name"), f.get("sha256")) for f in (manifest.get("open") or {}).get("files", [])))
 
 
 def _shas(manifest: dict) -> list[str]:

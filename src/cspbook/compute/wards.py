@@ -135,9 +135,10 @@ def ward_years(cache: Path | None = None, months: int = 12) -> pd.DataFrame | No
     parts = [f"{p.relative_to(cache).as_posix()}:{integrity.actual_sha256(p)}" for p in paths]
     parts += [sys.version, pd.__version__, fingerprint.tree(config.definitions_dir(), "*", recursive=False),
               fingerprint.tree(config.PACKAGE_DIR, "*.py")]
-    key = f"{months:02d}-" + fingerprint.digest(*(p.encode() for p in parts))
+    prefix = f"{months:02d}-"  # a frame per months counted; a newer set of files replaces that months' frame
+    key = prefix + fingerprint.digest(*(p.encode() for p in parts))
     if key not in _MEMO:
-        for old in [k for k in _MEMO if k[:3] == key[:3]]:  # the same months of older files
+        for old in [k for k in _MEMO if k.startswith(prefix)]:
             del _MEMO[old]
         _MEMO[key] = _saved_or_built(key, paths, months)
     return _MEMO[key]
@@ -158,7 +159,7 @@ def _saved_or_built(key: str, paths: list[Path], months: int = 12) -> pd.DataFra
     frame = annual([wards.read(p) for p in paths], definitions.indicators(), months)
     try:
         integrity.write_sealed(path, pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
-        for old in path.parent.glob(f"{key[:3]}*.pickle"):  # the same months of older files
+        for old in path.parent.glob(f"{months:02d}-*.pickle"):  # the same months of older files
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:

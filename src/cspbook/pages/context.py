@@ -95,7 +95,4 @@ def _data_key(data) -> tuple:
     """The files a dataset was computed from and the months of each year it counts: the same
     for the dataset unpickled again by a later rebuild (the definitions it also depends on
     are the caller's to keep: the preview forgets what is shared when they change)."""
-    manifest = data.manifest or {}
-    files = tuple((f.get("name"), f.get("sha256")) for f in manifest.get("files", []))
-    opened = tuple((f.get("name"), f.get("sha256")) for f in (manifest.get("open") or {}).get("files", []))
-    return files, opened, data.months_counted
+    return (*dataset.files_key(data.manifest or {}), data.months_counted)
