@@ -14,7 +14,7 @@ import pandas as pd
 from cspbook.definitions import periods
 from cspbook.pages import narrative, svg
 
-PALETTE = {"borough": "#1b5e8c", "london": "#b35806", "shade": "#e8e8e8"}
+PALETTE = {"borough": "#1b5e8c", "london": "#b35806"}
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ INK = "#262626"
 MUTED = "#555555"
 GRID = "#d9d9d9"
 BREAK = "#333333"
+SHADE = "#e8e8e8"  # the reported year behind the lines
 
 # advance widths of DejaVu Sans (the widest of the fonts named above) in ems, by character class
 _NARROW = set("iljtfI.,:;'|!() []")
@@ -175,7 +176,7 @@ class Plot:
         if self.shade is not None:
             a, b, _ = self.shade
             out.append(f'<rect x="{x_at(a - 0.5):.1f}" y="{top:.1f}" width="{band * (b - a + 1):.1f}" '
-                       f'height="{plot_h:.1f}" fill="#e8e8e8"/>')
+                       f'height="{plot_h:.1f}" fill="{SHADE}"/>')
         for t, said in zip(ticks, labels):
             y = y_at(t)
             out.append(f'<line x1="{left:.1f}" x2="{left + plot_w:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" stroke-width="1"/>')
@@ -221,7 +222,7 @@ class Plot:
     def _legend_items(self) -> list[tuple]:
         items = []
         if self.shade is not None and self.shade[2]:
-            items.append(("area", "#e8e8e8", self.shade[2], False))
+            items.append(("area", SHADE, self.shade[2], False))
         items += [(s.kind, s.colour, s.label, s.dashed) for s in self.series if s.label]
         return items
 
