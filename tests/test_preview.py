@@ -275,8 +275,10 @@ def test_a_template_save_reloads_the_pages_in_view_before_the_rest_of_the_book(l
             open_page(tab, preview.url + f"book/{YEAR}/{name}.html")
             tab.on("framenavigated", lambda frame, name=name: loads[name].append(frame.url)
                    if frame == tabs[name].main_frame else None)
-        preview.watch.until(lambda: set(preview.state()["viewing"]) == {f"book/{YEAR}/{n}.html" for n in tabs},
-                            "both tabs told the preview which page they show", timeout=30)
+        # a tab opens its event stream once it has loaded and painted, through the route of
+        # `watch`, which Playwright's sync API serves only during a call: wait inside one
+        preview.watch.until(lambda: tabs["asb"].wait_for_timeout(20) or set(preview.state()["viewing"])
+                            == {f"book/{YEAR}/{n}.html" for n in tabs}, "both tabs told the preview which page they show", timeout=30)
         count = preview.rebuilds()
         edit_sentence(last_good.home, "Shown first in the open tabs.", code=True)  # the chapters run
         tabs["violent_crime"].locator("#cspbook-preview-rebuilding").wait_for(state="attached", timeout=60_000)

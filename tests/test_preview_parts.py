@@ -30,7 +30,8 @@ def request(app, path: str, headers: dict | None = None) -> tuple[int, dict, byt
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+    path, _, query = path.partition("?")
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
              "root_path": "", "scheme": "http", "server": ("127.0.0.1", 80), "http_version": "1.1",
              "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]}
     # in a thread of its own: playwright's sync API may hold an event loop in this one
@@ -64,10 +65,25 @@ def test_an_html_page_is_served_with_the_script_of_its_generation_and_never_cach
     assert b"livereload" not in (site / "index.html").read_bytes()  # added as served, not written
 
 
-def test_other_files_are_served_as_they_are(site):
-    status, headers, body = request(preview.make_app(preview.State(generation=1, site=site)), "/_static/style.css")
+def test_other_files_are_served_as_they_are_and_kept_by_the_browser_only_if_it_asks_first(site, tmp_path):
+    state = preview.State(generation=1, site=site)
+    app = preview.make_app(state)
+    status, headers, body = request(app, "/_static/style.css")
     assert (status, body) == (200, b"body { color: black }")
-    assert headers["cache-control"] == "no-store"
+    assert headers["cache-control"] == "no-cache" and headers["etag"]  # revalidated on every use
+    status, again, body = request(app, "/_static/style.css", {"If-None-Match": headers["etag"]})
+    assert (status, body) == (304, b"")  # unchanged: the browser keeps what it parsed
+    changed = tmp_path / "site2"
+    shutil.copytree(site, changed)
+    time.sleep(0.01)
+    (changed / "_static" / "style.css").write_text("body { color: navy }")
+    state.serve(changed, {})
+    status, _, body = request(app, "/_static/style.css", {"If-None-Match": headers["etag"]})
+    assert (status, body) == (200, b"body { color: navy }")  # a new generation's file is sent again
+    status, headers, _ = request(app, "/_static/style.css?digest=55c26ed414f5f8a31ebb")
+    assert status == 200 and headers["cache-control"] == "max-age=86400, immutable"  # the theme's, by its build
+    status, headers, _ = request(app, "/_static/style.css?v=17aa17f0")
+    assert status == 200 and headers["cache-control"] == "no-cache"  # Sphinx's checksum: asked again each time
 
 
 def test_the_script_and_the_state_have_their_own_addresses(site):

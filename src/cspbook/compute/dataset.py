@@ -115,7 +115,7 @@ def saved_path(manifest: dict, cache: Path) -> Path:
     parts += [f"open/{f['name']}:{f['sha256']}" for f in (manifest.get("open") or {}).get("files", [])]
     parts += [sys.version, pd.__version__, np.__version__,
               fingerprint.tree(config.definitions_dir(), "*", recursive=False),
-              fingerprint.tree(config.PACKAGE_DIR, "*.py")]  # every stage package
+              fingerprint.library()]  # every stage package
     key = fingerprint.digest(*(part.encode() for part in parts))
     return config.work_dir() / "dataset" / f"{key}.pickle"
 

@@ -134,7 +134,7 @@ def ward_years(cache: Path | None = None, months: int = 12) -> pd.DataFrame | No
     # a new folder each time an input changes, and the frame is the same for the same bytes
     parts = [f"{p.relative_to(cache).as_posix()}:{integrity.actual_sha256(p)}" for p in paths]
     parts += [sys.version, pd.__version__, fingerprint.tree(config.definitions_dir(), "*", recursive=False),
-              fingerprint.tree(config.PACKAGE_DIR, "*.py")]
+              fingerprint.library()]
     prefix = f"{months:02d}-"  # a frame per months counted; a newer set of files replaces that months' frame
     key = prefix + fingerprint.digest(*(p.encode() for p in parts))
     if key not in _MEMO:

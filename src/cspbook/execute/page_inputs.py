@@ -18,6 +18,8 @@ byte for byte what the cache held.
 The partner file is read with the standard library (no pandas: the no-change build path
 stays cheap). A file that cannot be read as CSV counts whole for every page that shows any
 partner figure; the build then stops on it with a clear message before running anything.
+
+Every page also reads the open files of ``data/raw/open`` (boundaries, wards): :func:`open_digest`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 
-from cspbook import definitions, fingerprint
+from cspbook import config, definitions, fingerprint
 from cspbook.definitions import reports
 
 SUPPLIER_COLUMNS = ("indicator", "supplied_by", "source")
@@ -55,10 +57,11 @@ def shown(page: str, report: reports.Report) -> tuple[frozenset[str], bool]:
     return NOTHING, suppliers
 
 
-def partner_digest(page: str, borough: str, year: int) -> bytes:
+def partner_digest(page: str, borough: str, year: int, report: reports.Report | None = None) -> bytes:
     """What of ``borough``'s partner figures for ``year`` the page ``page`` shows, as bytes
-    for its cache key (b"" when it shows none)."""
-    indicators, suppliers = shown(page, reports.load(borough, year))
+    for its cache key (b"" when it shows none). ``report``: the report configuration of
+    ``borough`` and ``year`` when the caller has it (read here otherwise)."""
+    indicators, suppliers = shown(page, report or reports.load(borough, year))
     if not indicators and not suppliers:
         return b""
     path = definitions.year_file("partner", borough, year, ".csv")
@@ -84,3 +87,16 @@ def _rows(raw: bytes) -> list[dict] | None:
     if "indicator" not in [str(name).strip() for name in reader.fieldnames or []]:
         return None
     return rows
+
+
+def open_digest() -> str:
+    """The bytes of the open files the pages read (boundaries, wards; ``data/raw/open``), their
+    manifest aside (a refetch of the same bytes changes its times only); '' when there are none.
+    Each file's sha256 is read once while its stat stays (:func:`cspbook.integrity.actual_sha256`)."""
+    from cspbook import integrity
+
+    opened = config.cache_dir() / "open"
+    if not opened.is_dir():
+        return ""
+    files = sorted(p for p in opened.rglob("*") if p.is_file() and p.name != "manifest.json")
+    return fingerprint.digest(*[f"{p.relative_to(opened)}\0{integrity.actual_sha256(p)}".encode() for p in files])

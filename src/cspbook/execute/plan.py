@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cspbook import config, fingerprint, logs, words
-from cspbook.definitions import periods
+from cspbook.definitions import periods, reports
 from cspbook.errors import BuildError
 from cspbook.execute import page_inputs, prose, snapshot, template_check
 from cspbook.execute.finalise import finalise, template_cell
@@ -72,18 +72,7 @@ def inputs_digest(manifest: dict) -> bytes:
     opened = [f["sha256"] for f in (manifest.get("open") or {}).get("files", [])]  # the open sources, when any
     data = json.dumps([f["sha256"] for f in manifest.get("files", [])] + opened).encode()
     defs = fingerprint.tree(config.definitions_dir(), "*.*", skip=("raw", "partner"))
-    lib = fingerprint.tree(config.PACKAGE_DIR, "*.py")
-    return fingerprint.digest(data, defs.encode(), lib.encode(), open_digest().encode()).encode()
-
-
-def open_digest() -> str:
-    """The bytes of the open files the pages read (boundaries, wards; ``data/raw/open``), their
-    manifest aside (a refetch of the same bytes changes its times only); '' when there are none."""
-    opened = config.cache_dir() / "open"
-    if not opened.is_dir():
-        return ""
-    files = sorted(p for p in opened.rglob("*") if p.is_file() and p.name != "manifest.json")
-    return fingerprint.digest(*[str(p.relative_to(opened)).encode() + b"\0" + p.read_bytes() for p in files])
+    return fingerprint.digest(data, defs.encode(), fingerprint.library().encode(), page_inputs.open_digest().encode()).encode()
 
 
 def last_month(manifest: dict) -> str | None:
@@ -103,6 +92,7 @@ def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, b
     common = inputs_digest(manifest)
     jobs, checked = [], set()
     for year in years:
+        report = reports.load(borough, year)  # once a year, not once a page (the partner figures each page shows)
         for name, title, priority in pages[year]:
             template = config.templates_dir() / f"{PRIORITY_TEMPLATE if priority else name}.ipynb"
             if not template.exists():
@@ -115,7 +105,7 @@ def plan(borough: str, years: list[int], pages: dict[int, list[tuple[str, str, b
             if priority:
                 params["priority"] = name
             key, code_key = keys(template.read_bytes(), json.dumps(params, sort_keys=True).encode(), title.encode(), common,
-                                 page_inputs.partner_digest(name, borough, year))
+                                 page_inputs.partner_digest(name, borough, year, report))
             output = (folder or config.year_dir(periods.label(year))) / f"{name}.ipynb"
             jobs.append(Job(name, year, title, template, output, params, key, code_key))
     return jobs
@@ -150,6 +140,11 @@ def cache_problem(job: Job) -> str | None:
     from cspbook import integrity
 
     return integrity.entry_problem(cached(job), job.template)
+
+
+def needs_kernel(job: Job) -> bool:
+    """Whether :func:`execute` runs ``job`` on a kernel: not cached, nor made from its prose."""
+    return cache_problem(job) != "" and executed_before(job) is None
 
 
 def all_cached(jobs: list[Job]) -> bool:

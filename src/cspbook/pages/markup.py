@@ -209,15 +209,31 @@ def figure(chart, fig_id: str) -> HTML:
     )
 
 
+_HIGHLIGHTED: dict[str, str] = {}  # source text -> its highlighted HTML (see :func:`highlighted`)
+
+
+def highlighted(code: str) -> str:
+    """``code`` (Python) as pygments' HTML, without the ``<pre>``. A pure function of the text,
+    remembered for the life of the process (not cleared between a warm kernel's notebooks:
+    it holds nothing a notebook computed): pygments takes 10-20 ms a function, and every
+    chapter shows the same seven."""
+    found = _HIGHLIGHTED.get(code)
+    if found is None:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+
+        if len(_HIGHLIGHTED) >= 1024:
+            _HIGHLIGHTED.clear()
+        found = _HIGHLIGHTED[code] = highlight(code, PythonLexer(), HtmlFormatter(nowrap=True))
+    return found
+
+
 def source(func) -> HTML:
     """The source code of a library function, as a highlighted block with its file."""
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
-
     code = inspect.getsource(func)
     module = inspect.getmodule(func).__name__
-    block = highlight(code, PythonLexer(), HtmlFormatter(nowrap=True))
+    block = highlighted(code)
     return HTML(
         f'<p class="cspbook-source">From <code>{esc(module)}.{esc(func.__name__)}</code> '
         f"(<code>src/{esc(module.replace('.', '/'))}.py</code>):</p>"

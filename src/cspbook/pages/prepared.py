@@ -10,8 +10,12 @@ is what it computed before.
 
 One file holds the contexts of every borough of one year (the London edition's 32): what they
 hold alike (the dataset, the ward table, the outlines, the boroughs side by side) is the same
-object in each, so the pickle stores it once (about 66 MB for 2024-25 with the open sources,
-and 0.1 MB more per borough) and a page unpickles it in a few hundredths of a second.
+object in each, so it is stored once (about 66 MB for 2024-25 with the open sources, and 0.1
+MB more per borough) and a page unpickles it in a few hundredths of a second. It is stored in
+a file of its own, ``shared-<sha256>.pickle``, named by its bytes, which the contexts' file
+names (:data:`SHARED`): a rebuild after an edit that leaves the data as they were (a partner
+figure, a report's text) writes only the small file of the contexts again, not the shared
+30-60 MB (the preview keeps the name while the objects are the same: :func:`prepare`'s ``shared``).
 
 The key is everything the contexts are computed from: the build's snapshot of the inputs (its
 folder is named by the digest of every input's bytes: data, definitions, templates), the
@@ -22,6 +26,7 @@ unreadable is computed again, as the other caches are.
 
 from __future__ import annotations
 
+import io
 import pickle
 import sys
 from pathlib import Path
@@ -38,7 +43,7 @@ def key(year: str, home: str | None) -> str | None:
     import pandas as pd
 
     parts = [inputs.name, str(year), str(home), sys.version, pd.__version__, np.__version__,
-             fingerprint.tree(config.PACKAGE_DIR, "*.py")]
+             fingerprint.library()]
     return fingerprint.digest(*(part.encode() for part in parts))
 
 
@@ -55,7 +60,7 @@ def load(borough: str, year: str, home: str | None):
     if payload is None:
         return None
     try:
-        return pickle.loads(payload).get(str(borough))
+        return _unsealed(payload).get(str(borough))
     except Exception:  # noqa: BLE001 - an unreadable entry: the page computes its context itself
         return None
 
@@ -80,24 +85,73 @@ def prepare(parameters: list[dict], shared: dict | None = None) -> list[Path]:
             continue
         target = path(name)
         payload = integrity.read_sealed(target)[0]
-        if payload is None or not _holds(payload, boroughs):
+        held = _holds(payload, boroughs) if payload is not None else None
+        if held is None:
             alike = {} if shared is None else shared
             contexts = {str(b): context.compute(b, year, home, alike) for b in boroughs}
             try:
-                integrity.write_sealed(target, pickle.dumps(contexts, protocol=pickle.HIGHEST_PROTOCOL))
+                held = _seal(target, contexts, alike)
             except OSError:  # a folder that cannot be written only costs the speed-up
                 continue
-        written.append(target)
+        written += [target, held]
     if written:
         for old in written[0].parent.glob("*"):
             if old not in written:
                 old.unlink(missing_ok=True)
-    return written
+    return written[::2]
 
 
-def _holds(payload: bytes, boroughs: list[str]) -> bool:
-    """Whether a sealed entry holds exactly the contexts of ``boroughs``."""
+SHARED = ("data", "london", "boundaries", "wards")  # a context's fields computed from the data alone
+
+
+def _seal(target: Path, contexts: dict, alike: dict) -> Path:
+    """Write ``contexts`` to ``target``, what they hold alike (:data:`SHARED`) to a file of its
+    own named by its bytes (unless ``alike`` says these very objects are written already); the
+    shared file."""
+    heavy = list({id(obj): obj for ctx in contexts.values() for obj in (getattr(ctx, f) for f in SHARED)}.values())
+    kept = alike.get(_SEALED)
+    if kept is not None and len(kept[0]) == len(heavy) and all(a is b for a, b in zip(kept[0], heavy)) \
+            and integrity.read_sealed(kept[1])[0] is not None:
+        shared_file = kept[1]
+    else:
+        data = pickle.dumps(heavy, protocol=pickle.HIGHEST_PROTOCOL)
+        shared_file = target.with_name(f"shared-{fingerprint.digest(data)}.pickle")
+        integrity.write_sealed(shared_file, data)
+        alike[_SEALED] = (heavy, shared_file)
+    index = {id(obj): i for i, obj in enumerate(heavy)}
+    inner = io.BytesIO()
+    pickler = pickle.Pickler(inner, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.persistent_id = lambda obj: ("shared", index[id(obj)]) if id(obj) in index else None
+    pickler.dump(contexts)
+    integrity.write_sealed(target, pickle.dumps((shared_file.name, list(contexts), inner.getvalue()),
+                                                 protocol=pickle.HIGHEST_PROTOCOL))
+    return shared_file
+
+
+_SEALED = ("prepared", "sealed")  # the key, in ``alike``, of the shared objects last written and their file
+
+
+def _unsealed(payload) -> dict:
+    """The contexts of a sealed entry, each load a fresh copy of every object (the shared ones
+    too, unpickled from their own file)."""
+    shared_name, _boroughs, inner = pickle.loads(payload)
+    heavy_payload, problem = integrity.read_sealed(config.work_dir() / "context" / shared_name)
+    if heavy_payload is None:
+        raise ValueError(f"the shared part {shared_name} is missing or damaged: {problem}")
+    heavy = pickle.loads(heavy_payload)
+    unpickler = pickle.Unpickler(io.BytesIO(inner))
+    unpickler.persistent_load = lambda pid: heavy[pid[1]]
+    return unpickler.load()
+
+
+def _holds(payload, boroughs: list[str]) -> Path | None:
+    """The shared file of a sealed entry that holds exactly the contexts of ``boroughs``, when
+    it is whole; else None."""
     try:
-        return list(pickle.loads(payload)) == [str(b) for b in boroughs]
+        shared_name, held, _inner = pickle.loads(payload)
     except Exception:  # noqa: BLE001 - unreadable: prepared again
-        return False
+        return None
+    shared_file = config.work_dir() / "context" / shared_name
+    if held != [str(b) for b in boroughs] or integrity.read_sealed(shared_file)[0] is None:
+        return None
+    return shared_file

@@ -58,17 +58,37 @@
     box.append(title, message, close);
   }
 
-  var source = new EventSource(events + "?page=" + encodeURIComponent(window.location.pathname) +
-    "&generation=" + generation);
-  source.addEventListener("state", function (event) {
-    var state = JSON.parse(event.data);
-    if (state.reload) {
-      source.close();
-      window.location.reload();
-      return;
-    }
-    generation = state.generation;
-    rebuilding(state.building);
-    show(state.error);
-  });
+  var connected = false;
+
+  function connect() {
+    if (connected) { return; }
+    connected = true;
+    var source = new EventSource(events + "?page=" + encodeURIComponent(window.location.pathname) +
+      "&generation=" + generation);
+    source.addEventListener("state", function (event) {
+      var state = JSON.parse(event.data);
+      if (state.reload) {
+        source.close();
+        window.location.reload();
+        return;
+      }
+      generation = state.generation;
+      rebuilding(state.building);
+      show(state.error);
+    });
+  }
+
+  // The event stream opens once the page is loaded and painted: the preview takes its opening
+  // as "this tab shows the page" and only then goes on with the rest of the book, so that the
+  // rest does not compete with the browser for the processor while the page is drawn. A tab in
+  // the background paints no frame: it connects after a fifth of a second all the same.
+  function afterPaint() {
+    requestAnimationFrame(function () { setTimeout(connect, 0); });
+    setTimeout(connect, 200);
+  }
+  if (document.readyState === "complete") {
+    afterPaint();
+  } else {
+    window.addEventListener("load", afterPaint, { once: true });
+  }
 })();

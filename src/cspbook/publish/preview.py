@@ -87,6 +87,7 @@ class Builder:
         self.copied: dict[str, tuple[int, int]] = {}
         self.sphinx = sphinx_run.Warm(config.home(), preview_dir() / "jb")  # one application, kept warm
         self.shared: dict = {}  # what every page's context holds alike, while the dataset stays (pages.prepared)
+        self.prepared_for = None  # the snapshot (and years) whose contexts were last sealed
 
     def open_pool(self) -> None:
         if plan.engine_name() == "warm" and self.pool is None:
@@ -140,12 +141,10 @@ class Builder:
                 will_run, opening = bool(first) or not plan.all_cached(planned), self.pool is None
                 if will_run or opening:  # the kernels start with the preview
                     self.open_pool()
-                    if self.pool is not None:  # each page's context once, from the dataset in memory
-                        from cspbook.pages import prepared
-
-                        prepared.prepare([job.parameters for job in planned], self.shared)
-                        if opening and not will_run:  # nothing runs now: the kernels warm up on chapters
-                            prime(self.pool, [j for j in planned if Path(j.template).stem == "priority"][:2] or planned[:1])
+                    seal_contexts(self, first or planned, planned)
+                    if opening and not will_run and self.pool is not None:  # nothing runs now: the kernels warm up
+                        seal_contexts(self, planned, planned, always=True)
+                        prime(self.pool, [j for j in planned if Path(j.template).stem == "priority"][:2] or planned[:1])
                 started = time.monotonic()
                 self.timings = {"prepare": started - began}
                 if first:
@@ -162,6 +161,7 @@ class Builder:
                     raise Superseded()
                 with snapshot.reading(inputs, keep_dataset=not reload_data):
                     started = time.monotonic()
+                    seal_contexts(self, planned, planned)
                     plan.execute(planned, self.jobs, log=self.log, progress=False, pool=self.pool)
                     texts = csv_texts()
                     self.timings["rest"] = time.monotonic() - started
@@ -189,6 +189,20 @@ class Builder:
         self.site = site
         self.timings["copy"] = time.monotonic() - started
         return site
+
+
+def seal_contexts(builder: Builder, jobs: list, planned: list, always: bool = False) -> None:
+    """Compute and seal the pages' contexts (:mod:`cspbook.pages.prepared`), each once, from
+    the dataset in memory, when one of ``jobs`` will run on ``builder``'s kernels (``always``:
+    in any case); not when they are cached or made from their prose (a template's sentence)."""
+    if builder.pool is None or not (always or any(plan.needs_kernel(job) for job in jobs)):
+        return
+    from cspbook.pages import prepared
+
+    key = (config.inputs(), tuple(sorted({(p["year"], p.get("home")) for p in (job.parameters for job in planned)})))
+    if key != builder.prepared_for:  # once per snapshot: the rest of the book finds them made
+        prepared.prepare([job.parameters for job in planned], builder.shared)
+        builder.prepared_for = key
 
 
 def prime(pool, jobs: list) -> None:
@@ -267,7 +281,7 @@ def release_memory() -> None:
 def _library_digest() -> str:
     from cspbook import fingerprint
 
-    return fingerprint.tree(config.PACKAGE_DIR, "*.py")
+    return fingerprint.library()
 
 
 def _forget_definitions(reload_data: bool) -> None:
@@ -340,6 +354,7 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
             def serve_first(site: Path) -> None:  # the pages in view, before the rest of the book
                 old, before, viewed = state.site, state.generation, state.viewed()
                 state.serve(site, builder.copied, phase="in view")
+                log(f"pages in view served in {time.monotonic() - started:.2f}s")
                 clean(sites, {site, *([old] if old else [])})
                 # the rest of the book waits until the tabs have reloaded (at most RELOAD_GRACE):
                 # rebuilt in this process at once, it held the interpreter while they loaded

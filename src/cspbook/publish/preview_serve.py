@@ -234,9 +234,10 @@ def make_app(state: State):
         if files is None:
             sites.clear()
             files = sites[site] = StaticFiles(directory=site, html=True)
-        scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k not in (b"if-none-match", b"if-modified-since")])
+        if _page_path(path):  # a page is always sent whole: the script goes into it as it is sent
+            scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k not in (b"if-none-match", b"if-modified-since")])
         try:
-            await files(scope, receive, _injecting(send, generation))
+            await files(scope, receive, _injecting(send, generation, _versioned(scope.get("query_string") or b"")))
         except HTTPException as exc:  # a page that does not exist: 404, no traceback
             await Response(f"{exc.detail}: {path}\n", status_code=exc.status_code, media_type="text/plain")(scope, receive, send)
 
@@ -249,15 +250,43 @@ def make_app(state: State):
     return app
 
 
-def _injecting(send, generation: int):
-    """An ASGI ``send`` that adds the script to an HTML body and forbids caching."""
+def _page_path(path: str) -> bool:
+    """Whether ``path`` asks for an HTML page (a file ending in .html, or a folder's index).
+
+    >>> _page_path("/book/2011-12/asb.html"), _page_path("/"), _page_path("/_static/styles/theme.css")
+    (True, True, False)
+    """
+    name = path.rsplit("/", 1)[-1]
+    return name == "" or name.endswith((".html", ".htm")) or "." not in name
+
+
+def _versioned(query: bytes) -> bool:
+    """Whether a file's address names its version: the theme's own styles and scripts
+    (``?digest=`` of the installed theme's build; they cannot change while the preview runs).
+
+    >>> _versioned(b"digest=55c26ed414f5f8a31ebb"), _versioned(b"v=17aa17f0"), _versioned(b"")
+    (True, False, False)
+    """
+    return any(part.startswith(b"digest=") for part in query.split(b"&"))
+
+
+def _injecting(send, generation: int, versioned: bool = False):
+    """An ASGI ``send`` that adds the script to an HTML body and forbids caching it. Any other
+    file (downloads, fonts, the book's own styles and scripts) keeps its validators and may be
+    kept by the browser if it asks first (``no-cache``): a reload then gets ``304 Not
+    Modified`` for what did not change, and Chromium reuses what it parsed and compiled; a
+    ``versioned`` one (the theme's, see :func:`_versioned`) is kept without asking. (Sphinx's
+    ``?v=`` checksums are not enough: a page Sphinx does not rewrite keeps an old one.)"""
     held: dict = {}
 
     async def wrapped(message):
         if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"etag", b"last-modified", b"cache-control")]
-            headers.append((b"cache-control", b"no-store"))
+            headers = list(message.get("headers", []))
             is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+            dropped = (b"etag", b"last-modified", b"cache-control") if is_html else (b"cache-control",)
+            headers = [(k, v) for k, v in headers if k.lower() not in dropped]
+            kept = b"max-age=86400, immutable" if versioned and message.get("status") == 200 else b"no-cache"
+            headers.append((b"cache-control", b"no-store" if is_html else kept))
             message = dict(message, headers=headers)
             if is_html:
                 held["start"], held["body"] = message, []
