@@ -32,7 +32,7 @@ class Context:
     reconciliation: pd.DataFrame
     london: pd.DataFrame | None = None  # the headline police measures of every borough (compute.london)
     boundaries: object = None  # the borough outlines (data.boundaries.Boundaries), None when not in the cache
-    wards: pd.DataFrame | None = None  # offences per ward and year (compute.wards.ward_years), None without ward files
+    wards: pd.DataFrame | None = None  # ward_years of its wards and Heathrow's (compute.wards), None without ward files
     period: periods.Period | None = None  # the year whole or to date; ``data`` counts its months of every year
 
     def __post_init__(self):
@@ -88,7 +88,21 @@ def _london(data, report, period, shared: dict) -> tuple:
     outlines_key = ("outlines", integrity.actual_sha256(path) if path else None)  # the same file in each snapshot
     if outlines_key not in shared:
         shared[outlines_key] = boundaries.read(path) if path else None
-    return shared[side_key], shared[outlines_key], wards.ward_years(months=period.months)
+    return shared[side_key], shared[outlines_key], _borough_wards(wards.ward_years(months=period.months), report.borough, shared)
+
+
+def _borough_wards(frame, borough: str, shared: dict):
+    """The rows of ``frame`` (every ward of London) that the borough's pages read: its own wards
+    and Heathrow's (:data:`cspbook.pages.wards.AIRPORT`); a tenth of a MB, not ten, in each
+    page's context. The same object while ``frame`` is (the preview's rebuilds)."""
+    from cspbook.pages.wards import AIRPORT
+
+    if frame is None:
+        return None
+    held = shared.get(("wards", borough))
+    if held is None or held[0] is not frame:
+        held = shared[("wards", borough)] = (frame, frame[frame["borough"].isin([borough, AIRPORT])].reset_index(drop=True))
+    return held[1]
 
 
 def _data_key(data) -> tuple:

@@ -261,13 +261,15 @@ def _page_path(path: str) -> bool:
 
 
 def _versioned(query: bytes) -> bool:
-    """Whether a file's address names its version: the theme's own styles and scripts
-    (``?digest=`` of the installed theme's build; they cannot change while the preview runs).
+    """Whether a file's address names its version: the theme's styles and scripts (``?digest=``
+    of the installed theme's build) and those Sphinx links with the checksum of their bytes
+    (``?v=``; every page is written again when ``book/_static`` changes, see
+    :func:`cspbook.publish.sphinx_run._build`, so no page names an old checksum).
 
-    >>> _versioned(b"digest=55c26ed414f5f8a31ebb"), _versioned(b"v=17aa17f0"), _versioned(b"")
-    (True, False, False)
+    >>> _versioned(b"digest=55c26ed414f5f8a31ebb"), _versioned(b"v=17aa17f0"), _versioned(b"page=x"), _versioned(b"")
+    (True, True, False, False)
     """
-    return any(part.startswith(b"digest=") for part in query.split(b"&"))
+    return any(part.startswith((b"digest=", b"v=")) for part in query.split(b"&"))
 
 
 def _injecting(send, generation: int, versioned: bool = False):
@@ -275,8 +277,8 @@ def _injecting(send, generation: int, versioned: bool = False):
     file (downloads, fonts, the book's own styles and scripts) keeps its validators and may be
     kept by the browser if it asks first (``no-cache``): a reload then gets ``304 Not
     Modified`` for what did not change, and Chromium reuses what it parsed and compiled; a
-    ``versioned`` one (the theme's, see :func:`_versioned`) is kept without asking. (Sphinx's
-    ``?v=`` checksums are not enough: a page Sphinx does not rewrite keeps an old one.)"""
+    ``versioned`` one (:func:`_versioned`) is kept without asking: a page reloads without a
+    request for each of its twenty styles and scripts."""
     held: dict = {}
 
     async def wrapped(message):

@@ -86,20 +86,42 @@ def html(source: Path, work: Path, failure: str = "Jupyter Book (Sphinx) failed"
         try:
             with patch_docutils(source), docutils_namespace():
                 app = _application(source, work, output, parallel)
-                app.build(False, [])
-                status = app.statuscode
+                status = _build(app, source, work)
         except Exception as exc:  # noqa: BLE001 - a Sphinx or extension error: report it like a warning
             output.write(f"ERROR: {type(exc).__name__}: {exc}\n")
     _raise_for(status, output.getvalue(), failure)
     return work / "_build" / "html"
 
 
+STATIC_STAMP = ".cspbook-static"  # in the working tree: the book/_static its pages were written with
+
+
+def static_digest(source: Path) -> str:
+    """The fingerprint of ``book/_static`` (the book's own styles, scripts and images)."""
+    static = source / "book" / "_static"
+    return fingerprint.tree(static, "*") if static.exists() else "-"
+
+
+def _build(app, source: Path, work: Path) -> int:
+    """``app.build``, incremental unless ``book/_static`` changed since the working tree's pages
+    were written: each page links a static file with its checksum (``cspbook.css?v=...``,
+    so that a reader's browser fetches it again when it changes), and Sphinx rewrites no page
+    when only a static file changed, so every page is written again then (else the book
+    differs from a clean build and browsers keep the old style); so too after a build that did
+    not finish (it left no stamp). Its status code."""
+    stamp, now = work / STATIC_STAMP, static_digest(source)
+    before = stamp.read_text(encoding="ascii") if stamp.exists() else None
+    stamp.unlink(missing_ok=True)  # until this build has finished
+    app.build(before != now and (work / "_build" / ".doctrees" / "environment.pickle").exists(), [])
+    if app.statuscode == 0:
+        stamp.write_text(now, encoding="ascii")
+    return app.statuscode
+
+
 def inputs_digest(source: Path) -> str:
     """What a kept application was made from: ``_config.yml``, ``_toc.yml``, ``book/_static``."""
-    static = source / "book" / "_static"
     return fingerprint.digest(*((source / name).read_bytes() if (source / name).exists() else b"-"
-                                for name in ("_config.yml", "_toc.yml")),
-                              (fingerprint.tree(static, "*") if static.exists() else "-").encode())
+                                for name in ("_config.yml", "_toc.yml")), static_digest(source).encode())
 
 
 def _forget_page_assets(app, registered: tuple[list, list]) -> None:
@@ -157,8 +179,7 @@ class Warm:
                     self.made_from = digest
                 else:
                     self.reused += 1
-                self.app.build(False, [])
-                status = self.app.statuscode
+                status = _build(self.app, self.source, self.work)
                 ok = status == 0
                 _forget_page_assets(self.app, self.registered)
             except Exception as exc:  # noqa: BLE001 - a Sphinx or extension error: report it like a warning
