@@ -135,13 +135,27 @@ def _unsealed(payload) -> dict:
     """The contexts of a sealed entry, each load a fresh copy of every object (the shared ones
     too, unpickled from their own file)."""
     shared_name, _boroughs, inner = pickle.loads(payload)
-    heavy_payload, problem = integrity.read_sealed(config.work_dir() / "context" / shared_name)
-    if heavy_payload is None:
-        raise ValueError(f"the shared part {shared_name} is missing or damaged: {problem}")
-    heavy = pickle.loads(heavy_payload)
+    heavy = pickle.loads(_shared_bytes(shared_name))
     unpickler = pickle.Unpickler(io.BytesIO(inner))
     unpickler.persistent_load = lambda pid: heavy[pid[1]]
     return unpickler.load()
+
+
+_READ: dict = {}  # the shared part read last in this process: its file's name -> its bytes, as verified
+
+
+def _shared_bytes(name: str):
+    """The bytes of the shared part ``name``, verified. Its name is the digest of its bytes, so
+    a process that read it once (a warm kernel, page after page) keeps them rather than read
+    and hash 20-60 MB again for every page; each page still unpickles its own copy."""
+    found = _READ.get(name)
+    if found is None:
+        found, problem = integrity.read_sealed(config.work_dir() / "context" / name)
+        if found is None:
+            raise ValueError(f"the shared part {name} is missing or damaged: {problem}")
+        _READ.clear()
+        _READ[name] = found
+    return found
 
 
 def _holds(payload, boroughs: list[str]) -> Path | None:

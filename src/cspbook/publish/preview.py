@@ -355,11 +355,11 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
                 old, before, viewed = state.site, state.generation, state.viewed()
                 state.serve(site, builder.copied, phase="in view")
                 log(f"pages in view served in {time.monotonic() - started:.2f}s")
-                clean(sites, {site, *([old] if old else [])})
                 # the rest of the book waits until the tabs have reloaded (at most RELOAD_GRACE):
                 # rebuilt in this process at once, it held the interpreter while they loaded
                 changed = {page for page in viewed if not state.same_page(page, before, state.generation)}
                 state.wait_reloaded(changed, state.generation, RELOAD_GRACE)
+                clean(sites, {site, *([old] if old else [])})  # not before: the tabs' requests come first
 
             try:
                 site = builder.build(reload_data=changed is None or needs_data_reload(changed), viewed=state.viewed(),
