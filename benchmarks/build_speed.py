@@ -1,9 +1,14 @@
 """Build speed, side by side on one machine, for the Barking and Dagenham book of one year
 (2011-12) and of three years (2010-11..2012-13):
 
-  a   `cspbook build` from a clean project tree (no data cache, no notebook cache, no HTML)
+  fetch  `cspbook fetch` from the mirror into a clean project tree (the MPS files and the open
+      sources, each checked by its reader: about 9 s): timed once, on its own; every scenario
+      below starts from a copy of that tree, as b and e always did
+  a   `cspbook build` from a clean project tree whose raw data are fetched (no dataset, no
+      notebook cache, no HTML)
   b   the same notebooks the way a plain Jupyter Book user builds them: the templates with
-      their parameters written in (papermill, prepare only), `execute_notebooks: force`
+      their parameters written in (papermill, prepare only, with the dataset and the downloads
+      the notebooks read: timed, as a pays for them), `execute_notebooks: force`
       (Jupyter Book's own serial execution), the same _toc.yml, `jupyter-book build`
   c   `cspbook build` again with nothing changed
   d   `cspbook build` after changing one sentence of one template (the priority template: a change of
@@ -158,6 +163,8 @@ class Bench:
 
         self.seed = make_project(root / "seed")  # templates, _config.yml, definitions: snapshot too
         self.count = 0
+        self.fetched = Measured([str(BIN / "cspbook"), "fetch"], self.env(self.seed), self.seed).record()
+        log(f"  fetch  cspbook fetch into a clean tree {self.fetched['seconds']:7.2f} s  (every scenario starts from a copy of it)")
 
     def env(self, home: Path, engine: str = "warm") -> dict:
         return dict(os.environ, CSPBOOK_HOME=str(home), CSPBOOK_MIRROR=str(self.mirror), CSPBOOK_ENGINE=engine,
@@ -235,11 +242,8 @@ class Bench:
         """Plain Jupyter Book: parameters written in, execute_notebooks: force."""
         home = self.project("b")
         env = self.env(home)
-        prepare = subprocess.run([sys.executable, "-c", PREPARE_PLAIN_BOOK, BOROUGH, book["year"], book["years"] or ""],
-                                 env=env, cwd=home, capture_output=True, text=True)
-        if prepare.returncode != 0:
-            raise SystemExit(f"preparing the plain Jupyter Book project failed:\n{prepare.stderr[-4000:]}")
-        prepared = json.loads(prepare.stdout.strip().splitlines()[-1])
+        prepare = Measured([sys.executable, "-c", PREPARE_PLAIN_BOOK, BOROUGH, book["year"], book["years"] or ""], env, home)
+        prepared = json.loads(prepare.output.strip().splitlines()[-1])
         m = Measured([str(BIN / "jupyter-book"), "build", str(home)], env, home)
         failed = [line for line in m.output.splitlines() if "Execution Failed" in line or "Executing notebook failed" in line
                   or ("WARNING" in line and "execut" in line.lower())]
@@ -247,8 +251,13 @@ class Bench:
             raise SystemExit("the plain Jupyter Book build did not execute every notebook:\n" + "\n".join(failed[:10]))
         executed = len(re.findall(r"Executed notebook in", m.output)) or None
         warnings = [line for line in m.output.splitlines() if "WARNING" in line]
-        return m.record(notebooks=prepared["notebooks"], parameterize_seconds=prepared["seconds"],
-                        executed_reported=executed, warnings=warnings[:20])
+        record = m.record(notebooks=prepared["notebooks"], parameterize_seconds=prepared["seconds"],
+                          executed_reported=executed, warnings=warnings[:20], jupyter_book_seconds=m.seconds,
+                          prepare_seconds=prepare.seconds)
+        # the dataset, the downloads and the parameters: what a pays for too
+        record.update(seconds=prepare.seconds + m.seconds, cpu_seconds=prepare.cpu + m.cpu,
+                      peak_rss_mib=max(prepare.peak_rss, m.peak_rss) / 2**20)
+        return record
 
     def e(self, built_home: Path, notebooks: int) -> dict:
         """The floor: empty notebooks through papermill (serial, / workers) + Jupyter Book, execution off."""
@@ -533,7 +542,7 @@ def summary(results: dict) -> str:
     for label, r in results["books"].items():
         m, c, ratios = r["median_seconds"], r["median_cpu_seconds"], r["ratios"]
         lines.append(f"{label} book ({r['runs']['a'][0]['executed']} notebooks), median of {plural(len(r['runs']['a']), 'run')}:")
-        names = {"a": "cspbook build, clean tree", "b": "plain Jupyter Book, execute force", "c": "rebuild, nothing changed",
+        names = {"a": "cspbook build, clean tree, data fetched", "b": "plain Jupyter Book (+ dataset, parameters)", "c": "rebuild, nothing changed",
                  "d": f"rebuild, {CHANGED_TEMPLATE} template sentence changed", "e": "floor (empty papermill / workers + JB off)",
                  "a_papermill": "a with CSPBOOK_ENGINE=papermill",
                  "p": "preview: template edit to page shown", "p2": "preview: partner figure to page shown"}
@@ -553,6 +562,9 @@ def summary(results: dict) -> str:
                              + ", ".join(f"{size:.0f}" for size in sizes["children"]) + " MiB")
         lines.append("  ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items()))
         lines.append("  targets: " + ", ".join(f"{k}: {'met' if ok else 'NOT met'}" for k, ok in r["targets"].items()))
+    if "fetch" in results:
+        lines.append(f"fetch  cspbook fetch into a clean tree (the start of every scenario): {results['fetch']['seconds']:.2f} s wall, "
+                     f"{results['fetch']['cpu_seconds']:.2f} s CPU")
     f = results["f"]
     lines.append(f"f  library only, all boroughs x all years: {f['median']['whole']:.3f} s wall, {f['median_cpu']['whole']:.3f} s CPU "
                  f"(target < {f['target_seconds']:g} s: {'met' if f['met'] else 'NOT met'})")
@@ -583,6 +595,7 @@ def main(argv=None) -> int:
     root = Path(tempfile.mkdtemp(prefix="cspbook-bench-"))
     try:
         bench = Bench(root, mirror, args.jobs, log)
+        results["fetch"] = bench.fetched
         results["books"] = {}
         for label in books:
             results["books"][label] = measure_book(bench, label, BOOKS[label], runs, not args.skip_papermill, log,
