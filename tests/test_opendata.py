@@ -149,6 +149,26 @@ def test_a_bad_file_names_file_row_and_column(open_dir, tmp_path, relative, edit
     assert caught.value.column == column and str(path) in str(caught.value)
 
 
+@pytest.mark.parametrize("age", ["12", "3", "17"])  # the ages the bands sum
+def test_a_bad_age_count_of_a_mid_year_estimate_names_its_row_and_column(open_dir, tmp_path, project, age):
+    """The ages of the MYE2 table are checked in one pass; the message still names the row
+    (the file's line) and the column of the first bad value."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO((open_dir / "ons-mye/mye24tablesew.csv").read_text(encoding="utf-8-sig"))))
+    line = 6  # the fifth area
+    rows[line - 1][rows[0].index(age)] = "12x"
+    path = tmp_path / "mye24tablesew.csv"
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+    reg = registry()
+    with pytest.raises(DataFileError) as caught:
+        readers.read(path, reg.source_of(path.name), reg)
+    assert (caught.value.column, caught.value.line) == (age, line)
+    assert "'12x' is not a whole number of people" in str(caught.value)
+
+
 def test_duplicate_and_bad_rows_of_a_parquet_file(open_dir, tmp_path, project):
     reg = registry()
     frame = pd.read_parquet(open_dir / "mps-crime-dashboard/refresh-2026-03/monthly-crime-dashboard.parquet")
