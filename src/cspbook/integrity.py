@@ -210,6 +210,31 @@ def read_sealed(path: Path) -> tuple[memoryview | None, str]:
     return payload, ""
 
 
+def read_kept(path: Path) -> memoryview | None:
+    """A result kept between processes (a sealed file in ``.cspbook``, named by everything it
+    was made from): its payload when whole (None when missing or damaged); a read marks it as
+    used (see :func:`write_kept`)."""
+    payload, _problem = read_sealed(path)
+    if payload is not None:
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+    return payload
+
+
+def write_kept(path: Path, payload: bytes, keep: int) -> None:
+    """Keep a result (sealed) and leave the ``keep`` newest used files of its folder; best
+    effort: a read-only work folder costs the next process the work, not the build."""
+    try:
+        write_sealed(path, payload)
+        found = sorted(path.parent.glob(f"*{path.suffix}"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in found[keep:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 # --- raw data files ------------------------------------------------------------------------------
 
 _VERIFIED: dict = {}

@@ -156,7 +156,7 @@ def _saved_or_built(key: str, paths: list[Path], months: int = 12) -> pd.DataFra
             return pickle.loads(payload)
         except Exception:  # noqa: BLE001 - an unreadable cache file is recomputed below
             pass
-    frame = annual([wards.read(p) for p in paths], definitions.indicators(), months)
+    frame = annual([wards.read_once(p) for p in paths], definitions.indicators(), months)
     try:
         integrity.write_sealed(path, pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
         for old in path.parent.glob(f"{months:02d}-*.pickle"):  # the same months of older files

@@ -78,6 +78,22 @@ def read(path: Path) -> pd.DataFrame:
     return frame
 
 
+def read_once(path: Path) -> pd.DataFrame:
+    """:func:`read`, parsed once for the file's bytes (:mod:`cspbook.data.parsed`): `cspbook
+    fetch` checks the file, the build's ward figures read the same frame. ``attrs["path"]``
+    names ``path`` (the bytes may have been parsed from another copy of the file)."""
+    from cspbook import integrity
+    from cspbook.data import parsed
+
+    path = Path(path)
+    sha256 = integrity.actual_sha256(path)
+    if sha256 is None:
+        return read(path)  # no file: read names it
+    frame = parsed.frame(parsed.key(sha256, "ward file", path.name), lambda: read(path))
+    frame.attrs["path"] = str(path)
+    return frame
+
+
 def _bad_count(path: Path, counts: pd.DataFrame) -> None:
     """DataFileError at the first cell that is not a whole number of crimes (0 or more)."""
     for col in counts.columns:
@@ -93,7 +109,7 @@ def layout_reader(path: Path, source=None, aliases=None) -> pd.DataFrame:
     manifest summarises): the file read and checked by :func:`read`, its offences summed by
     area and month (one row per area, month and category; the wards themselves are read by
     :mod:`cspbook.compute.wards`)."""
-    wide = read(path)
+    wide = read_once(path)
     months = [c for c in wide.columns if c not in KEYS]
     sums = wide.groupby(["borough", "minor"], sort=False)[months].sum()
     long = sums.stack().rename("value").reset_index().rename(columns={"level_2": "month"})

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cspbook import definitions, logs, words
-from cspbook.compute import csvtext, dataset
+from cspbook.compute import dataset
 from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
 from cspbook.execute import plan, snapshot
-from cspbook.publish import book, lock, overlap
+from cspbook.publish import book, downloads, lock, overlap
 
 
 def _unchanged(planned: list, primary: int, years: list[int], log=None) -> bool:
@@ -95,10 +95,9 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
                 log(f"built {book.html_dir() / 'index.html'}: {words.plural(0, 'notebook')} executed, {len(planned)} reused, in {seconds:.1f}s")
                 return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], True, seconds)
             kernels.start(min(workers, overlap.to_execute(planned)))  # warming up while the dataset is computed
-            from cspbook.compute import london, table  # pandas: only when something is rebuilt
-
-            data = dataset.dataset()
-            tables = {y: table.indicator_table(data, configs[y], period=spans[y]) for y in all_years}  # checks every year first
+            # the CSV downloads first (computing them checks every year's figures), unless kept from
+            # the same inputs: then a prose edit loads no dataset
+            texts = downloads.texts(inputs.manifest, name, configs, spans, dataset.dataset)
             if kernels.pool is not None:
                 from cspbook.pages import prepared
 
@@ -106,11 +105,10 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
                 overlap.import_sphinx()  # while the kernels run the notebooks
             outcome = plan.execute(planned, workers, log=log, progress=progress, pool=kernels.pool)
             kernels.close()
-            sides = {y: london.side_by_side_for(data, spans[y], configs[y].headline) for y in all_years}
-        downloads = [book.write_downloads(y, csvtext.to_csv(tables[y])) for y in all_years]
-        downloads += [book.write_london(y, csvtext.to_csv(sides[y])) for y in all_years]
+        files = [book.write_downloads(y, texts[y][0]) for y in all_years]
+        files += [book.write_london(y, texts[y][1]) for y in all_years]
         book.write_toc(book.toc(planned, primary))
-        digest = book.stamp(planned, downloads)
+        digest = book.stamp(planned, files)
         if book.up_to_date(digest, log=log):
             snapshot.check(inputs)
             log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")

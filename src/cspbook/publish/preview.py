@@ -35,12 +35,12 @@ import webbrowser
 from pathlib import Path
 
 from cspbook import config, definitions, logs
-from cspbook.compute import csvtext, dataset
+from cspbook.compute import dataset
 from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
 from cspbook.errors import BuildError, CspbookError
 from cspbook.execute import plan, snapshot
-from cspbook.publish import book, lock, sphinx_run
+from cspbook.publish import book, downloads, lock, sphinx_run
 from cspbook.publish.preview_serve import (  # noqa: F401
     PREFIX,
     Server,
@@ -129,13 +129,9 @@ class Builder:
                 last = plan.last_month(inputs.manifest)
                 spans = {y: periods.resolve(y, last, self.to if y == primary else None) for y in all_years}
                 planned = plan.plan(name, all_years, pages, inputs.manifest, spans=spans)
-                from cspbook.compute import london, table
-
-                data = dataset.dataset()
-
                 def csv_texts() -> list[tuple[int, str, str]]:  # the downloads: after the pages in view
-                    return [(y, csvtext.to_csv(table.indicator_table(data, configs[y], period=spans[y])),
-                             csvtext.to_csv(london.side_by_side_for(data, spans[y], configs[y].headline))) for y in all_years]
+                    made = downloads.texts(inputs.manifest, name, configs, spans, dataset.dataset)
+                    return [(y, *made[y]) for y in all_years]
 
                 first = in_view_first(planned, viewed) if serve is not None else []
                 will_run, opening = bool(first) or not plan.all_cached(planned), self.pool is None
@@ -167,9 +163,9 @@ class Builder:
                     self.timings["rest"] = time.monotonic() - started
                 if pending():
                     raise Superseded()
-            downloads = [book.write_downloads(y, indicators) for y, indicators, _ in texts]
-            downloads += [book.write_london(y, sides) for y, _, sides in texts]  # the London page's download
-            digest = book.stamp(planned, downloads)
+            files = [book.write_downloads(y, indicators) for y, indicators, _ in texts]
+            files += [book.write_london(y, sides) for y, _, sides in texts]  # the London page's download
+            digest = book.stamp(planned, files)
             if digest == self.served_stamp:
                 snapshot.check(inputs)
                 return None

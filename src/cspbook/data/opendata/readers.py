@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cspbook.data import boundaries, wards
+from cspbook.data import boundaries, parsed, wards
 from cspbook.data.opendata import layouts, population
 from cspbook.definitions.sources import OpenSource, Registry
 
@@ -22,22 +22,15 @@ READERS = {
 }
 
 
-_MEMO: dict = {}
-
-
 def read(path: Path, source: OpenSource, registry: Registry, sha256: str | None = None) -> pd.DataFrame:
     """One file of ``source``, read by its layout's reader and checked (DataFileError, exit
     2, naming the file, row and column of a missing column, bad number, duplicate row or
     unknown measure): columns area, period, measure, value, file, refresh, level.
 
-    With the file's ``sha256`` the frame is memoised in the process (a fetch checks a file
-    and the dataset reads it again; test trees share the same files): parsed once."""
+    With the file's ``sha256`` the frame is parsed once (:mod:`cspbook.data.parsed`): a fetch
+    checks a file, and the build after it reads the frame the fetch made."""
     if sha256 is None:
         return READERS[source.layout](Path(path), source, registry.area_aliases)
-    key = (sha256, Path(path).name, source.id, source.layout, repr(source.known), repr(source.select),
-           repr(sorted(registry.area_aliases.items())))
-    if key not in _MEMO:
-        if len(_MEMO) > 32:
-            _MEMO.clear()
-        _MEMO[key] = READERS[source.layout](Path(path), source, registry.area_aliases)
-    return _MEMO[key].copy()
+    name = parsed.key(sha256, "open source", Path(path).name, source.id, source.layout, repr(source.known),
+                      repr(source.select), repr(sorted(registry.area_aliases.items())))
+    return parsed.frame(name, lambda: READERS[source.layout](Path(path), source, registry.area_aliases))
