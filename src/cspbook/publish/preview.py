@@ -26,6 +26,7 @@ watch the sources, rebuild what changed, and reload the open pages.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import sys
@@ -150,7 +151,7 @@ class Builder:
                 texts = None if first else csv_texts()
             book.write_toc(book.toc(planned, primary))
             if first:  # the CSV downloads as they were until the rest is done
-                serve(self._pages(inputs))
+                serve(self._pages(inputs, only={page_file(job).removesuffix(".html") for job in first}))
                 self.served_stamp = None
                 self.log(f"pages in view reloaded in {time.monotonic() - began:.1f}s; now the rest of the book")
                 if pending():
@@ -173,10 +174,12 @@ class Builder:
         self.served_stamp = digest
         return site
 
-    def _pages(self, inputs) -> Path:
-        """Sphinx on the notebooks installed, the inputs checked, and a new copy of the site."""
+    def _pages(self, inputs, only: set[str] | None = None) -> Path:
+        """Sphinx on the notebooks installed (writing only the pages ``only`` when given:
+        :meth:`cspbook.publish.sphinx_run.Warm.build`), the inputs checked, and a new copy of
+        the site."""
         started = time.monotonic()
-        html = self.sphinx.build(FAILURE)
+        html = self.sphinx.build(FAILURE, only=only)
         self.timings["pages"] = time.monotonic() - started
         snapshot.check(inputs)  # an input saved during the rebuild: not served; the watcher rebuilds with it
         started = time.monotonic()
@@ -351,12 +354,14 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
                 old, before, viewed = state.site, state.generation, state.viewed()
                 state.serve(site, builder.copied, phase="in view")
                 log(f"pages in view served in {time.monotonic() - started:.2f}s")
+                gc.enable()
                 # the rest of the book waits until the tabs have reloaded (at most RELOAD_GRACE):
                 # rebuilt in this process at once, it held the interpreter while they loaded
                 changed = {page for page in viewed if not state.same_page(page, before, state.generation)}
                 state.wait_reloaded(changed, state.generation, RELOAD_GRACE)
                 clean(sites, {site, *([old] if old else [])})  # not before: the tabs' requests come first
 
+            gc.disable()  # no 0.1-0.2 s pause for cyclic garbage before the pages in view are served
             try:
                 site = builder.build(reload_data=changed is None or needs_data_reload(changed), viewed=state.viewed(),
                                      serve=serve_first, pending=lambda: not watcher.changes.empty())
@@ -382,6 +387,8 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
                 log(f"rebuild failed: {type(exc).__name__}: {exc}")
                 state.update(building=False, error=f"{type(exc).__name__}: {exc}", phase=None)
                 return False
+            finally:
+                gc.enable()
             seconds = time.monotonic() - started
             if site is None:
                 log(f"rebuilt in {seconds:.1f}s: the pages are unchanged")

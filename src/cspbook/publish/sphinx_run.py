@@ -118,6 +118,33 @@ def _build(app, source: Path, work: Path) -> int:
     return app.statuscode
 
 
+def _pages_only(app, docnames: set[str]) -> int:
+    """Read the changed pages, write those of ``docnames`` only: the pages a reader is looking
+    at, shown before the rest of the book is done. Not written: the other pages (the overview
+    that lists them among them), the indices, the search index, the static files, the
+    environment's pickle. The pages read are marked unread, so that the next (full) build
+    reads and writes them with everything that depends on them, as if this one had not
+    been. Its status code."""
+    from sphinx.util.build_phase import BuildPhase
+    from sphinx.util.logging import pending_warnings
+    from sphinx.util.parallel import SerialTasks
+
+    builder, env = app.builder, app.env
+    with pending_warnings():
+        read = set(builder.read())
+    wanted = sorted(set(docnames) & env.found_docs)
+    try:
+        app.phase = BuildPhase.RESOLVING
+        builder.finish_tasks = SerialTasks()
+        builder.events.emit("write-started", builder)
+        builder.prepare_writing(set(wanted))
+        builder._write_serial(wanted)
+    finally:
+        for docname in read:
+            env.all_docs[docname] = 0  # older than its source: the next build reads it again
+    return app.statuscode
+
+
 def inputs_digest(source: Path) -> str:
     """What a kept application was made from: ``_config.yml``, ``_toc.yml``, ``book/_static``."""
     return fingerprint.digest(*((source / name).read_bytes() if (source / name).exists() else b"-"
@@ -158,7 +185,10 @@ class Warm:
             self.stack.close()
         self.stack, self.app, self.made_from = None, None, None
 
-    def build(self, failure: str = "Jupyter Book (Sphinx) failed") -> Path:
+    def build(self, failure: str = "Jupyter Book (Sphinx) failed", only: set[str] | None = None) -> Path:
+        """Build incrementally; with ``only`` (docnames, e.g. ``book/2011-12/asb``) the changed
+        pages are read but only those are written (:func:`_pages_only`), and the next build
+        does the rest."""
         from sphinx.util.docutils import docutils_namespace, patch_docutils
 
         digest = inputs_digest(self.source)
@@ -167,10 +197,10 @@ class Warm:
         status = 1
         self.output.seek(0)
         self.output.truncate()
-        ok = False
+        ok, kept = False, self.app is not None
         with _quiet_root_logger():
             try:
-                if self.app is None:
+                if not kept:
                     self.stack = contextlib.ExitStack()
                     self.stack.enter_context(patch_docutils(self.source))
                     self.stack.enter_context(docutils_namespace())
@@ -179,7 +209,8 @@ class Warm:
                     self.made_from = digest
                 else:
                     self.reused += 1
-                status = _build(self.app, self.source, self.work)
+                # a new application builds whole: its static files and configuration are news
+                status = _pages_only(self.app, only) if only and kept else _build(self.app, self.source, self.work)
                 ok = status == 0
                 _forget_page_assets(self.app, self.registered)
             except Exception as exc:  # noqa: BLE001 - a Sphinx or extension error: report it like a warning
