@@ -2,10 +2,12 @@
 (2011-12) and of three years (2010-11..2012-13):
 
   fetch  `cspbook fetch` from the mirror into a clean project tree (the MPS files and the open
-      sources, each checked by its reader: about 9 s): timed once, on its own; every scenario
-      below starts from a copy of that tree, as b and e always did
+      sources, each checked by its reader, 4-8 s; since 2026-12-04 night the frames those checks
+      parsed are kept in .cspbook/parsed, and every later process, a's build and b's preparation
+      alike, reads them instead of parsing the files again): timed once, on its own; every
+      scenario below starts from a copy of that tree, as b and e always did
   a   `cspbook build` from a clean project tree whose raw data are fetched (no dataset, no
-      notebook cache, no HTML)
+      page context, no CSV downloads, no notebook cache, no HTML)
   b   the same notebooks the way a plain Jupyter Book user builds them: the templates with
       their parameters written in (papermill, prepare only, with the dataset and the downloads
       the notebooks read: timed, as a pays for them), `execute_notebooks: force`

@@ -118,6 +118,14 @@ def test_a_site_copy_links_the_files_sphinx_left_alone_and_copies_the_others(tmp
     shutil.rmtree(tmp_path / "1")
     assert (tmp_path / "2" / "_static" / "style.css").read_text() == "body { color: black }"
     assert second != first
+    time.sleep(0.01)
+    (site / "index.html").write_text((site / "index.html").read_text())  # written again, the same bytes
+    third = preview.copy_site(site, tmp_path / "3", tmp_path / "2", second)
+    assert third["index.html"][:2] != second["index.html"][:2] and third["index.html"][2] == second["index.html"][2]
+    state = preview.State()
+    for files in (second, third):
+        state.serve(tmp_path / "x", files)
+    assert state.same_page("index.html", state.generation - 1, state.generation)  # an open tab is not reloaded
 
 
 @pytest.mark.slow
@@ -267,3 +275,50 @@ def test_the_kernels_are_primed_on_chapters_in_the_background_and_a_failure_is_i
     assert sorted(r[2] for r in ran) == ["asb", "asb", "violent_crime", "violent_crime"]
     assert {r[0] for r in ran} == {"cspbook-prime-0", "cspbook-prime-1"}  # one thread per kernel, in the background
     assert {r[3] for r in ran} == {tmp_path / "prime"}  # never into the book
+
+
+@pytest.mark.slow
+def test_a_warm_build_of_the_pages_in_view_writes_them_only_and_the_next_build_the_book_of_a_new_application(
+        built_book, tmp_path, monkeypatch):
+    """The pages in view first (issue 21): after edits of two pages, a build with ``only`` one of
+    them writes that page as a full build would and nothing else (not the overview holding the
+    toctree, nor the search index); the build after it leaves the book byte for byte what a new
+    application writes."""
+    from cspbook.publish import sphinx_run
+    from conftest import snapshot
+
+    home = tmp_path / "book"
+    shutil.copytree(built_book.home, home, ignore=shutil.ignore_patterns(".cspbook", "_build"))
+    monkeypatch.setenv("CSPBOOK_HOME", str(home))
+    folder = home / "book" / built_book.year
+    originals = {name: (folder / f"{name}.ipynb").read_text(encoding="utf-8") for name in ("violent_crime", "asb")}
+
+    def edit(name: str) -> None:
+        text = originals[name]
+        paragraph = next("".join(c["source"]) for c in json.loads(text)["cells"]
+                         if c["cell_type"] == "markdown" and not "".join(c["source"]).startswith("#"))
+        sentence = json.dumps(paragraph.splitlines()[0])[1:-1]
+        (folder / f"{name}.ipynb").write_text(text.replace(sentence, f"{sentence} (an edit of {name})", 1), encoding="utf-8")
+
+    warm = sphinx_run.Warm(home, tmp_path / "warm")
+    try:
+        html = warm.build()
+        before = {p.relative_to(html).as_posix(): p.stat().st_mtime_ns for p in html.rglob("*") if p.is_file()}
+        styles = (html / "_static" / "pygments.css").read_bytes()
+        time.sleep(0.05)
+        edit("violent_crime")
+        edit("asb")
+        warm.build(only={f"book/{built_book.year}/violent_crime"})
+        written = sorted(p.relative_to(html).as_posix() for p in html.rglob("*")
+                         if p.is_file() and p.stat().st_mtime_ns != before.get(p.relative_to(html).as_posix()))
+        assert written == ["_static/pygments.css", f"book/{built_book.year}/violent_crime.html"]
+        assert (html / "_static" / "pygments.css").read_bytes() == styles  # written again (its checksum is the page's), as it was
+        assert "(an edit of violent_crime)" in (html / f"book/{built_book.year}/violent_crime.html").read_text()
+        assert "(an edit of asb)" not in (html / f"book/{built_book.year}/asb.html").read_text()
+        shown = (html / f"book/{built_book.year}/violent_crime.html").read_bytes()
+        after = snapshot(warm.build())
+        assert (html / f"book/{built_book.year}/violent_crime.html").read_bytes() == shown  # what the reader saw first
+        assert warm.reused == 2
+    finally:
+        warm.close()
+    assert after == snapshot(sphinx_run.html(home, tmp_path / "fresh"))

@@ -46,6 +46,7 @@ from cspbook.publish.preview_serve import (  # noqa: F401
     PREFIX,
     Server,
     State,
+    copy_site,
     inject,
     make_app,
     page_of,
@@ -85,7 +86,7 @@ class Builder:
         self.data_checked = False
         self.timings: dict[str, float] = {}  # seconds of the last rebuild's steps
         self.site: Path | None = None  # the last copy made, and what each of its files was copied from
-        self.copied: dict[str, tuple[int, int]] = {}
+        self.copied: dict[str, tuple] = {}
         self.sphinx = sphinx_run.Warm(config.home(), preview_dir() / "jb")  # one application, kept warm
         self.shared: dict = {}  # what every page's context holds alike, while the dataset stays (pages.prepared)
         self.prepared_for = None  # the snapshot (and years) whose contexts were last sealed
@@ -242,28 +243,6 @@ def in_view_first(planned: list, viewed: set[str]) -> list:
     todo = [job for job in planned if plan.cache_problem(job) != ""]
     first = [job for job in todo if page_file(job) in viewed]
     return first if first and len(first) < len(todo) else []
-
-
-def copy_site(html: Path, site: Path, previous: Path | None, copied: dict) -> dict[str, tuple[int, int]]:
-    """Copy the HTML folder ``html`` to ``site``, a folder that is never written again. A file
-    that Sphinx left as it was when ``previous`` was copied (same size and modification time)
-    is hard-linked from ``previous`` instead (the theme's static files: most of the bytes).
-    What each file was copied from, for the next call."""
-    now = {}
-    for source in sorted(html.rglob("*")):
-        rel = source.relative_to(html).as_posix()
-        target = site / rel
-        if source.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        info = source.stat()
-        now[rel] = (info.st_size, info.st_mtime_ns)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if previous is not None and copied.get(rel) == now[rel] and (previous / rel).is_file():
-            os.link(previous / rel, target)
-        else:
-            shutil.copy2(source, target)
-    return now
 
 
 def release_memory() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import socket
 import threading
 import time
@@ -77,10 +79,15 @@ class State:
             before, after = self.versions.get(old), self.versions.get(new)
         return before is not None and after is not None and page in before and before.get(page) == after.get(page)
 
+    @staticmethod
+    def _version(copied: tuple) -> tuple:
+        """What says a file is the same: a page's sha256 when known, else its size and time."""
+        return copied[2:] or copied
+
     def serve(self, site: Path, files: dict, **changes) -> None:
         """Serve ``site`` as the next generation (``files``: its pages' versions)."""
         with self.lock:
-            self.versions[self.generation + 1] = dict(files)
+            self.versions[self.generation + 1] = {name: self._version(value) for name, value in files.items()}
             for old in sorted(self.versions)[:-20]:  # a tab older than that reloads
                 del self.versions[old]
         self.update(site=site, generation=self.generation + 1, error=None, **changes)
@@ -348,3 +355,37 @@ class Server:
         self.server.should_exit = True
         self.thread.join(timeout=5)
         self.sock.close()
+
+
+def copy_site(html: Path, site: Path, previous: Path | None, copied: dict) -> dict[str, tuple]:
+    """Copy the HTML folder ``html`` to ``site``, a folder that is never written again. A file
+    that Sphinx left as it was when ``previous`` was copied (same size and modification time)
+    is hard-linked from ``previous`` instead (the theme's static files: most of the bytes).
+    What each file was copied from, for the next call: size, modification time and, for a
+    page, the sha256 of its bytes (a page Sphinx wrote again with the same bytes is the same
+    page: an open tab showing it is not reloaded)."""
+    import hashlib
+
+    now = {}
+    for source in sorted(html.rglob("*")):
+        rel = source.relative_to(html).as_posix()
+        target = site / rel
+        if source.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        info = source.stat()
+        stat = (info.st_size, info.st_mtime_ns)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        before = copied.get(rel)
+        if previous is not None and before is not None and before[:2] == stat and (previous / rel).is_file():
+            os.link(previous / rel, target)
+            now[rel] = before
+        elif rel.endswith(".html"):
+            data = source.read_bytes()
+            target.write_bytes(data)
+            shutil.copystat(source, target)
+            now[rel] = (*stat, hashlib.sha256(data).hexdigest())
+        else:
+            shutil.copy2(source, target)
+            now[rel] = stat
+    return now

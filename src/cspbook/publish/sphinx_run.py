@@ -138,7 +138,13 @@ def _pages_only(app, docnames: set[str]) -> int:
         builder.finish_tasks = SerialTasks()
         builder.events.emit("write-started", builder)
         builder.prepare_writing(set(wanted))
+        # each page links pygments.css with the checksum of Sphinx's own version, which a full
+        # build writes before its pages and the theme overwrites when the build ends: so here too
+        builder.create_pygments_style_file()
         builder._write_serial(wanted)
+        from pydata_sphinx_theme import pygments as theme_pygments
+
+        theme_pygments.overwrite_pygments_css(app)
     finally:
         for docname in read:
             env.all_docs[docname] = 0  # older than its source: the next build reads it again
