@@ -153,14 +153,15 @@ def run() -> None:
     the objects of Sphinx, pandas and the dataset one by one at exit took half a second of every
     build (measured: 0.5 s after a template edit's 4 s build), and nothing is left to save
     by then. The exit handlers still run (logging, temporary folders, multiprocessing) and the
-    output is flushed; with another thread still running, the normal exit waits for it."""
+    output is flushed; with another thread still running, or under a profiler or debugger,
+    the normal exit."""
     import atexit
     import threading
 
     code = main()
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's, since 3.0
-    if threading.active_count() != 1 or run_exit_handlers is None:
-        sys.exit(code)
+    if threading.active_count() != 1 or run_exit_handlers is None or sys.getprofile() or sys.gettrace():
+        sys.exit(code)  # a profiler or debugger reports when the interpreter ends
     run_exit_handlers()
     for stream in (sys.stdout, sys.stderr):
         try:
