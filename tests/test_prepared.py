@@ -141,3 +141,28 @@ def test_one_entry_holds_every_borough_of_a_year_and_stores_what_they_share_once
             _same(loaded, context.compute(name, "2011-12", str(fetched)), name)
         assert prepared.load("Camden", "2011-12", str(fetched)) is None  # not prepared: computed by the page
         assert context.context("Camden", "2011-12", str(fetched)).borough == "Camden"
+
+
+def test_the_reconciliation_is_computed_once_while_its_inputs_stay_and_again_after_a_published_figure_changed(fetched):
+    shared: dict = {}
+    inputs = snapshot.take()
+    with snapshot.reading(inputs):
+        first = context.compute(BOROUGH, "2011-12", str(fetched), shared)
+        again = context.compute(BOROUGH, "2011-12", str(fetched), shared)
+        assert again.reconciliation is first.reconciliation  # a partner figure's edit does not recompute it
+    published = fetched / "data" / "published" / "barking-and-dagenham-2011-12.csv"
+    text = published.read_text()
+    assert "violence_with_injury,-7.2," in text
+    published.write_text(text.replace("violence_with_injury,-7.2,", "violence_with_injury,-5.7,"))
+    inputs = snapshot.take()
+    with snapshot.reading(inputs):
+        changed = context.compute(BOROUGH, "2011-12", str(fetched), shared)
+        assert changed.reconciliation is not first.reconciliation
+        assert -5.7 in changed.reconciliation["published_change_pct"].tolist()
+        pd.testing.assert_frame_equal(changed.reconciliation, table_reconciliation(changed))
+
+
+def table_reconciliation(ctx):
+    from cspbook.compute import table
+
+    return table.reconciliation(ctx.data, ctx.report, ctx.published)

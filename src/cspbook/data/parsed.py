@@ -17,7 +17,7 @@ from typing import Callable
 
 from cspbook import config, fingerprint, integrity
 
-KEEP = 96  # files kept in the folder, the newest used: every open file twice over (fetch and ward reads)
+KEEP = 40  # files kept, the newest used: two versions of every open file's frame (about 80 MB each)
 _MEMO: dict = {}
 
 

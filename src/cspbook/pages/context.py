@@ -71,9 +71,22 @@ def compute(borough: str, year: str, home: str | None = None, shared: dict | Non
     report = reports.load(name, start, period=period)
     figures = partner.for_borough(name, start)
     published = table.published_figures(report)
+    shared = {} if shared is None else shared
     return Context(name, start, report, data, table.indicator_table(data, report, figures, period), figures, published,
-                   table.reconciliation(data, report, published), *_london(data, report, period, {} if shared is None else shared),
-                   period)
+                   _reconciliation(data, report, published, shared), *_london(data, report, period, shared), period)
+
+
+def _reconciliation(data, report, published, shared: dict):
+    """:func:`table.reconciliation`, computed once while its inputs stay (the preview's rebuilds
+    after a partner figure or a template changed): the data, the published figures' file, the
+    borough, year and tolerance."""
+    from cspbook.compute import reconcile
+
+    key = ("reconciliation", _data_key(data), report.borough, report.year, report.reconciliation_tolerance_pp,
+           integrity.actual_sha256(reconcile.path_for(report.borough, report.year)))
+    if key not in shared:
+        shared[key] = table.reconciliation(data, report, published)
+    return shared[key]
 
 
 def _london(data, report, period, shared: dict) -> tuple:

@@ -1,12 +1,13 @@
 """The CSV downloads of a year (its indicator table; every borough's headline figures side by
 side), kept by what they are computed from: data, definitions (the partner figures and the
-report configurations among them), library, pandas, borough and period. A build whose inputs
+report configurations among them), library, Python, pandas and numpy, borough and period. A build whose inputs
 are those of an earlier build (a template edited, a notebook rerun) writes the same texts
 without loading the dataset."""
 
 from __future__ import annotations
 
 import json
+import sys
 from importlib import metadata
 
 from cspbook import config, fingerprint, integrity
@@ -17,8 +18,9 @@ KEEP = 32  # the newest used: a few books (years, boroughs) over a few edits
 
 def key(manifest: dict, borough: str, period) -> str:
     defs = fingerprint.tree(config.definitions_dir(), "*.*", skip=("raw",))
+    versions = f"{sys.version} pandas {metadata.version('pandas')} numpy {metadata.version('numpy')}"
     return fingerprint.digest(b"downloads", plan.inputs_digest(manifest), defs.encode(), borough.encode(),
-                              period.text.encode(), metadata.version("pandas").encode())
+                              period.text.encode(), versions.encode())
 
 
 def texts(manifest: dict, borough: str, configs: dict, spans: dict, data) -> dict[int, tuple[str, str]]:
