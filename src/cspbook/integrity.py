@@ -263,6 +263,14 @@ def remember_sha256(path: Path, sha256: str) -> None:
     _VERIFIED[_stat_key(path.stat())] = sha256
 
 
+def file_key(path: Path) -> tuple | None:
+    """:func:`_stat_key` of the file now (None when it is missing): equal while nobody writes it."""
+    try:
+        return _stat_key(path.stat())
+    except OSError:
+        return None
+
+
 def _stat_key(st) -> tuple:
     """What identifies a file's bytes while nobody writes to it: an edit changes its size or
     modification time, a replacement its inode."""

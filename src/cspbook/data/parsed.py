@@ -62,5 +62,6 @@ def _save(name: str, value) -> None:
 
 
 def clear() -> None:
-    """Forget the frames of this process (tests; ``cspbook.caches.clear``)."""
+    """Forget the frames of this process (tests: as a new process would start). Nothing else
+    needs to: a frame is named by everything it was made from."""
     _MEMO.clear()

@@ -111,13 +111,13 @@ def _seal(target: Path, contexts: dict, alike: dict) -> Path:
     heavy = list({id(obj): obj for ctx in contexts.values() for obj in (getattr(ctx, f) for f in SHARED)}.values())
     kept = alike.get(_SEALED)
     if kept is not None and len(kept[0]) == len(heavy) and all(a is b for a, b in zip(kept[0], heavy)) \
-            and _stat(kept[1]) == kept[2]:  # the file as this process wrote it (not read again: 20-60 MB)
+            and integrity.file_key(kept[1]) == kept[2]:  # the file as this process wrote it (not read again: 20-60 MB)
         shared_file = kept[1]
     else:
         data = pickle.dumps(heavy, protocol=pickle.HIGHEST_PROTOCOL)
         shared_file = target.with_name(f"shared-{fingerprint.digest(data)}.pickle")
         integrity.write_sealed(shared_file, data)
-        alike[_SEALED] = (heavy, shared_file, _stat(shared_file))
+        alike[_SEALED] = (heavy, shared_file, integrity.file_key(shared_file))
     index = {id(obj): i for i, obj in enumerate(heavy)}
     inner = io.BytesIO()
     pickler = pickle.Pickler(inner, protocol=pickle.HIGHEST_PROTOCOL)
@@ -126,15 +126,6 @@ def _seal(target: Path, contexts: dict, alike: dict) -> Path:
     integrity.write_sealed(target, pickle.dumps((shared_file.name, list(contexts), inner.getvalue()),
                                                  protocol=pickle.HIGHEST_PROTOCOL))
     return shared_file
-
-
-def _stat(path: Path) -> tuple | None:
-    """What changes when a file is written, replaced or removed: inode, size, modification time."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 _SEALED = ("prepared", "sealed")  # the key, in ``alike``, of the shared objects last written and their file

@@ -17,9 +17,9 @@ KEEP = 32  # the newest used: a few books (years, boroughs) over a few edits
 
 
 def key(manifest: dict, borough: str, period) -> str:
-    defs = fingerprint.tree(config.definitions_dir(), "*.*", skip=("raw",))
+    partner = fingerprint.tree(config.definitions_dir() / "partner", "*.*")  # the rest is in inputs_digest
     versions = f"{sys.version} pandas {metadata.version('pandas')} numpy {metadata.version('numpy')}"
-    return fingerprint.digest(b"downloads", plan.inputs_digest(manifest), defs.encode(), borough.encode(),
+    return fingerprint.digest(b"downloads", plan.inputs_digest(manifest), partner.encode(), borough.encode(),
                               period.text.encode(), versions.encode())
 
 
