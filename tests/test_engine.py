@@ -163,7 +163,7 @@ def test_the_clean_notebook_passes_in_a_fresh_kernel(tmp_path, monkeypatch):
 @kernels
 def test_the_clean_notebook_catches_leaks_when_reset_is_off(tmp_path, monkeypatch):
     """Without the reset, B fails: its assertions do detect leaks."""
-    monkeypatch.setattr(warm_pool, "RESET", "import os; os.chdir({cwd!r})")
+    monkeypatch.setattr(warm_pool, "RESET", "None")
     monkeypatch.setenv("CSPBOOK_HOME", str(tmp_path))
     leaky = notebook(tmp_path / "a.ipynb", *LEAKY)
     clean = notebook(tmp_path / "b.ipynb", *CLEAN, parameters="expected_cwd = expected_home = None")
@@ -171,6 +171,20 @@ def test_the_clean_notebook_catches_leaks_when_reset_is_off(tmp_path, monkeypatc
         pool.execute_notebook(leaky, tmp_path / "a.out.ipynb", {}, cwd=tmp_path)
         with pytest.raises(PapermillExecutionError, match="leaked"):
             pool.execute_notebook(clean, tmp_path / "b.out.ipynb", clean_parameters(tmp_path), cwd=tmp_path)
+
+
+@kernels
+def test_a_kernel_is_reset_after_its_notebook_and_one_that_cannot_be_reset_is_replaced(pool, tmp_path):
+    """The reset runs after a notebook (off the next one's path); a notebook that breaks it
+    costs its kernel, not the next notebook."""
+    first = notebook(tmp_path / "first.ipynb", "x = 1", "print(os.getpid())", parameters="import os")
+    pid = printed_pid(pool.execute_notebook(first, tmp_path / "first.out.ipynb", {}, cwd=tmp_path))
+    breaks = notebook(tmp_path / "breaks.ipynb", "assert 'x' not in globals()", "print(os.getpid())",
+                      "import cspbook.execute.kernel as k; k._SNAPSHOT = None", parameters="import os")
+    assert printed_pid(pool.execute_notebook(breaks, tmp_path / "breaks.out.ipynb", {}, cwd=tmp_path)) == pid
+    after = notebook(tmp_path / "after.ipynb", "print(os.getpid())", parameters="import os")
+    out = pool.execute_notebook(after, tmp_path / "after.out.ipynb", {}, cwd=tmp_path)
+    assert printed_pid(out) != pid and len(pool.pids()) == 2  # its reset failed: replaced
 
 
 @kernels

@@ -230,7 +230,7 @@ def test_the_preview_serves_on_loopback_only_with_the_script_only_in_what_it_ser
         with urllib.request.urlopen(preview.url + PAGE, timeout=10) as response:
             served = response.read()
             assert response.headers["Cache-Control"] == "no-store"
-        assert b'src="/_cspbook-preview/livereload.js" data-generation="1"' in served
+        assert re.search(rb'src="/_cspbook-preview/livereload\.js\?v=[0-9a-f]{12}" data-generation="1"', served)
         site = next((last_good.home / ".cspbook" / "preview" / "site").iterdir())
         assert b"_cspbook-preview" not in (site / PAGE).read_bytes()  # added as served, never written
     finally:

@@ -4,6 +4,7 @@ copies of the site it serves, and Sphinx kept in the process."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cspbook.publish import preview
+from cspbook.publish import preview, preview_serve
 
 
 def request(app, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -58,7 +59,8 @@ def test_an_html_page_is_served_with_the_script_of_its_generation_and_never_cach
     app = preview.make_app(state)
     status, headers, body = request(app, "/index.html", {"If-None-Match": "*", "If-Modified-Since": "Mon, 01 Jan 2100 00:00:00 GMT"})
     assert status == 200  # a conditional request still gets the page: its script names the generation
-    assert body.endswith(b'<script src="/_cspbook-preview/livereload.js" data-generation="4" '
+    version = hashlib.sha256(preview_serve.SCRIPT.read_bytes()).hexdigest()[:12].encode()
+    assert body.endswith(b'<script src="/_cspbook-preview/livereload.js?v=' + version + b'" data-generation="4" '
                          b'data-events="/_cspbook-preview/events"></script></body></html>')
     assert headers["content-length"] == str(len(body))
     assert headers["cache-control"] == "no-store" and "etag" not in headers and "last-modified" not in headers
@@ -86,12 +88,46 @@ def test_other_files_are_served_as_they_are_and_kept_by_the_browser_only_if_it_a
     assert status == 200 and headers["cache-control"] == "max-age=86400, immutable"  # Sphinx's checksum of the bytes
 
 
+def test_a_page_names_the_version_of_each_file_its_head_loads_so_a_reload_does_not_ask_again(site, tmp_path):
+    """The theme loads searchtools.js, language_data.js and searchindex.js in every page's head
+    without a version: on each reload the page's parsing waited for the server's 304s."""
+    (site / "book").mkdir()
+    (site / "searchindex.js").write_text("Search.setIndex({})")
+    (site / "book" / "p.html").write_text(
+        '<html><head><script src="../searchindex.js"></script><script src="../_static/style.css?v=1"></script>'
+        '<link rel="stylesheet" href="../_static/style.css" /><link rel="next" href="q.html" />'
+        '<script src="../_static/missing.js"></script><script src="https://example.org/x.js"></script></head>'
+        '<body><img src="../searchindex.js"></body></html>')
+    state = preview.State(generation=1, site=site)
+    app = preview.make_app(state)
+    _, _, body = request(app, "/book/p.html")
+    index = hashlib.sha256(b"Search.setIndex({})").hexdigest()[:12]
+    style = hashlib.sha256(b"body { color: black }").hexdigest()[:12]
+    assert f'<script src="../searchindex.js?v={index}"></script>'.encode() in body
+    assert f'<link rel="stylesheet" href="../_static/style.css?v={style}" />'.encode() in body
+    for kept in (b'style.css?v=1"', b'href="q.html"', b'src="../_static/missing.js"', b'https://example.org/x.js"',
+                 b'<img src="../searchindex.js">'):  # versioned, a page, no such file, elsewhere, not in the head
+        assert kept in body
+    assert f"?v={index}".encode() not in (site / "book" / "p.html").read_bytes()  # as served, never written
+    status, headers, _ = request(app, f"/searchindex.js?v={index}")
+    assert status == 200 and headers["cache-control"] == "max-age=86400, immutable"
+    changed = tmp_path / "site2"
+    shutil.copytree(site, changed)
+    (changed / "searchindex.js").write_text("Search.setIndex({titles: []})")
+    state.serve(changed, {})  # the next build: its index has a new address
+    _, _, body = request(app, "/book/p.html")
+    assert hashlib.sha256(b"Search.setIndex({titles: []})").hexdigest()[:12].encode() in body and index.encode() not in body
+
+
 def test_the_script_and_the_state_have_their_own_addresses(site):
     state = preview.State(generation=2, site=site, error="notebook 2011-12/asb failed in cell 3")
     app = preview.make_app(state)
     status, headers, body = request(app, "/_cspbook-preview/livereload.js")
     assert status == 200 and headers["content-type"].startswith("text/javascript")
-    assert b"EventSource" in body
+    assert b"EventSource" in body and headers["cache-control"] == "no-store"
+    version = hashlib.sha256(body).hexdigest()[:12]
+    status, headers, _ = request(app, f"/_cspbook-preview/livereload.js?v={version}")  # as the pages name it
+    assert status == 200 and headers["cache-control"] == "max-age=86400, immutable"
     status, _, body = request(app, "/_cspbook-preview/state")
     assert json.loads(body) == {"generation": 2, "error": "notebook 2011-12/asb failed in cell 3", "building": False,
                                 "phase": None, "viewing": []}

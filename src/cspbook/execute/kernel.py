@@ -2,18 +2,18 @@
 
 :func:`warm` imports :data:`PREWARM`, snapshots the state a fresh notebook would see and
 freezes the imported objects out of the garbage collector's full collections; :func:`reset`
-runs before every notebook and restores it: the user namespace, ``In``/``Out`` and the
-execution count (IPython's ``reset``), matplotlib (open figures, rcParams, the backend, the
-one-letter colour codes that ``seaborn.set_theme`` rewrites), pandas and numpy options,
-warnings filters, ``os.environ`` (a notebook sets ``CSPBOOK_HOME``), the working directory,
-``sys.path``, the logging root, IPython display formatters and event callbacks, numpy's
-floating-point error handling (``seterr``), the random generators' seeds (numpy's legacy
-global generator and :mod:`random`, reseeded from the OS as in a fresh kernel), the
-attributes of cspbook's modules and cspbook's in-process caches
-(:func:`cspbook.caches.clear`), so no notebook depends on the one that ran before it.
-Imported modules stay loaded: that is the point. Not reset: attributes a notebook
-monkeypatches onto a class or a module other than cspbook's, threads it starts, files it
-leaves open."""
+runs after every notebook and restores it (:func:`enter` then sets the next notebook's
+folder and inputs): the user namespace, ``In``/``Out`` and the execution count (IPython's
+``reset``), matplotlib (open figures, rcParams, the backend, the one-letter colour codes
+that ``seaborn.set_theme`` rewrites), pandas and numpy options, warnings filters,
+``os.environ`` (a notebook sets ``CSPBOOK_HOME``), the working directory, ``sys.path``, the
+logging root, IPython display formatters and event callbacks, numpy's floating-point error
+handling (``seterr``), the random generators' seeds (numpy's legacy global generator and
+:mod:`random`, reseeded from the OS as in a fresh kernel), the attributes of cspbook's
+modules and cspbook's in-process caches (:func:`cspbook.caches.clear`), so no notebook
+depends on the one that ran before it. Imported modules stay loaded: that is the point. Not
+reset: attributes a notebook monkeypatches onto a class or a module other than cspbook's,
+threads it starts, files it leaves open."""
 
 from __future__ import annotations
 
@@ -66,18 +66,23 @@ def warm(modules=PREWARM) -> list[str]:
     return failed
 
 
-def reset(cwd: str, env: dict | None = None) -> None:
-    """Put the kernel back in the state :func:`warm` recorded, then ``chdir`` to ``cwd`` and
-    add ``env`` to ``os.environ`` (the snapshot of the inputs this notebook reads)."""
+def reset() -> None:
+    """Put the kernel back in the state :func:`warm` recorded (after each notebook, so that
+    the next starts from it)."""
     if _SNAPSHOT is None:
         raise RuntimeError("cspbook.execute.kernel.reset called before warm")
     shell = _shell()
     if shell is not None:
         shell.reset(new_session=True)  # namespace, In/Out, execution count back to 1
     _restore(_SNAPSHOT)
+    _release_memory()
+
+
+def enter(cwd: str, env: dict | None = None) -> None:
+    """Before a notebook: ``chdir`` to ``cwd`` and add ``env`` to ``os.environ`` (the snapshot
+    of the inputs this notebook reads; :func:`reset` takes both back)."""
     os.environ.update(env or {})
     os.chdir(cwd)
-    _release_memory()
 
 
 def _release_memory() -> None:

@@ -7,10 +7,13 @@ once: started and pre-warmed (:data:`~cspbook.execute.kernel.PREWARM` imported) 
 pool opens, then reused.
 
 :class:`Pool`: load the template -> write the parameters in (papermill's
-``parameterize_notebook``: :func:`prepare`) -> take an idle kernel -> reset it -> execute the cells with
-nbclient -> hand the kernel back -> raise papermill's ``PapermillExecutionError`` for a
+``parameterize_notebook``: :func:`prepare`) -> take an idle kernel -> set its working folder and
+environment -> execute the cells with nbclient -> raise papermill's ``PapermillExecutionError`` for a
 failing cell, as ``papermill.execute_notebook`` does, so :mod:`cspbook.execute.plan` reports
-both engines alike. The kernels live on one private asyncio loop thread;
+both engines alike. Meanwhile the kernel is reset (:func:`cspbook.execute.kernel.reset`) and
+only then handed back: the reset (IPython's, a garbage collection and the snapshot restored,
+20-30 ms) runs while the build goes on, not before the next notebook. The kernels live on one
+private asyncio loop thread;
 :meth:`Pool.execute_notebook` is blocking and thread-safe, so the plan's worker threads call
 it like papermill."""
 
@@ -33,7 +36,10 @@ KERNEL_NAME = "python3"
 WARM = "__import__('cspbook.execute.kernel').execute.kernel.warm({modules!r})"  # sent to a kernel once, when it starts
 
 
-RESET = "__import__('cspbook.execute.kernel').execute.kernel.reset({cwd!r}, {env!r})"  # sent before every notebook
+ENTER = "__import__('cspbook.execute.kernel').execute.kernel.enter({cwd!r}, {env!r})"  # sent before every notebook
+
+
+RESET = "__import__('cspbook.execute.kernel').execute.kernel.reset()"  # sent after every notebook
 
 
 STARTUP_TIMEOUT = 120.0  # seconds for a kernel to start and finish its imports on a loaded machine
@@ -58,6 +64,7 @@ class _Kernel:
         self.km = None
         self.kc = None
         self.pid: int | None = None
+        self.recycling: asyncio.Task | None = None  # its reset after a notebook
         self.language_info: dict | None = None
 
     async def start(self, env: dict, cwd: str, prewarm) -> None:
@@ -247,13 +254,13 @@ class Pool(_LoopThread):
             raise kernel
         reusable = False
         try:
-            await kernel.call(RESET.format(cwd=cwd, env=env), "reset before a notebook")
+            await kernel.call(ENTER.format(cwd=cwd, env=env), "set up before a notebook")
             await _run_cells(kernel, nb, bar)
             reusable = True
         finally:
             if reusable and not self._closing:
-                self._idle.put_nowait(kernel)
-            else:  # dead, timed out, cancelled or failed to reset: replace it
+                kernel.recycling = self._loop.create_task(_recycle(self, kernel))  # a reference kept while it runs
+            else:  # dead, timed out or cancelled: replace it
                 await kernel.stop(now=True)
                 self._spawn()
         return nb
@@ -268,6 +275,24 @@ class Pool(_LoopThread):
 
     def _kill_all(self) -> None:
         _kill(self.pids())
+
+
+async def _recycle(pool: Pool, kernel: _Kernel) -> None:
+    """Reset ``kernel`` after its notebook, then hand it back to ``pool`` (a kernel that
+    cannot be reset is replaced)."""
+    try:
+        await kernel.call(RESET, "reset after a notebook")
+    except asyncio.CancelledError:  # the pool is closing
+        await kernel.stop(now=True)
+        raise
+    except Exception:  # noqa: BLE001 - dead, timed out, or its reset failed
+        await kernel.stop(now=True)
+        pool._spawn()
+        return
+    if pool._closing:
+        await kernel.stop(now=True)
+    else:
+        pool._idle.put_nowait(kernel)
 
 
 async def _start_into(idle: asyncio.Queue, kernel: _Kernel, env: dict, cwd: str, prewarm) -> None:

@@ -10,7 +10,7 @@
   background thread while the kernels execute the notebooks (this process only waits then),
   so that the in-process Sphinx of :mod:`cspbook.publish.sphinx_run` starts with them loaded.
 
-Neither changes what is built: the kernels are reset before every notebook whenever they were
+Neither changes what is built: the kernels are reset after every notebook whenever they were
 started, and importing a module early runs the same module code as importing it later.
 """
 

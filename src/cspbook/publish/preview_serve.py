@@ -10,6 +10,8 @@ reloads only when the generation now served holds another version of it (:meth:`
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
 import json
 import os
 import shutil
@@ -21,6 +23,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from cspbook.errors import CspbookError
+from cspbook.publish.preview_versions import pin
 
 PREFIX = "/_cspbook-preview"  # the preview's own URLs (no page of the book starts with it)
 KEEPALIVE_SECONDS = 15.0
@@ -112,8 +115,18 @@ def page_of(path: str) -> str:
     return path + "index.html" if path == "" or path.endswith("/") else path
 
 
+def _script_version() -> str:
+    """The checksum of the live-reload script, in its address: a reload does not ask for it again."""
+    if not _SCRIPT_VERSION:
+        _SCRIPT_VERSION.append(hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:12])
+    return _SCRIPT_VERSION[0]
+
+
+_SCRIPT_VERSION: list[str] = []
+
+
 def _script_tag(generation: int) -> bytes:
-    return (f'<script src="{PREFIX}/livereload.js" data-generation="{generation}" '
+    return (f'<script src="{PREFIX}/livereload.js?v={_script_version()}" data-generation="{generation}" '
             f'data-events="{PREFIX}/events"></script>').encode()
 
 
@@ -164,7 +177,7 @@ def make_app(state: State):
     from starlette.responses import Response, StreamingResponse
     from starlette.staticfiles import StaticFiles
 
-    sites: dict[Path, StaticFiles] = {}
+    sites: dict[Path, tuple[StaticFiles, dict]] = {}  # the current site's files and checksums
     streams: set[asyncio.Queue] = set()
     loop_box: list = []
 
@@ -226,7 +239,8 @@ def make_app(state: State):
             await events(scope, receive, send)
             return
         if path == f"{PREFIX}/livereload.js":
-            await Response(SCRIPT.read_bytes(), media_type="text/javascript", headers={"Cache-Control": "no-store"})(scope, receive, send)
+            kept = "max-age=86400, immutable" if scope.get("query_string") == f"v={_script_version()}".encode() else "no-store"
+            await Response(SCRIPT.read_bytes(), media_type="text/javascript", headers={"Cache-Control": kept})(scope, receive, send)
             return
         if path == f"{PREFIX}/state":  # with the pages the open tabs show
             shown = json.dumps(dict(json.loads(state.as_json()), viewing=sorted(state.viewed())))
@@ -237,14 +251,15 @@ def make_app(state: State):
         if site is None:
             await Response(inject(waiting_page(state), 0), media_type="text/html", headers={"Cache-Control": "no-store"})(scope, receive, send)
             return
-        files = sites.get(site)
-        if files is None:
+        if site not in sites:
             sites.clear()
-            files = sites[site] = StaticFiles(directory=site, html=True)
+            sites[site] = (StaticFiles(directory=site, html=True), {})
+        files, digests = sites[site]
         if _page_path(path):  # a page is always sent whole: the script goes into it as it is sent
             scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k not in (b"if-none-match", b"if-modified-since")])
         try:
-            await files(scope, receive, _injecting(send, generation, _versioned(scope.get("query_string") or b"")))
+            pinned = functools.partial(pin, page=page_of(path), site=site, digests=digests)
+            await files(scope, receive, _injecting(send, generation, _versioned(scope.get("query_string") or b""), pinned))
         except HTTPException as exc:  # a page that does not exist: 404, no traceback
             await Response(f"{exc.detail}: {path}\n", status_code=exc.status_code, media_type="text/plain")(scope, receive, send)
 
@@ -279,13 +294,14 @@ def _versioned(query: bytes) -> bool:
     return any(part.startswith((b"digest=", b"v=")) for part in query.split(b"&"))
 
 
-def _injecting(send, generation: int, versioned: bool = False):
+def _injecting(send, generation: int, versioned: bool = False, pinned=None):
     """An ASGI ``send`` that adds the script to an HTML body and forbids caching it. Any other
     file (downloads, fonts, the book's own styles and scripts) keeps its validators and may be
     kept by the browser if it asks first (``no-cache``): a reload then gets ``304 Not
     Modified`` for what did not change, and Chromium reuses what it parsed and compiled; a
     ``versioned`` one (:func:`_versioned`) is kept without asking: a page reloads without a
-    request for each of its twenty styles and scripts."""
+    request for each of its twenty styles and scripts. ``pinned``: what a page's bytes go
+    through first (:func:`cspbook.publish.preview_versions.pin`)."""
     held: dict = {}
 
     async def wrapped(message):
@@ -305,7 +321,8 @@ def _injecting(send, generation: int, versioned: bool = False):
             held["body"].append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            body = inject(b"".join(held["body"]), generation)
+            body = b"".join(held["body"])
+            body = inject(pinned(body) if pinned else body, generation)
             start = held.pop("start")
             start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
             start["headers"].append((b"content-length", str(len(body)).encode()))
@@ -364,8 +381,6 @@ def copy_site(html: Path, site: Path, previous: Path | None, copied: dict) -> di
     What each file was copied from, for the next call: size, modification time and, for a
     page, the sha256 of its bytes (a page Sphinx wrote again with the same bytes is the same
     page: an open tab showing it is not reloaded)."""
-    import hashlib
-
     now = {}
     for source in sorted(html.rglob("*")):
         rel = source.relative_to(html).as_posix()

@@ -8,7 +8,7 @@ import queue
 import threading
 from pathlib import Path
 
-QUIET_MS = 50  # a burst of saves ends when nothing changed for this long (an editor's save: a few ms)
+QUIET_MS = 20  # a burst of saves ends when nothing changed for this long (an editor's save: a few ms)
 
 
 MAX_BURST_MS = 2000  # ...or after this long, whatever happens
