@@ -192,10 +192,11 @@ def jupyter_book(builder: str, output: Path, failure: str) -> Path:
     return output / "_build" / builder
 
 
-def build_html(digest: str, log=None, check=None, parallel: int = 1) -> Path:
+def build_html(digest: str, log=None, check=None, parallel: int = 1, early=None) -> Path:
     """Run Jupyter Book strictly and swap the result into ``_build/html``. ``check``: called
     after Jupyter Book and before the result is swapped in (it raises to stop). ``parallel``:
-    Sphinx's processes (:func:`cspbook.publish.sphinx_run.html`)."""
+    Sphinx's processes (:func:`cspbook.publish.sphinx_run.html`). ``early``: the build's
+    Sphinx process, started before (:class:`cspbook.publish.sphinx_early.Early`), which runs it."""
     log = log or logs.line
     from cspbook import integrity
 
@@ -212,7 +213,8 @@ def build_html(digest: str, log=None, check=None, parallel: int = 1) -> Path:
     log("building the HTML book with Jupyter Book (warnings are errors)")
     from cspbook.publish import sphinx_run
 
-    built = sphinx_run.html(config.home(), jb, "Jupyter Book failed; the last good book is unchanged", parallel)
+    run = early.html if early is not None else sphinx_run.html
+    built = run(config.home(), jb, "Jupyter Book failed; the last good book is unchanged", parallel)
     files = integrity.listing(built, skip=(STAMP,))
     (built / STAMP).write_text(json.dumps({"stamp": digest, "docs": docs, "files": files}))
     # Sphinx's environment and doctrees (they hold times, so they stay out of the published stamp)

@@ -13,12 +13,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cspbook import definitions, logs, words
+from cspbook import config, definitions, logs, words
 from cspbook.compute import dataset
 from cspbook.data import rawcache
 from cspbook.definitions import periods, reports
 from cspbook.execute import plan, snapshot
-from cspbook.publish import book, downloads, lock, overlap
+from cspbook.publish import book, downloads, lock, overlap, sphinx_early
 
 
 def _unchanged(planned: list, primary: int, years: list[int], log=None) -> bool:
@@ -73,7 +73,8 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
     configs = {y: reports.load(name, y) for y in all_years}
     workers = jobs or os.cpu_count() or 1
     with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log), \
-            overlap.Kernels() as kernels:
+            overlap.Kernels() as kernels, sphinx_early.Early() as early:
+        early.start(config.home())  # Sphinx imported on the other core meanwhile (stopped if not needed)
         book.check_writable()
         if overlap.clean():  # every page will run: the kernels warm up while the data are fetched and read
             kernels.start(min(workers, sum(len(configs[y].pages) for y in all_years)))
@@ -102,7 +103,6 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
                 from cspbook.pages import prepared
 
                 prepared.prepare([job.parameters for job in planned])  # once, not once per page: while the kernels warm up
-                overlap.import_sphinx()  # while the kernels run the notebooks
             outcome = plan.execute(planned, workers, log=log, progress=progress, pool=kernels.pool)
             kernels.close()
         files = [book.write_downloads(y, texts[y][0]) for y in all_years]
@@ -114,7 +114,7 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
             log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
             skipped = True
         else:
-            book.build_html(digest, log=log, check=lambda: snapshot.check(inputs))
+            book.build_html(digest, log=log, check=lambda: snapshot.check(inputs), early=early)
             skipped = False
     seconds = time.monotonic() - started
     log(f"built {book.html_dir() / 'index.html'}: {counts(outcome)}, in {seconds:.1f}s")

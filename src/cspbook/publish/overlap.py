@@ -16,6 +16,7 @@ started, and importing a module early runs the same module code as importing it 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 from pathlib import Path
@@ -91,6 +92,34 @@ def _book_extensions(home: Path) -> list[str]:
     except Exception:  # noqa: BLE001 - only a head start: Sphinx reports a bad configuration itself
         return []
     return [name for name in extensions if isinstance(name, str)]
+
+
+def import_for_build(home: Path) -> None:
+    """Import, in this thread, what a Sphinx application for the book at ``home`` loads as it
+    starts (:func:`import_sphinx`'s modules, Sphinx's built-in extensions, the extensions of
+    Jupyter Book's final configuration and the modules their ``setup`` imports): the early
+    Sphinx process (:mod:`cspbook.publish.sphinx_early`) does this before its build is asked for."""
+    import_sphinx(home).join()
+    names = list(SETUP_MODULES)
+    with contextlib.suppress(Exception):  # only a head start: Sphinx reports a bad configuration itself
+        from sphinx.application import builtin_extensions
+
+        from cspbook.publish import sphinx_run
+
+        names = [*builtin_extensions, *sphinx_run._configuration(home).get("extensions", []), *names]
+    for name in dict.fromkeys(names):
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+# what the extensions' setup functions import (myst-nb: papermill, jupyter-cache, SQLAlchemy)
+SETUP_MODULES = ("myst_nb.sphinx_ext", "myst_nb.sphinx_", "myst_nb.ext.glue.directives", "myst_nb.ext.glue.domain",
+                 "myst_nb.ext.glue.roles", "myst_nb.ext.execution_tables", "myst_parser.sphinx_ext.main",
+                 "myst_parser.sphinx_ext.directives", "myst_parser.sphinx_ext.mathjax", "myst_parser.sphinx_ext.myst_refs",
+                 "sphinx.search.en", "sphinx.builders.html.transforms", "sphinx.builders.latex.transforms",
+                 "sphinx.ext.mathjax", "sphinx_design.extension", "sphinx_external_toc.events", "jinja2.ext",
+                 "pydata_sphinx_theme", "a11y_pygments.a11y_high_contrast_light.style",
+                 "a11y_pygments.a11y_high_contrast_dark.style")
 
 
 def import_sphinx(home: Path | None = None) -> threading.Thread:
