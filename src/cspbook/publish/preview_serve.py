@@ -382,25 +382,28 @@ def copy_site(html: Path, site: Path, previous: Path | None, copied: dict) -> di
     page, the sha256 of its bytes (a page Sphinx wrote again with the same bytes is the same
     page: an open tab showing it is not reloaded)."""
     now = {}
-    for source in sorted(html.rglob("*")):
-        rel = source.relative_to(html).as_posix()
-        target = site / rel
-        if source.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        info = source.stat()
-        stat = (info.st_size, info.st_mtime_ns)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        before = copied.get(rel)
-        if previous is not None and before is not None and before[:2] == stat and (previous / rel).is_file():
-            os.link(previous / rel, target)
-            now[rel] = before
-        elif rel.endswith(".html"):
-            data = source.read_bytes()
-            target.write_bytes(data)
-            shutil.copystat(source, target)
-            now[rel] = (*stat, hashlib.sha256(data).hexdigest())
-        else:
-            shutil.copy2(source, target)
-            now[rel] = stat
+    site.mkdir(parents=True, exist_ok=True)
+    for folder, dirs, files in os.walk(html):  # top-down: a folder is made before what it holds
+        dirs.sort()
+        prefix = os.path.relpath(folder, html).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        for name in dirs:
+            (site / (prefix + name)).mkdir(exist_ok=True)
+        for name in sorted(files):
+            rel, source = prefix + name, os.path.join(folder, name)
+            info = os.stat(source)
+            stat = (info.st_size, info.st_mtime_ns)
+            before = copied.get(rel)
+            target = site / rel
+            if previous is not None and before is not None and before[:2] == stat and os.path.isfile(previous / rel):
+                os.link(previous / rel, target)
+                now[rel] = before
+            elif rel.endswith(".html"):
+                data = Path(source).read_bytes()
+                target.write_bytes(data)
+                shutil.copystat(source, target)
+                now[rel] = (*stat, hashlib.sha256(data).hexdigest())
+            else:
+                shutil.copy2(source, target)
+                now[rel] = stat
     return now

@@ -137,7 +137,14 @@ def _pages_only(app, docnames: set[str]) -> int:
         app.phase = BuildPhase.RESOLVING
         builder.finish_tasks = SerialTasks()
         builder.events.emit("write-started", builder)
-        builder.prepare_writing(set(wanted))
+        # no search index here (the full build that follows feeds it every page read): neither
+        # the index on disk loaded nor the pages fed to it
+        builder.load_indexer = lambda docnames: None
+        try:
+            builder.prepare_writing(set(wanted))
+        finally:
+            del builder.load_indexer
+        builder.indexer = None
         # each page links pygments.css with the checksum of Sphinx's own version, which a full
         # build writes before its pages and the theme overwrites when the build ends: so here too
         builder.create_pygments_style_file()
