@@ -66,16 +66,19 @@ def warm(modules=PREWARM) -> list[str]:
     return failed
 
 
-def reset() -> None:
+def reset(release: bool = True) -> None:
     """Put the kernel back in the state :func:`warm` recorded (after each notebook, so that
-    the next starts from it)."""
+    the next starts from it). ``release``: hand the freed heap back to the system; then the
+    next notebook takes it again page by page (about 20 ms for a chapter), which the
+    preview's kernels, running the same pages edit after edit, do not pay."""
     if _SNAPSHOT is None:
         raise RuntimeError("cspbook.execute.kernel.reset called before warm")
     shell = _shell()
     if shell is not None:
         shell.reset(new_session=True)  # namespace, In/Out, execution count back to 1
     _restore(_SNAPSHOT)
-    _release_memory()
+    if release:
+        _release_memory()
 
 
 def enter(cwd: str, env: dict | None = None) -> None:

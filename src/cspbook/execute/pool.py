@@ -39,7 +39,7 @@ WARM = "__import__('cspbook.execute.kernel').execute.kernel.warm({modules!r})"  
 ENTER = "__import__('cspbook.execute.kernel').execute.kernel.enter({cwd!r}, {env!r})"  # sent before every notebook
 
 
-RESET = "__import__('cspbook.execute.kernel').execute.kernel.reset()"  # sent after every notebook
+RESET = "__import__('cspbook.execute.kernel').execute.kernel.reset({release!r})"  # sent after every notebook
 
 
 STARTUP_TIMEOUT = 120.0  # seconds for a kernel to start and finish its imports on a loaded machine
@@ -162,13 +162,14 @@ class Pool(_LoopThread):
     A kernel that dies or cannot be reset is replaced; one whose notebook failed is reused."""
 
     def __init__(self, size: int, log_dir: Path, env: dict | None = None, cwd: Path | None = None,
-                 prewarm=PREWARM):
+                 prewarm=PREWARM, release_memory: bool = True):
         self.size = max(1, size)
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.env = dict(os.environ, **(env or {}))
         self.cwd = str(cwd or os.getcwd())
         self.prewarm = tuple(prewarm)
+        self.release_memory = release_memory  # after each notebook (see cspbook.execute.kernel.reset)
         self._kernels: list[_Kernel] = []
         self._started = 0
         self._closing = False
@@ -281,7 +282,7 @@ async def _recycle(pool: Pool, kernel: _Kernel) -> None:
     """Reset ``kernel`` after its notebook, then hand it back to ``pool`` (a kernel that
     cannot be reset is replaced)."""
     try:
-        await kernel.call(RESET, "reset after a notebook")
+        await kernel.call(RESET.format(release=pool.release_memory), "reset after a notebook")
     except asyncio.CancelledError:  # the pool is closing
         await kernel.stop(now=True)
         raise

@@ -95,7 +95,9 @@ class Builder:
         if plan.engine_name() == "warm" and self.pool is None:
             from cspbook.execute import pool
 
-            self.pool = pool.Pool(self.jobs, plan.work_dir() / "running", env=plan.KERNEL_ENV, cwd=config.home())
+            # the kernels keep their heap between notebooks: the same pages run again in it, edit after edit
+            self.pool = pool.Pool(self.jobs, plan.work_dir() / "running", env=plan.KERNEL_ENV, cwd=config.home(),
+                                  release_memory=False)
 
     def close(self) -> None:
         self.sphinx.close()
