@@ -74,6 +74,7 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
     workers = jobs or os.cpu_count() or 1
     with contextlib.nullcontext() if locked else lock.held(plan.work_dir() / "build.lock", notice=log), \
             overlap.Kernels() as kernels, sphinx_early.Early() as early:
+        early.start(config.home())  # Sphinx imported on the other core meanwhile (stopped when not needed)
         book.check_writable()
         if overlap.clean():  # every page will run: the kernels warm up while the data are fetched and read
             kernels.start(min(workers, sum(len(configs[y].pages) for y in all_years)))
@@ -94,7 +95,6 @@ def build(borough: str, year: str, years: str | None = None, jobs: int | None = 
                 log(f"the book at {book.html_dir()} is up to date; Jupyter Book not run")
                 log(f"built {book.html_dir() / 'index.html'}: {words.plural(0, 'notebook')} executed, {len(planned)} reused, in {seconds:.1f}s")
                 return BuildResult(book.html_dir(), outcome["ran"], outcome["reused"], True, seconds)
-            early.start(config.home())  # Sphinx imported on the other core while the rest is made
             kernels.start(min(workers, overlap.to_execute(planned)))  # warming up while the dataset is computed
             # the CSV downloads first (computing them checks every year's figures), unless kept from
             # the same inputs: then a prose edit loads no dataset
