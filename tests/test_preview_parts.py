@@ -142,8 +142,12 @@ def test_before_the_first_good_build_every_page_says_what_happened(tmp_path):
 
 
 def test_a_site_copy_links_the_files_sphinx_left_alone_and_copies_the_others(tmp_path, site):
+    catalog = site / "_static" / "locales" / "de" / "LC_MESSAGES" / "booktheme.mo"  # the theme's, for Sphinx
+    catalog.parent.mkdir(parents=True)
+    catalog.write_bytes(b"\x95\x04\x12\xde")
     first = preview.copy_site(site, tmp_path / "1", None, {})
-    assert sorted(first) == ["_static/style.css", "index.html"]
+    assert sorted(first) == ["_static/style.css", "index.html"]  # no page asks for the catalogs: not copied
+    assert not (tmp_path / "1" / "_static" / "locales").exists()
     time.sleep(0.01)
     (site / "index.html").write_text("<html><body><p>Changed page</p></body></html>")
     second = preview.copy_site(site, tmp_path / "2", tmp_path / "1", first)

@@ -2,8 +2,9 @@
 Jupyter Book strictly, and swap the new HTML into ``_build/html`` only when the whole
 build succeeded (a failed build leaves the last good book as it was).
 
-Jupyter Book's Sphinx builds in this process (:mod:`cspbook.publish.sphinx_run`: strict,
-no interpreter or imports to pay), in ``.cspbook/jb`` (kept between builds, so Sphinx only
+Jupyter Book's Sphinx builds with :mod:`cspbook.publish.sphinx_run` (strict), in the build's
+early Sphinx process (:mod:`cspbook.publish.sphinx_early`: its imports already paid) or in
+this one, in ``.cspbook/jb`` (kept between builds, so Sphinx only
 re-reads changed pages); the finished HTML is copied beside ``_build/html`` and swapped in
 with renames. A build stamp in the HTML lets an unchanged rebuild skip Jupyter Book entirely.
 

@@ -374,19 +374,25 @@ class Server:
         self.sock.close()
 
 
+# Folders of the built book that no page asks for: the theme's message catalogs for Sphinx
+# (sphinx-book-theme keeps them in its static folder, so every book has them: 90 folders of .mo
+# files, whose making was a quarter of the site copy's time)
+NOT_SERVED = frozenset({"_static/locales"})
+
+
 def copy_site(html: Path, site: Path, previous: Path | None, copied: dict) -> dict[str, tuple]:
     """Copy the HTML folder ``html`` to ``site``, a folder that is never written again. A file
     that Sphinx left as it was when ``previous`` was copied (same size and modification time)
     is hard-linked from ``previous`` instead (the theme's static files: most of the bytes).
     What each file was copied from, for the next call: size, modification time and, for a
     page, the sha256 of its bytes (a page Sphinx wrote again with the same bytes is the same
-    page: an open tab showing it is not reloaded)."""
+    page: an open tab showing it is not reloaded). Not copied: :data:`NOT_SERVED`."""
     now = {}
     site.mkdir(parents=True, exist_ok=True)
     for folder, dirs, files in os.walk(html):  # top-down: a folder is made before what it holds
-        dirs.sort()
         prefix = os.path.relpath(folder, html).replace(os.sep, "/")
         prefix = "" if prefix == "." else prefix + "/"
+        dirs[:] = sorted(name for name in dirs if prefix + name not in NOT_SERVED)
         for name in dirs:
             (site / (prefix + name)).mkdir(exist_ok=True)
         for name in sorted(files):
