@@ -654,3 +654,21 @@ def test_the_preview_keeps_its_dataset_across_snapshots_only_when_asked(fetched)
         assert dataset.dataset() is first
     with snapshot.reading(snapshot.take()):
         assert dataset.dataset() is not first
+
+
+def test_the_preview_knows_an_input_saved_again_while_its_rebuild_read_it(fetched):
+    """An editor that empties a file and then writes it: a rebuild that read it empty fails, and
+    the preview rebuilds with the file as saved instead of showing that error
+    (preview.saved_meanwhile); an error with every input as read is shown as before."""
+    from types import SimpleNamespace
+
+    from cspbook.execute import snapshot
+    from cspbook.publish import preview
+
+    builder = SimpleNamespace()
+    assert preview.saved_meanwhile(builder) is None  # no rebuild yet
+    builder.inputs = snapshot.take()
+    assert preview.saved_meanwhile(builder) is None  # nothing saved since: its error stands
+    partner = sorted((fetched / "data" / "partner").glob("*.csv"))[0]
+    partner.write_text(partner.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert preview.saved_meanwhile(builder) == f"data/partner/{partner.name}"

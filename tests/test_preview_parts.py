@@ -362,3 +362,29 @@ def test_a_warm_build_of_the_pages_in_view_writes_them_only_and_the_next_build_t
     finally:
         warm.close()
     assert after == snapshot(sphinx_run.html(home, tmp_path / "fresh"))
+
+
+def test_a_save_under_way_is_waited_for_an_emptied_file_is_not_handed_over(tmp_path, monkeypatch):
+    """A program that empties a file and then writes it (nbformat.write validates the notebook
+    in between): the watcher hands the change over once the file is written, not empty."""
+    from cspbook.publish import preview_watch
+
+    target = tmp_path / "data" / "partner" / "x.csv"
+    target.parent.mkdir(parents=True)
+    watcher = preview_watch.Watcher(tmp_path)
+    watcher.start()
+    got: list = []
+    try:
+        waiting = threading.Thread(target=lambda: got.append((watcher.next_batch(timeout=20), time.monotonic())))
+        waiting.start()
+        target.write_text("")
+        time.sleep(0.5)  # far longer than QUIET_MS: the emptying alone has been handed on
+        written = time.monotonic()
+        target.write_text("borough,year\n")
+        waiting.join(timeout=30)
+        assert got and got[0][0] == ["data/partner/x.csv"] and got[0][1] >= written
+        monkeypatch.setattr(preview_watch, "MAX_BURST_MS", 300)
+        target.write_text("")  # emptied for good: handed over after MAX_BURST_MS, not held for ever
+        assert watcher.next_batch(timeout=20) == ["data/partner/x.csv"]
+    finally:
+        watcher.close()

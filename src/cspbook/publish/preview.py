@@ -126,7 +126,7 @@ class Builder:
             # fetch (when needed) at the start only; then the cache as it is (`cspbook fetch` updates it)
             rawcache.ensure(mirror=self.mirror, offline=self.offline or self.data_checked, notice=self.log)
             self.data_checked = True
-            inputs = snapshot.take()  # the rebuild reads only these bytes (see cspbook.execute.snapshot)
+            inputs = self.inputs = snapshot.take()  # the rebuild reads only these bytes (cspbook.execute.snapshot)
             with snapshot.reading(inputs, keep_dataset=not reload_data):
                 configs = {y: reports.load(name, y) for y in all_years}
                 pages = {y: configs[y].pages for y in all_years}
@@ -228,6 +228,18 @@ def prime(pool, jobs: list) -> None:
 
 
 RELOAD_GRACE = 1.0  # seconds the rest of a rebuild waits for the tabs showing the pages in view to reload
+
+
+def saved_meanwhile(builder: Builder) -> str | None:
+    """The input saved again while the last rebuild read it (whose error may be that of a
+    file read half written: an editor that empties a file, then writes it), or None."""
+    inputs = getattr(builder, "inputs", None)
+    try:
+        if inputs is not None:
+            snapshot.check(inputs)
+    except snapshot.InputsChanged as exc:
+        return exc.names[0]
+    return None
 
 
 class Superseded(Exception):
@@ -360,6 +372,11 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
                 state.update(building=False, error=message, phase=None)
                 return True
             except CspbookError as exc:
+                saved = saved_meanwhile(builder)
+                if saved:  # the error of a file read half written: the rebuild with it decides
+                    log(f"{saved} changed during the rebuild; nothing of it is served; rebuilding with the change")
+                    state.update(building=False, phase=None)
+                    return True
                 log(f"rebuild failed: {exc}")
                 log(f"still serving the last good pages on {server.url}")
                 state.update(building=False, error=str(exc), phase=None)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from pathlib import Path
 
-QUIET_MS = 20  # a burst of saves ends when nothing changed for this long (an editor's save: a few ms)
+QUIET_MS = 50  # a burst of saves ends when nothing changed for this long (an editor's save: a few ms)
 
 
-MAX_BURST_MS = 2000  # ...or after this long, whatever happens
+MAX_BURST_MS = 2000  # ...or after this long, whatever happens; and the longest wait for an empty file to be written
 
 
 def watched(home: Path) -> tuple[list[Path], list[Path]]:
@@ -92,13 +93,30 @@ class Watcher:
 
     def next_batch(self, timeout: float) -> list[str] | None:
         """The paths changed since the last call (all batches waiting merged), or None
-        after ``timeout`` seconds without a change."""
+        after ``timeout`` seconds without a change. While one of them is an empty file, the
+        changes that follow are waited for (up to :data:`MAX_BURST_MS`): a save under way, by
+        a program that empties the file and then writes it (``nbformat.write`` validates the
+        notebook in between), is not read half done."""
         try:
             paths = set(self.changes.get(timeout=timeout))
         except queue.Empty:
             return None
+        deadline = time.monotonic() + MAX_BURST_MS / 1000
         while True:
             try:
                 paths.update(self.changes.get_nowait())
+                continue
             except queue.Empty:
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0 or not any(_empty(self.home / path) for path in paths):
                 return sorted(paths)
+            with contextlib.suppress(queue.Empty):
+                paths.update(self.changes.get(timeout=left))
+
+
+def _empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:  # deleted: a change like any other
+        return False
