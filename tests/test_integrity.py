@@ -659,16 +659,34 @@ def test_the_preview_keeps_its_dataset_across_snapshots_only_when_asked(fetched)
 def test_the_preview_knows_an_input_saved_again_while_its_rebuild_read_it(fetched):
     """An editor that empties a file and then writes it: a rebuild that read it empty fails, and
     the preview rebuilds with the file as saved instead of showing that error
-    (preview.saved_meanwhile); an error with every input as read is shown as before."""
-    from types import SimpleNamespace
-
+    (preview.build_checked); an error with every input as read, or raised before the rebuild's
+    snapshot was taken (the library changed), is shown as before."""
+    from cspbook.errors import BuildError
     from cspbook.execute import snapshot
     from cspbook.publish import preview
 
-    builder = SimpleNamespace()
-    assert preview.saved_meanwhile(builder) is None  # no rebuild yet
-    builder.inputs = snapshot.take()
-    assert preview.saved_meanwhile(builder) is None  # nothing saved since: its error stands
     partner = sorted((fetched / "data" / "partner").glob("*.csv"))[0]
-    partner.write_text(partner.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert preview.saved_meanwhile(builder) == f"data/partner/{partner.name}"
+
+    class Builder:
+        inputs = None
+
+        def __init__(self, before_snapshot: bool = False, save: bool = False):
+            self.before_snapshot, self.save = before_snapshot, save
+
+        def build(self):
+            if not self.before_snapshot:
+                self.inputs = snapshot.take()
+            if self.save:
+                partner.write_text(partner.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+            raise BuildError("NotJSONError: Notebook does not appear to be JSON: ''")
+
+    with pytest.raises(BuildError, match="NotJSONError"):
+        preview.build_checked(Builder())  # nothing saved since: its error stands
+    with pytest.raises(snapshot.InputsChanged) as saved:
+        preview.build_checked(Builder(save=True))
+    assert saved.value.names == [f"data/partner/{partner.name}"]
+    stale = Builder(before_snapshot=True)
+    stale.inputs = snapshot.take()  # the previous rebuild's snapshot
+    partner.write_text(partner.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # the edit that began this one
+    with pytest.raises(BuildError, match="NotJSONError"):
+        preview.build_checked(stale)  # raised before its own snapshot: not mistaken for a save meanwhile

@@ -80,7 +80,7 @@ class Builder:
         self.jobs = jobs
         self.mirror, self.offline = mirror, offline
         self.log = log
-        self.pool = None
+        self.pool, self.inputs = None, None  # the warm kernels; the snapshot this rebuild read (see build_checked)
         self.library = _library_digest()
         self.served_stamp: str | None = None
         self.data_checked = False
@@ -230,16 +230,20 @@ def prime(pool, jobs: list) -> None:
 RELOAD_GRACE = 1.0  # seconds the rest of a rebuild waits for the tabs showing the pages in view to reload
 
 
-def saved_meanwhile(builder: Builder) -> str | None:
-    """The input saved again while the last rebuild read it (whose error may be that of a
-    file read half written: an editor that empties a file, then writes it), or None."""
-    inputs = getattr(builder, "inputs", None)
+def build_checked(builder: Builder, **kwargs):
+    """``builder.build(**kwargs)``; when it fails on an input saved again while it read that
+    rebuild's snapshot (the error may be that of a file read half written: an editor that
+    empties a file, then writes it), InputsChanged naming it instead: the rebuild with the file
+    as saved decides. An error raised before the snapshot was taken stands as it is."""
+    builder.inputs = None
     try:
-        if inputs is not None:
-            snapshot.check(inputs)
-    except snapshot.InputsChanged as exc:
-        return exc.names[0]
-    return None
+        return builder.build(**kwargs)
+    except (snapshot.InputsChanged, lock.LockHeld):
+        raise
+    except CspbookError:
+        if builder.inputs is not None:
+            snapshot.check(builder.inputs)
+        raise
 
 
 class Superseded(Exception):
@@ -356,8 +360,8 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
 
             gc.disable()  # no 0.1-0.2 s pause for cyclic garbage before the pages in view are served
             try:
-                site = builder.build(reload_data=changed is None or needs_data_reload(changed), viewed=state.viewed(),
-                                     serve=serve_first, pending=lambda: not watcher.changes.empty())
+                site = build_checked(builder, reload_data=changed is None or needs_data_reload(changed),
+                                     viewed=state.viewed(), serve=serve_first, pending=lambda: not watcher.changes.empty())
             except Superseded:
                 log("a newer save came: the rest of the book is rebuilt with it")
                 state.update(building=False, phase=None)
@@ -372,11 +376,6 @@ def preview(borough: str, year: str, years: str | None = None, port: int = DEFAU
                 state.update(building=False, error=message, phase=None)
                 return True
             except CspbookError as exc:
-                saved = saved_meanwhile(builder)
-                if saved:  # the error of a file read half written: the rebuild with it decides
-                    log(f"{saved} changed during the rebuild; nothing of it is served; rebuilding with the change")
-                    state.update(building=False, phase=None)
-                    return True
                 log(f"rebuild failed: {exc}")
                 log(f"still serving the last good pages on {server.url}")
                 state.update(building=False, error=str(exc), phase=None)
