@@ -99,7 +99,7 @@ def import_for_build(home: Path) -> None:
     starts (:func:`import_sphinx`'s modules, Sphinx's built-in extensions, the extensions of
     Jupyter Book's final configuration and the modules their ``setup`` imports): the early
     Sphinx process (:mod:`cspbook.publish.sphinx_early`) does this before its build is asked for."""
-    import_sphinx(home).join()
+    _import([*SPHINX_MODULES, *_book_extensions(home)])
     names = list(SETUP_MODULES)
     with contextlib.suppress(Exception):  # only a head start: Sphinx reports a bad configuration itself
         from sphinx.application import builtin_extensions
@@ -107,9 +107,7 @@ def import_for_build(home: Path) -> None:
         from cspbook.publish import sphinx_run
 
         names = [*builtin_extensions, *sphinx_run._configuration(home).get("extensions", []), *names]
-    for name in dict.fromkeys(names):
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
+    _import(names)
 
 
 # what the extensions' setup functions import (myst-nb: papermill, jupyter-cache, SQLAlchemy)
@@ -125,14 +123,14 @@ SETUP_MODULES = ("myst_nb.sphinx_ext", "myst_nb.sphinx_", "myst_nb.ext.glue.dire
 def import_sphinx(home: Path | None = None) -> threading.Thread:
     """Import Sphinx and the book's extensions on a daemon thread (started; returned)."""
     names = list(SPHINX_MODULES) + _book_extensions(home or config.home())
-
-    def run():
-        for name in dict.fromkeys(names):
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - Sphinx imports it again and reports the error where it belongs
-                pass
-
-    thread = threading.Thread(target=run, name="cspbook-import-sphinx", daemon=True)
+    thread = threading.Thread(target=_import, args=(names,), name="cspbook-import-sphinx", daemon=True)
     thread.start()
     return thread
+
+
+def _import(names) -> None:
+    """Import each of ``names`` once; one that fails is left: Sphinx imports it again and
+    reports the error where it belongs."""
+    for name in dict.fromkeys(names):
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)

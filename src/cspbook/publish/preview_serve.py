@@ -115,14 +115,10 @@ def page_of(path: str) -> str:
     return path + "index.html" if path == "" or path.endswith("/") else path
 
 
+@functools.cache
 def _script_version() -> str:
     """The checksum of the live-reload script, in its address: a reload does not ask for it again."""
-    if not _SCRIPT_VERSION:
-        _SCRIPT_VERSION.append(hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:12])
-    return _SCRIPT_VERSION[0]
-
-
-_SCRIPT_VERSION: list[str] = []
+    return hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:12]
 
 
 def _script_tag(generation: int) -> bytes:
