@@ -388,3 +388,15 @@ def test_a_save_under_way_is_waited_for_an_emptied_file_is_not_handed_over(tmp_p
         assert watcher.next_batch(timeout=20) == ["data/partner/x.csv"]
     finally:
         watcher.close()
+
+
+def test_a_failed_rebuild_waits_for_an_emptied_file_to_be_written_before_comparing(tmp_path):
+    from cspbook.publish import preview_watch
+
+    target = tmp_path / "book" / "templates" / "asb.ipynb"
+    target.parent.mkdir(parents=True)
+    target.write_text("")
+    threading.Timer(0.3, lambda: target.write_text("{}")).start()
+    started = time.monotonic()
+    preview_watch.settle(tmp_path)
+    assert target.read_text() == "{}" and time.monotonic() - started >= 0.25

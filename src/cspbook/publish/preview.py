@@ -52,7 +52,7 @@ from cspbook.publish.preview_serve import (  # noqa: F401
     page_of,
     waiting_page,
 )
-from cspbook.publish.preview_watch import Watcher, relevant, watched  # noqa: F401
+from cspbook.publish.preview_watch import Watcher, relevant, settle, watched  # noqa: F401
 
 DEFAULT_PORT = 8000
 
@@ -233,8 +233,8 @@ RELOAD_GRACE = 1.0  # seconds the rest of a rebuild waits for the tabs showing t
 def build_checked(builder: Builder, **kwargs):
     """``builder.build(**kwargs)``; when it fails on an input saved again while it read that
     rebuild's snapshot (the error may be that of a file read half written: an editor that
-    empties a file, then writes it), InputsChanged naming it instead: the rebuild with the file
-    as saved decides. An error raised before the snapshot was taken stands as it is."""
+    empties a file, then writes it: a watched file still empty is waited for first),
+    InputsChanged naming it instead: the rebuild with the file as saved decides. An error raised before the snapshot was taken stands as it is."""
     builder.inputs = None
     try:
         return builder.build(**kwargs)
@@ -242,6 +242,7 @@ def build_checked(builder: Builder, **kwargs):
         raise
     except CspbookError:
         if builder.inputs is not None:
+            settle(config.home())  # a file still empty: compared once written
             snapshot.check(builder.inputs)
         raise
 

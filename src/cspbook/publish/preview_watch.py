@@ -115,6 +115,18 @@ class Watcher:
                 paths.update(self.changes.get(timeout=left))
 
 
+def settle(home: Path) -> None:
+    """Wait while a file the preview watches is empty (a save under way, see
+    :meth:`Watcher.next_batch`), up to :data:`MAX_BURST_MS`: a rebuild that failed asks first,
+    so that the file it read half written is compared once it is written."""
+    deep, shallow = watched(home)
+    files = [p for folder in deep for p in folder.rglob("*") if relevant(home, str(p))]
+    files += [p for folder in shallow for p in folder.glob("*") if relevant(home, str(p))]
+    deadline = time.monotonic() + MAX_BURST_MS / 1000
+    while time.monotonic() < deadline and any(_empty(p) for p in files if p.is_file()):
+        time.sleep(0.02)
+
+
 def _empty(path: Path) -> bool:
     try:
         return path.stat().st_size == 0
